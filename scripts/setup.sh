@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Idempotent set-up on a fresh Debian 12 machine, run as root: Debian packages,
+# a virtualenv with the Python requirements, and the offline shim ansible-test needs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${LIVESCALE_VENV:-$ROOT/.venv}"
+STAMP="$VENV/.setup-stamp"
+
+APT_PACKAGES=(
+  git rsync pkg-config gcc libvirt-dev
+  libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
+  nftables iproute2 busybox-static cpio e2fsprogs debootstrap
+)
+
+missing_apt_packages() {
+  local pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+  done
+}
+
+install_debian_packages() {
+  local missing
+  missing="$(missing_apt_packages)"
+  [ -z "$missing" ] && return 0
+  echo "setup: installing Debian packages: $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+install_python_packages() {
+  local want
+  want="$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)"
+  if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+    return 0
+  fi
+  echo "setup: creating virtualenv $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q -r "$ROOT/requirements-dev.txt"
+  echo "$want" > "$STAMP"
+}
+
+install_ansible_test_pip_shim() {
+  # ansible-test bootstraps pip from a URL that is not reachable offline; it first
+  # looks for a cached get-pip script, which we provide: it installs the pip wheel
+  # of the version ansible-test pins, taken from PyPI.
+  local pip_version cache shim
+  pip_version="$("$VENV/bin/python" -c '
+import pathlib, re, ansible_test
+source = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
+match = re.search(r"default_packages = dict\(\s*pip=.([0-9.]+)", source.read_text())
+print(match.group(1) if match else "")')"
+  [ -n "$pip_version" ] || { echo "setup: cannot find the pip version ansible-test pins" >&2; return 1; }
+  cache="$HOME/.ansible/test/cache"
+  shim="$cache/get_pip_${pip_version//./_}.py"
+  [ -f "$shim" ] && return 0
+  mkdir -p "$cache/pip-wheels"
+  "$VENV/bin/pip" download -q --no-deps -d "$cache/pip-wheels" "pip==$pip_version"
+  cat > "$shim" <<PY
+"""Offline stand-in for get-pip.py: installs pip from the cached PyPI wheel."""
+import glob, os, runpy, sys
+wheel = glob.glob(os.path.join("$cache/pip-wheels", "pip-$pip_version-*.whl"))[0]
+sys.path.insert(0, wheel)
+sys.argv = ["pip", "install", "--disable-pip-version-check", "pip==$pip_version", "setuptools", "wheel"] + sys.argv[1:]
+runpy.run_module("pip", run_name="__main__")
+PY
+  echo "setup: ansible-test pip shim written to $shim"
+}
+
+link_collection() {
+  # Ansible and pytest import the collection as ansible_collections.livescale.cloudstack.
+  local dest="$ROOT/.build/collections/ansible_collections/livescale"
+  mkdir -p "$dest"
+  ln -sfn "$ROOT" "$dest/cloudstack"
+}
+
+install_debian_packages
+install_python_packages
+install_ansible_test_pip_shim
+link_collection
