@@ -9,7 +9,7 @@ STAMP="$VENV/.setup-stamp"
 APT_PACKAGES=(
   git rsync pkg-config gcc libvirt-dev
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
-  nftables iproute2 busybox-static cpio e2fsprogs debootstrap
+  nftables iproute2 busybox-static cpio e2fsprogs debootstrap shellcheck
 )
 
 missing_apt_packages() {
@@ -60,11 +60,17 @@ print(match.group(1) if match else "")')"
   mkdir -p "$cache/pip-wheels"
   "$VENV/bin/pip" download -q --no-deps -d "$cache/pip-wheels" "pip==$pip_version"
   cat > "$shim" <<PY
-"""Offline stand-in for get-pip.py: installs pip from the cached PyPI wheel."""
+"""Offline stand-in for get-pip.py: installs pip from the cached PyPI wheel.
+
+Like get-pip.py, it passes its arguments to 'pip install' and adds setuptools
+and wheel unless --no-setuptools / --no-wheel are given.
+"""
 import glob, os, runpy, sys
 wheel = glob.glob(os.path.join("$cache/pip-wheels", "pip-$pip_version-*.whl"))[0]
 sys.path.insert(0, wheel)
-sys.argv = ["pip", "install", "--disable-pip-version-check", "pip==$pip_version", "setuptools", "wheel"] + sys.argv[1:]
+args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
+extras = [name for name in ("setuptools", "wheel") if "--no-" + name not in sys.argv[1:]]
+sys.argv = ["pip", "install"] + args + extras
 runpy.run_module("pip", run_name="__main__")
 PY
   echo "setup: ansible-test pip shim written to $shim"
