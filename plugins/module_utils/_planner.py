@@ -1,0 +1,491 @@
+# -*- coding: utf-8 -*-
+# Copyright: livescale.cloudstack contributors
+# Apache License 2.0 (see LICENSE)
+"""Private to livescale.cloudstack: the pure scaling planner.
+
+Not a public API: it may change without notice. Stdlib only, no I/O: frozen dataclasses in, a
+``Plan`` (for vm_scale) or a ``Readiness`` (for vm_scaling_info) out. The checks mirror the
+CloudStack 4.23 management server's rules for scaleVirtualMachine in the same order, so a plan
+predicts what CloudStack would do and every reason names the setting, flag or value to change.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+NONE = "none"
+LIVE = "live"
+MIGRATE_THEN_LIVE = "migrate_then_live"
+RESTART = "restart"
+OFFLINE = "offline"
+REFUSE = "refuse"
+ACTIONS = (NONE, LIVE, MIGRATE_THEN_LIVE, RESTART, OFFLINE, REFUSE)
+
+LIVE_HYPERVISORS = ("XenServer", "VMware", "Simulator", "KVM")
+MIN_MEMORY = 32
+MIB = 1024 * 1024
+SETTING_MODULE = "livescale.cloudstack.setting"
+STATE_MODULE = "livescale.cloudstack.vm_state"
+
+
+@dataclass(frozen=True)
+class Offering:
+    """A compute offering; ``None`` for cpu, speed or memory means the user picks the value."""
+
+    id: str
+    name: str
+    cpu: Optional[int] = None
+    speed: Optional[int] = None
+    memory: Optional[int] = None
+    dynamic_scaling: bool = True
+    limit_cpu_use: bool = False
+    active: bool = True
+    min_cpu: Optional[int] = None
+    max_cpu: Optional[int] = None
+    min_memory: Optional[int] = None
+    max_memory: Optional[int] = None
+
+    @property
+    def custom(self):
+        """CloudStack's ``isDynamic()``: at least one of cpu, speed, memory is left to the user."""
+        return self.cpu is None or self.speed is None or self.memory is None
+
+    @property
+    def kind(self):
+        """``fixed``, ``custom constrained`` or ``custom unconstrained``."""
+        if not self.custom:
+            return "fixed"
+        if self.max_cpu is not None or self.max_memory is not None:
+            return "custom constrained"
+        return "custom unconstrained"
+
+
+@dataclass(frozen=True)
+class Vm:
+    """The VM as listVirtualMachines shows it, plus what is known of its domain's head-room.
+
+    ``prepared`` tells whether the running domain was started with head-room (dynamic scaling on
+    at its last start); ``max_vcpus``, ``max_memory`` (MiB) and ``free_dimm_slots`` describe that
+    head-room. ``None`` everywhere means unknown.
+    """
+
+    id: str
+    name: str
+    state: str
+    cpu: int
+    speed: int
+    memory: int
+    offering_id: str
+    hypervisor: str = "KVM"
+    zone: str = ""
+    cluster: str = ""
+    host_id: Optional[str] = None
+    dynamically_scalable: bool = False
+    prepared: Optional[bool] = None
+    max_vcpus: Optional[int] = None
+    max_memory: Optional[int] = None
+    free_dimm_slots: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings that matter, each at the scope CloudStack reads it (zone or cluster of the VM)."""
+
+    dynamic_scale: bool = False
+    auto_migrate: bool = True
+    kvm_cpu_capacity: int = 0
+    kvm_memory_capacity: int = 0
+    cpu_cores_max: int = 0
+    ram_size_max: int = 0
+
+
+@dataclass(frozen=True)
+class Host:
+    """A host's compute room: free MHz and bytes already include the overcommit factors."""
+
+    id: str
+    name: str
+    cores: int
+    speed: int
+    free_cpu: int
+    free_memory: int
+    total_memory: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the VM's owner may still allocate (vCPUs, MiB); ``None`` means unlimited or exempt."""
+
+    owner: str = ""
+    cpu: Optional[int] = None
+    memory: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Everything the planner reads about one VM and its surroundings."""
+
+    vm: Vm
+    current: Offering
+    settings: Settings = field(default_factory=Settings)
+    template: str = ""
+    template_scalable: bool = False
+    host: Optional[Host] = None
+    other_hosts: Tuple[Host, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The requested offering and custom values (``None``: keep the current value)."""
+
+    offering: Offering
+    cpu: Optional[int] = None
+    speed: Optional[int] = None
+    memory: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user allows beyond a plain live scale."""
+
+    allow_migration: bool = False
+    allow_restart: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The decision: an action, the values the VM ends with, and why (ordered, plain English)."""
+
+    action: str
+    offering: Offering
+    cpu: int
+    speed: int
+    memory: int
+    reasons: Tuple[str, ...] = ()
+    migrate_host: Optional[Host] = None
+
+    def details(self):
+        """The ``details`` map for scaleVirtualMachine: only the values the offering leaves open."""
+        values = (("cpuNumber", self.offering.cpu, self.cpu), ("cpuSpeed", self.offering.speed, self.speed),
+                  ("memory", self.offering.memory, self.memory))
+        return dict((key, chosen) for key, fixed, chosen in values if fixed is None)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Can the VM live-scale now, up to which size, and what blocks it (each with its fix)."""
+
+    live_scalable: bool
+    max_cpu: Optional[int]
+    max_memory: Optional[int]
+    blockers: Tuple[str, ...]
+
+
+def vcpus(count):
+    """``1 vCPU`` / ``4 vCPUs``."""
+    return "%d vCPU%s" % (count, "" if count == 1 else "s")
+
+
+def size(cpu, speed, memory):
+    """``2 vCPUs, 1000 MHz, 2048 MiB``."""
+    return "%s, %d MHz, %d MiB" % (vcpus(cpu), speed, memory)
+
+
+def _bound(offering_bound, setting):
+    """The tighter of an offering bound and a ``0 = unlimited`` setting; None when unlimited."""
+    bounds = [value for value in (offering_bound, setting or None) if value is not None]
+    return min(bounds) if bounds else None
+
+
+def custom_value_errors(situation, target):
+    """CloudStack's validateCustomParameters, plus custom values given for a fixed offering."""
+    offering = target.offering
+    settings = situation.settings
+    errors = []
+    given = [(name, value) for name, value in (("cpu_number", target.cpu), ("cpu_speed", target.speed),
+                                               ("memory", target.memory)) if value is not None]
+    for name, value in given:
+        if value <= 0:
+            errors.append("%s=%s is not a positive number: give a whole number above 0" % (name, value))
+    if errors:
+        return errors
+    fixed = [(name, value) for (name, value), open_value in zip(
+        (("cpu_number", target.cpu), ("cpu_speed", target.speed), ("memory", target.memory)),
+        (offering.cpu, offering.speed, offering.memory)) if value is not None and open_value is not None]
+    for name, value in fixed:
+        errors.append("%s=%s cannot be set: service offering %s fixes it (%s); drop %s or pick a custom offering"
+                      % (name, value, offering.name, size(*_offering_or(offering, situation.vm)), name))
+    if offering.cpu is None and target.cpu is not None:
+        low, high = offering.min_cpu or 1, _bound(offering.max_cpu, settings.cpu_cores_max)
+        if target.cpu < low or (high is not None and target.cpu > high):
+            errors.append("cpu_number=%d is outside what service offering %s allows (%d to %s vCPUs%s): pick a value in that range"
+                          % (target.cpu, offering.name, low, high if high is not None else "unlimited",
+                             _setting_note(settings.cpu_cores_max, "vm.serviceoffering.cpu.cores.max")))
+    if offering.memory is None and target.memory is not None:
+        low, high = offering.min_memory or MIN_MEMORY, _bound(offering.max_memory, settings.ram_size_max)
+        if target.memory < low or (high is not None and target.memory > high):
+            errors.append("memory=%d MiB is outside what service offering %s allows (%d to %s MiB%s): pick a value in that range"
+                          % (target.memory, offering.name, low, high if high is not None else "unlimited",
+                             _setting_note(settings.ram_size_max, "vm.serviceoffering.ram.size.max")))
+    return errors
+
+
+def _setting_note(value, name):
+    """`` with <name>=<value>`` when a limiting setting is set."""
+    return ", with %s=%d" % (name, value) if value else ""
+
+
+def _offering_or(offering, vm):
+    """An offering's cpu, speed and memory, the VM's current values where the offering leaves them open."""
+    return (offering.cpu if offering.cpu is not None else vm.cpu,
+            offering.speed if offering.speed is not None else vm.speed,
+            offering.memory if offering.memory is not None else vm.memory)
+
+
+def target_values(situation, target):
+    """The cpu, speed and memory the VM ends with: fixed values, else requested, else current (CloudStack fills absent details)."""
+    offering, vm = target.offering, situation.vm
+    return (offering.cpu if offering.cpu is not None else (target.cpu if target.cpu is not None else vm.cpu),
+            offering.speed if offering.speed is not None else (target.speed if target.speed is not None else vm.speed),
+            offering.memory if offering.memory is not None else (target.memory if target.memory is not None else vm.memory))
+
+
+def _hypervisor_blockers(vm):
+    """Live scaling exists only on some hypervisors."""
+    if vm.hypervisor in LIVE_HYPERVISORS:
+        return []
+    return ["VM %s runs on %s: CloudStack live-scales only on %s"
+            % (vm.name, vm.hypervisor, ", ".join(LIVE_HYPERVISORS))]
+
+
+def _offering_blockers(situation, offering, values):
+    """The running-VM rules that compare the target offering with the current one."""
+    vm, current = situation.vm, situation.current
+    cpu, speed, memory = values
+    blockers = []
+    if offering.dynamic_scaling != current.dynamic_scaling:
+        blockers.append(
+            "service offering %s has dynamicscalingenabled=%s but the current offering %s has %s: CloudStack live-scales only"
+            " between offerings with the same flag; pick an offering with dynamicscalingenabled=%s"
+            % (offering.name, _flag(offering.dynamic_scaling), current.name, _flag(current.dynamic_scaling),
+               _flag(current.dynamic_scaling)))
+    lower = [(name, new, old, unit) for name, new, old, unit in (
+        ("vCPUs", cpu, vm.cpu, ""), ("CPU speed", speed, vm.speed, " MHz"), ("memory", memory, vm.memory, " MiB"))
+        if new < old]
+    if lower:
+        names = ", ".join(name for name, _new, _old, _unit in lower)
+        changes = "; ".join("%d%s to %d%s" % (old, unit, new, unit) for _name, new, old, unit in lower)
+        blockers.append("%s would go down (%s) while VM %s runs: CloudStack cannot scale a running VM down" % (names, changes, vm.name))
+    elif (cpu, speed, memory) == (vm.cpu, vm.speed, vm.memory) and (
+            vm.hypervisor != "KVM" or offering.limit_cpu_use == current.limit_cpu_use):
+        blockers.append(
+            "service offering %s has the same size as the current one (%s) and the same limitcpuuse=%s: CloudStack"
+            " changes a running VM to a same-size offering only when the CPU cap changes: pick a larger offering"
+            % (offering.name, size(cpu, speed, memory), _flag(offering.limit_cpu_use)))
+    return blockers
+
+
+def _flag(value):
+    """CloudStack's spelling of a boolean."""
+    return "true" if value else "false"
+
+
+def _environment_blockers(situation):
+    """Zone setting, VM flag (with what enabling it needs) and whether the running domain has head-room."""
+    vm, current, settings = situation.vm, situation.current, situation.settings
+    blockers = []
+    if not settings.dynamic_scale:
+        blockers.append("enable.dynamic.scale.vm is false in zone %s: set it to true with %s" % (vm.zone, SETTING_MODULE))
+    if not vm.dynamically_scalable:
+        blockers.append("VM %s has isdynamicallyscalable=false: set it to true with livescale.cloudstack.vm_scalable,"
+                        " then stop and start the VM so its domain gets head-room" % vm.name)
+        if not situation.template_scalable:
+            blockers.append("template %s has isdynamicallyscalable=false, which keeps the VM flag off: set it to true"
+                            " with livescale.cloudstack.template_scalable" % situation.template)
+        if not current.dynamic_scaling:
+            blockers.append("service offering %s has dynamicscalingenabled=false, which keeps the VM flag off and cannot be"
+                            " changed: move the VM to an offering with dynamic scaling while it is stopped" % current.name)
+    elif vm.prepared is False:
+        blockers.append("VM %s was started before dynamic scaling was enabled, so its domain has no head-room: stop and"
+                        " start it with %s" % (vm.name, STATE_MODULE))
+    return blockers
+
+
+def live_maximum(situation):
+    """The largest vCPUs and MiB a live scale can reach: domain head-room, KVM settings, host, offering bounds."""
+    vm, settings, host, current = situation.vm, situation.settings, situation.host, situation.current
+    if vm.prepared is False or not vm.dynamically_scalable:
+        return vm.cpu, vm.memory
+    max_cpu, max_memory = vm.max_vcpus, vm.max_memory
+    if vm.hypervisor == "KVM":
+        if max_cpu is None:
+            max_cpu = settings.kvm_cpu_capacity if settings.kvm_cpu_capacity > 0 else (host.cores if host else None)
+        if max_memory is None:
+            max_memory = settings.kvm_memory_capacity if settings.kvm_memory_capacity > 0 else (
+                host.total_memory // MIB if host else None)
+    if current.custom:
+        max_cpu = _min_known(max_cpu, _bound(current.max_cpu, settings.cpu_cores_max) if current.cpu is None else None)
+        max_memory = _min_known(max_memory, _bound(current.max_memory, settings.ram_size_max) if current.memory is None else None)
+    if host is not None:
+        max_cpu = _min_known(max_cpu, host.cores)
+    return max_cpu, max_memory
+
+
+def _min_known(first, second):
+    """The smaller of two optional bounds."""
+    known = [value for value in (first, second) if value is not None]
+    return min(known) if known else None
+
+
+def _headroom_blockers(situation, values):
+    """A target beyond what the running domain (or a KVM domain in this cluster) can reach."""
+    vm, settings = situation.vm, situation.settings
+    if not vm.dynamically_scalable or vm.prepared is False:
+        return []
+    cpu, _speed, memory = values
+    blockers = []
+    max_cpu = vm.max_vcpus
+    cpu_source = "its domain's maximum"
+    if max_cpu is None and vm.hypervisor == "KVM" and settings.kvm_cpu_capacity > 0:
+        max_cpu, cpu_source = settings.kvm_cpu_capacity, "kvm.cpu.dynamic.scaling.capacity=%d in cluster %s" % (
+            settings.kvm_cpu_capacity, vm.cluster)
+    if max_cpu is not None and cpu > max_cpu:
+        blockers.append("%s is above %s (%s) for VM %s: raise kvm.cpu.dynamic.scaling.capacity with %s and stop and start"
+                        " the VM" % (vcpus(cpu), cpu_source, vcpus(max_cpu), vm.name, SETTING_MODULE))
+    max_memory = vm.max_memory
+    memory_source = "its domain's maximum"
+    if max_memory is None and vm.hypervisor == "KVM" and settings.kvm_memory_capacity > 0:
+        max_memory, memory_source = settings.kvm_memory_capacity, "kvm.memory.dynamic.scaling.capacity=%d in cluster %s" % (
+            settings.kvm_memory_capacity, vm.cluster)
+    if max_memory is not None and memory > max_memory:
+        blockers.append("%d MiB is above %s (%d MiB) for VM %s: raise kvm.memory.dynamic.scaling.capacity with %s and stop"
+                        " and start the VM" % (memory, memory_source, max_memory, vm.name, SETTING_MODULE))
+    elif memory > vm.memory and vm.free_dimm_slots == 0:
+        blockers.append("VM %s has no free memory slot left for another DIMM: stop and start it to fold the added memory"
+                        " into its base size" % vm.name)
+    return blockers
+
+
+def _limit_errors(situation, values):
+    """Account limits: only increases count (root-admin-owned VMs are exempt: limits left unknown)."""
+    vm, limits = situation.vm, situation.limits
+    cpu, _speed, memory = values
+    errors = []
+    for kind, delta, available, unit in (("cpu", cpu - vm.cpu, limits.cpu, "vCPUs"),
+                                         ("memory", memory - vm.memory, limits.memory, "MiB")):
+        if available is not None and delta > available:
+            errors.append("%s of VM %s has %d %s left under its %s limit but the scale needs %d more: raise the limit"
+                          " (updateResourceLimit resourcetype=%s) or pick a smaller target"
+                          % (_owner(limits), vm.name, available, unit, kind, delta, kind))
+    return errors
+
+
+def _owner(limits):
+    """``account acme`` or ``the owner``."""
+    return "account %s" % limits.owner if limits.owner else "the owner"
+
+
+def _offline_errors(situation, offering, values):
+    """Checks of the stopped-VM path: inactive offering and the global maximums for fixed offerings."""
+    settings = situation.settings
+    cpu, _speed, memory = values
+    errors = []
+    if not offering.custom:
+        if settings.cpu_cores_max and cpu > settings.cpu_cores_max:
+            errors.append("service offering %s has %s, above vm.serviceoffering.cpu.cores.max=%d: pick a smaller offering"
+                          " or raise the setting with %s" % (offering.name, vcpus(cpu), settings.cpu_cores_max, SETTING_MODULE))
+        if settings.ram_size_max and memory > settings.ram_size_max:
+            errors.append("service offering %s has %d MiB, above vm.serviceoffering.ram.size.max=%d: pick a smaller offering"
+                          " or raise the setting with %s" % (offering.name, memory, settings.ram_size_max, SETTING_MODULE))
+    return errors
+
+
+def _fits(host, cpu, speed, cpu_more, memory_more):
+    """CloudStack's host checks: enough cores and speed, and room for the added MHz and bytes."""
+    return host.cores >= cpu and host.speed >= speed and host.free_cpu >= cpu_more and host.free_memory >= memory_more
+
+
+def _capacity(situation, values, options):
+    """Stay on the host, migrate first, or a blocker: ``(action, reasons, host)``."""
+    vm, settings, host = situation.vm, situation.settings, situation.host
+    cpu, speed, memory = values
+    cpu_more = max(0, cpu * speed - vm.cpu * vm.speed)
+    memory_more = max(0, memory - vm.memory) * MIB
+    if host is None or _fits(host, cpu, speed, cpu_more, memory_more):
+        return LIVE, [], None
+    short = ("host %s has %d MHz and %d MiB free (%s at %d MHz) but the scale needs %d MHz and %d MiB more"
+             % (host.name, host.free_cpu, host.free_memory // MIB, vcpus(host.cores), host.speed, cpu_more, memory_more // MIB))
+    destination = next((other for other in situation.other_hosts
+                        if _fits(other, cpu, speed, cpu * speed, memory * MIB)), None)
+    if destination is None:
+        return REFUSE, ["%s, and no other host in cluster %s has room for %s: free capacity in the cluster"
+                        % (short, vm.cluster, size(cpu, speed, memory))], None
+    if not options.allow_migration:
+        return REFUSE, ["%s: set allow_migration: true to move VM %s to %s first" % (short, vm.name, destination.name)], None
+    how = ("CloudStack migrates it itself (auto.migrate.vm.on.live.scale.insufficient.capacity is true in cluster %s)"
+           % vm.cluster if settings.auto_migrate else
+           "auto.migrate.vm.on.live.scale.insufficient.capacity is false in cluster %s, so it is migrated first" % vm.cluster)
+    return MIGRATE_THEN_LIVE, ["%s: VM %s moves to %s (allow_migration is true); %s" % (short, vm.name, destination.name, how)], destination
+
+
+def plan(situation, target, options=Options()):
+    """Predict what CloudStack does with this scale request, and decide how to carry it out."""
+    vm, offering = situation.vm, target.offering
+    values = target_values(situation, target)
+
+    def decide(action, reasons, host=None):
+        return Plan(action, offering, values[0], values[1], values[2], tuple(reasons), host)
+
+    errors = custom_value_errors(situation, target)
+    if errors:
+        return decide(REFUSE, errors)
+    if offering.id == vm.offering_id and values == (vm.cpu, vm.speed, vm.memory):
+        return decide(NONE, ["VM %s already has service offering %s with %s" % (vm.name, offering.name, size(*values))])
+    if not offering.active:
+        return decide(REFUSE, ["service offering %s is inactive: activate it (updateServiceOffering state=Active)"
+                               " or pick an active offering" % offering.name])
+    if vm.state == "Stopped":
+        errors = _offline_errors(situation, offering, values) + _limit_errors(situation, values)
+        if errors:
+            return decide(REFUSE, errors)
+        return decide(OFFLINE, ["VM %s is Stopped: its offering is changed now and the new size applies at its next start" % vm.name])
+    if vm.state != "Running":
+        return decide(REFUSE, ["VM %s is %s: CloudStack scales only Running or Stopped VMs; wait until the current operation"
+                               " ends, or start or stop it with %s" % (vm.name, vm.state, STATE_MODULE)])
+    blockers = _hypervisor_blockers(vm) + _offering_blockers(situation, offering, values)
+    errors = _limit_errors(situation, values)
+    if errors:
+        return decide(REFUSE, errors)
+    blockers += _environment_blockers(situation) + _headroom_blockers(situation, values)
+    if not blockers:
+        action, reasons, host = _capacity(situation, values, options)
+        if action != REFUSE:
+            reasons = reasons or ["VM %s can be live-scaled on its host: %s to %s"
+                                  % (vm.name, size(vm.cpu, vm.speed, vm.memory), size(*values))]
+            return decide(action, reasons, host)
+        blockers = reasons
+    if options.allow_restart:
+        errors = _offline_errors(situation, offering, values)
+        if errors:
+            return decide(REFUSE, blockers + errors)
+        return decide(RESTART, blockers + ["allow_restart is true: VM %s will be stopped, changed and started again" % vm.name])
+    return decide(REFUSE, blockers + ["or set allow_restart: true to stop VM %s, change it and start it again" % vm.name])
+
+
+def readiness(situation):
+    """Whether the VM can be live-scaled up now, up to which size, and what blocks it (for vm_scaling_info)."""
+    vm = situation.vm
+    blockers = []
+    if vm.state != "Running":
+        blockers.append("VM %s is %s: only a Running VM is live-scaled; start it with %s" % (vm.name, vm.state, STATE_MODULE))
+    blockers += _hypervisor_blockers(vm) + _environment_blockers(situation)
+    max_cpu, max_memory = live_maximum(situation)
+    if not blockers and max_cpu is not None and max_memory is not None and (max_cpu, max_memory) == (vm.cpu, vm.memory):
+        blockers.append("VM %s already uses all the head-room its domain has (%s, %d MiB): raise kvm.cpu.dynamic.scaling.capacity"
+                        " or kvm.memory.dynamic.scaling.capacity with %s, then stop and start it"
+                        % (vm.name, vcpus(max_cpu), max_memory, SETTING_MODULE))
+    return Readiness(not blockers, max_cpu, max_memory, tuple(blockers))
