@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: livescale.cloudstack contributors
+# Apache License 2.0 (see LICENSE)
+"""Private to livescale.cloudstack: find CloudStack objects by exact name or by id.
+
+Not a public API: it may change without notice. CloudStack's ``name`` filter is a substring match,
+so every lookup filters the answer client-side. Exactly one match returns its dict; none raises
+NotFound (or returns None with ``optional=True``); several raise Ambiguous listing "name (id)".
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, ApiError, NotFound
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+PARAM_ERROR = 431
+
+
+def label(item):
+    """``name (id)`` of a CloudStack object, for messages."""
+    return "%s (%s)" % (item.get("name"), item.get("id"))
+
+
+def _by_id(api, command, response_key, key, action, params):
+    try:
+        items = api.list(command, response_key, action=action, id=key, **params)
+    except ApiError as exc:
+        # CloudStack answers an unknown or foreign uuid with 431 "... entity does not exist ...".
+        if exc.errorcode != PARAM_ERROR:
+            raise
+        return []
+    return [item for item in items if item.get("id") == key]
+
+
+def find(api, kind, command, response_key, key, scope=None, optional=False, name_fields=("name",), search=None, **params):
+    """The one ``kind`` object whose id or exact name is ``key``, listed with ``command``.
+
+    ``params`` narrow the list call (zoneid, listall...); ``scope`` is how messages describe them;
+    ``search`` is the value of the server-side name filter (default: ``key``).
+    """
+    action = "find %s %s" % (kind, key)
+    matches = []
+    if key and _UUID.match(str(key)):
+        matches = _by_id(api, command, response_key, key, action, params)
+    if key and not matches:
+        listed = api.list(command, response_key, action=action, name=search or key, **params)
+        matches = [item for item in listed if any(item.get(field) == key for field in name_fields)]
+    unique = list(dict((item.get("id"), item) for item in matches).values())
+    if len(unique) == 1:
+        return unique[0]
+    if unique:
+        raise Ambiguous(kind, key, sorted(label(item) for item in unique), scope=scope)
+    if optional:
+        return None
+    raise NotFound(kind, key, scope=scope)
+
+
+def _zone_scope(zone):
+    return ("zone %s" % zone["name"], {"zoneid": zone["id"]}) if zone else (None, {})
+
+
+def find_zone(api, key, optional=False):
+    return find(api, "zone", "listZones", "zone", key, optional=optional)
+
+
+def find_cluster(api, key, zone=None, optional=False):
+    scope, params = _zone_scope(zone)
+    return find(api, "cluster", "listClusters", "cluster", key, scope=scope, optional=optional, **params)
+
+
+def find_host(api, key, zone=None, cluster=None, optional=False):
+    """A hypervisor (type Routing) host."""
+    scope, params = _zone_scope(zone)
+    if cluster:
+        scope, params = "cluster %s" % cluster["name"], dict(params, clusterid=cluster["id"])
+    return find(api, "host", "listHosts", "host", key, scope=scope, optional=optional, type="Routing", **params)
+
+
+def find_service_offering(api, key, zone=None, optional=False):
+    scope, params = _zone_scope(zone)
+    return find(api, "service offering", "listServiceOfferings", "serviceoffering", key, scope=scope, optional=optional, **params)
+
+
+def find_template(api, key, zone=None, templatefilter="executable", optional=False):
+    """A template visible through ``templatefilter``; listed once per zone, so matches are per id."""
+    scope, params = _zone_scope(zone)
+    return find(api, "template", "listTemplates", "template", key, scope=scope, optional=optional, templatefilter=templatefilter, **params)
+
+
+def _owner_scope(zone=None, account=None, domain=None, project=None):
+    """Scope text and list parameters for objects owned by an account or project."""
+    scope, params = _zone_scope(zone)
+    parts = [scope] if scope else []
+    if project:
+        parts.append("project %s" % project["name"])
+        params["projectid"] = project["id"]
+    elif account:
+        parts.append("account %s" % account["name"])
+        params.update(account=account["name"], domainid=account["domainid"])
+    elif domain:
+        parts.append("domain %s" % domain["name"])
+        params.update(domainid=domain["id"], listall=True)
+    else:
+        params["listall"] = True
+    return ", ".join(parts) or None, params
+
+
+def find_vm(api, key, zone=None, account=None, domain=None, project=None, optional=False):
+    """A VM by id or exact name, across all accounts the caller may see unless owner-scoped."""
+    scope, params = _owner_scope(zone=zone, account=account, domain=domain, project=project)
+    return find(api, "VM", "listVirtualMachines", "virtualmachine", key, scope=scope, optional=optional, **params)
+
+
+def find_domain(api, key, optional=False):
+    """A domain by id, exact name or path (e.g. ``ROOT/customers``)."""
+    return find(api, "domain", "listDomains", "domain", key, optional=optional, name_fields=("name", "path"),
+                search=str(key).rsplit("/", 1)[-1], listall=True)
+
+
+def find_account(api, key, domain=None, optional=False):
+    scope, params = _owner_scope(domain=domain)
+    return find(api, "account", "listAccounts", "account", key, scope=scope, optional=optional, **params)
+
+
+def find_project(api, key, domain=None, optional=False):
+    scope, params = _owner_scope(domain=domain)
+    return find(api, "project", "listProjects", "project", key, scope=scope, optional=optional, **params)

@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright: livescale.cloudstack contributors
+# Apache License 2.0 (see LICENSE)
+"""Private to livescale.cloudstack: the module edge around AnsibleModule.
+
+Not a public API: it may change without notice. This is the only place that turns the typed errors
+of ``_api`` (and the waiter's timeout) into ``fail_json``, and every result it emits carries
+``debug.api_calls``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import configparser
+import os
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import (
+    CS_IMPORT_ERROR,
+    HAS_CS,
+    CloudStackApi,
+    CloudStackError,
+    ConfigurationError,
+)
+from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import WaitTimeout
+
+CLOUDSTACK_ARGUMENT_SPEC = dict(
+    api_url=dict(type="str", fallback=(env_fallback, ["CLOUDSTACK_ENDPOINT"])),
+    api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["CLOUDSTACK_KEY"])),
+    api_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["CLOUDSTACK_SECRET"])),
+    api_http_method=dict(type="str", choices=["get", "post"], default="get", fallback=(env_fallback, ["CLOUDSTACK_METHOD"])),
+    api_timeout=dict(type="int", default=10, fallback=(env_fallback, ["CLOUDSTACK_TIMEOUT"])),
+    api_verify_ssl=dict(type="bool", default=True, aliases=["validate_certs"], fallback=(env_fallback, ["CLOUDSTACK_VERIFY"])),
+    api_region=dict(type="str", default="cloudstack", fallback=(env_fallback, ["CLOUDSTACK_REGION"])),
+    api_config_file=dict(type="path", fallback=(env_fallback, ["CLOUDSTACK_CONFIG"])),
+    wait_timeout=dict(type="int", default=600),
+)
+
+# module option -> key in the cloudstack.ini section
+INI_KEYS = (("api_url", "endpoint"), ("api_key", "key"), ("api_secret", "secret"))
+_ERROR_FIELDS = ("command", "errorcode", "cserrorcode", "errortext", "jobid")
+
+
+def default_config_files():
+    """cloudstack.ini candidates in reading order: ~/.cloudstack.ini, then ./cloudstack.ini (which wins)."""
+    return [os.path.join(os.path.expanduser("~"), ".cloudstack.ini"), os.path.join(os.getcwd(), "cloudstack.ini")]
+
+
+def _read_ini_section(files, region):
+    parser = configparser.ConfigParser()
+    parser.read(files)
+    if not parser.has_section(region):
+        return {}
+    return dict(parser.items(region))
+
+
+def connection_settings(params, default_files=None):
+    """api_url, api_key and api_secret from the options, completed from the cloudstack.ini section.
+
+    Options (and their CLOUDSTACK_* environment fallbacks) win over the ini file. Raises
+    ConfigurationError naming what is missing and the three ways to set it.
+    """
+    settings = dict((option, params.get(option)) for option, _key in INI_KEYS)
+    if all(settings.values()):
+        return settings
+    config_file = params.get("api_config_file")
+    if config_file:
+        if not os.path.isfile(config_file):
+            raise ConfigurationError("api_config_file %s does not exist; point api_config_file (or CLOUDSTACK_CONFIG) at a cloudstack.ini file" % config_file)
+        files = [config_file]
+    else:
+        files = default_config_files() if default_files is None else default_files
+    region = params.get("api_region") or "cloudstack"
+    section = _read_ini_section(files, region)
+    for option, key in INI_KEYS:
+        settings[option] = settings[option] or section.get(key)
+    missing = [option for option, _key in INI_KEYS if not settings[option]]
+    if missing:
+        raise ConfigurationError(
+            "missing CloudStack connection settings: %s. Set them (1) as module options api_url, api_key, api_secret "
+            "(once for all modules with module_defaults group/livescale.cloudstack.cloudstack), (2) as environment variables "
+            "CLOUDSTACK_ENDPOINT, CLOUDSTACK_KEY, CLOUDSTACK_SECRET, or (3) as endpoint, key, secret in section [%s] of %s"
+            % (", ".join(missing), region, " or ".join(files)))
+    return settings
+
+
+def failure_fields(exc):
+    """fail_json fields for a typed error: msg plus command/errorcode/cserrorcode/errortext/jobid when known."""
+    fields = dict(msg=str(exc))
+    for name in _ERROR_FIELDS:
+        value = getattr(exc, name, None)
+        if value is not None:
+            fields[name] = value
+    return fields
+
+
+class CloudStackModule:
+    """AnsibleModule with the common CloudStack options, a lazy API client and the error edge."""
+
+    def __init__(self, argument_spec=None, supports_check_mode=True, clock=None, sleep=None, **kwargs):
+        spec = dict(CLOUDSTACK_ARGUMENT_SPEC)
+        spec.update(argument_spec or {})
+        self._module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self._timing = dict((name, value) for name, value in (("clock", clock), ("sleep", sleep)) if value is not None)
+        self._api = None
+
+    @property
+    def params(self):
+        return self._module.params
+
+    @property
+    def check_mode(self):
+        return self._module.check_mode
+
+    @property
+    def diff_mode(self):
+        return self._module._diff
+
+    @property
+    def api(self):
+        """The CloudStackApi, built on first use from the options and cloudstack.ini."""
+        if self._api is None:
+            settings = connection_settings(self.params)
+            self._api = CloudStackApi(settings["api_url"], settings["api_key"], settings["api_secret"],
+                                      method=self.params["api_http_method"], timeout=self.params["api_timeout"],
+                                      verify=self.params["api_verify_ssl"], **self._timing)
+        return self._api
+
+    @property
+    def api_calls(self):
+        return self._api.api_calls if self._api is not None else 0
+
+    def warn(self, message):
+        self._module.warn(message)
+
+    def fail(self, msg, **fields):
+        """Fail the task with ``msg``; adds debug.api_calls."""
+        self._module.fail_json(msg=msg, debug=dict(api_calls=self.api_calls), **fields)
+
+    def run(self, func):
+        """Call ``func(self)`` for the result dict and exit with it; typed errors become failures."""
+        if not HAS_CS:
+            self._module.fail_json(msg=missing_required_lib("cs"), exception=CS_IMPORT_ERROR)
+        try:
+            result = func(self)
+        except (CloudStackError, WaitTimeout) as exc:
+            self.fail(**failure_fields(exc))
+        else:
+            self._module.exit_json(debug=dict(api_calls=self.api_calls), **result)
