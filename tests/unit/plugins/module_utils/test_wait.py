@@ -1,0 +1,65 @@
+"""Adaptive waiter: growth, cap, deadline, with an injected clock (no real sleeps)."""
+
+import pytest
+
+from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import Waiter, WaitTimeout
+
+
+class FakeClock:
+    """A monotonic clock that only moves when sleep() is called."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+
+
+def test_intervals_start_at_a_tenth_grow_by_half_and_cap_at_two_seconds():
+    clock = FakeClock()
+    polls = iter([False] * 11 + [True])
+    assert Waiter(60, clock=clock, sleep=clock.sleep).until(lambda: next(polls))
+    assert clock.sleeps[:6] == [0.1, 0.15, 0.225, 0.3375, 0.50625, 0.759375]
+    assert clock.sleeps[-3:] == [2.0, 2.0, 2.0]
+    assert max(clock.sleeps) == 2.0
+    assert len(clock.sleeps) == 12
+
+
+def test_returns_the_predicate_value_and_stops_polling():
+    clock = FakeClock()
+    calls = []
+
+    def predicate():
+        calls.append(clock.now)
+        return {"done": True} if len(calls) == 3 else None
+
+    assert Waiter(10, clock=clock, sleep=clock.sleep).until(predicate) == {"done": True}
+    assert len(calls) == 3
+
+
+def test_timeout_never_sleeps_past_the_deadline_and_reports_the_wait():
+    clock = FakeClock()
+    calls = []
+    with pytest.raises(WaitTimeout) as info:
+        Waiter(5, clock=clock, sleep=clock.sleep).until(lambda: calls.append(clock.now), what="job 42")
+    assert info.value.waited == pytest.approx(5.0)
+    assert "job 42" in str(info.value) and "timeout 5 s" in str(info.value)
+    assert clock.now == pytest.approx(105.0)
+    assert calls[-1] == pytest.approx(105.0), "the last poll happens at the deadline"
+
+
+def test_zero_timeout_fails_without_polling():
+    clock = FakeClock()
+    with pytest.raises(WaitTimeout):
+        Waiter(0, clock=clock, sleep=clock.sleep).until(pytest.fail)
+    assert not clock.sleeps
+
+
+def test_negative_timeout_is_rejected():
+    with pytest.raises(ValueError, match="-1"):
+        Waiter(-1)
