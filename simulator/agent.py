@@ -1,0 +1,337 @@
+"""The simulator's host agent: what CloudStack's KVM agent does to a domain, over real libvirt.
+
+One agent (one libvirt connection) per URI in this process: ``agent_for(uri)``. Domains are
+transient (created from XML, destroyed on stop), shaped like spec section 4.2 by
+``_libvirt.build_domain_xml``. ``scale`` follows the KVM agent's order (spec 4.3): memory (one DIMM
+of new - current total), vCPUs (only up), cpu_shares (only up), then the CPU cap (quota/period).
+
+On ``test:///`` hosts libvirt cannot hot-plug devices nor set cpu_shares/quota, so the agent
+emulates them: the domain's <memory> is the ceiling (max memory) and a "DIMM" raises the live
+memory with setMemoryFlags; DIMM sizes and cputune values live in the agent's bookkeeping, so
+``DomainView`` has the same shape as on QEMU hosts, where the DIMM hot-plug and the scheduler
+parameters are real.
+
+Guest image hook (real QEMU hosts, used by the end-to-end tests): pass a bootable guest once,
+``agent_for("qemu:///system", guest_image=_libvirt.GuestImage(kernel=..., initrd=..., cmdline=...,
+disk=None, console_log=...))``; every domain the agent starts afterwards boots that kernel
+(direct kernel boot, TCG). Without an image a QEMU domain starts with nothing to boot, which is
+enough for the libvirt-level checks.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt
+
+MAX_CPU_QUOTA = 17592186044415
+CPU_PERIOD = 10000
+MIN_CPU_QUOTA = 1000
+MAX_CPU_PERIOD = 1000000
+_VM_TYPES = {"i": "User", "r": "DomainRouter", "s": "SecondaryStorageVm", "v": "ConsoleProxy"}
+NOT_PREPARED = (
+    "The %s is not prepared for dynamic scaling. To be prepared, the VM must be deployed with a dynamic service "
+    "offering, VM dynamic scale enabled and global setting \"enable.dynamic.scale.vm\" as \"true\". If you changed "
+    "one of these settings after deploying the VM, consider stopping and starting it again to prepared it to "
+    "dynamic scaling.")
+
+
+class AgentError(Exception):
+    """A host operation failed; str() says what failed and what was and was not applied."""
+
+    def __init__(self, message: str, reason: str = "", applied: tuple = (), not_applied: tuple = ()):
+        self.message = message
+        self.reason = reason or message
+        self.applied = tuple(applied)
+        self.not_applied = tuple(not_applied)
+        text = message
+        if self.applied or self.not_applied:
+            done = "; ".join(self.applied) or "nothing"
+            text += " Applied: %s. Not applied: %s." % (done, "; ".join(self.not_applied) or "nothing")
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """What the management server sends to start a VM."""
+
+    name: str
+    uuid: str
+    vcpus: int
+    max_vcpus: int
+    memory_mib: int
+    max_memory_mib: int | None
+    cpu_shares: int
+    cpu_quota_pct: float | None
+
+
+@dataclass(frozen=True)
+class DomainView:
+    """A domain as the host sees it; memory_mib is the total including hot-plugged DIMMs."""
+
+    name: str
+    uuid: str
+    running: bool
+    vcpus: int
+    max_vcpus: int
+    memory_mib: int
+    current_memory_mib: int
+    max_memory_mib: int | None
+    dimm_slots: int
+    dimms: tuple[int, ...]
+    cpu_shares: int
+    cpu_quota: int | None
+    cpu_period: int | None
+
+
+@dataclass
+class _Emulated:
+    """Bookkeeping of what the test driver cannot hold: base memory, DIMMs and cputune."""
+
+    base_memory_mib: int
+    cpu_shares: int
+    cpu_quota: int | None
+    cpu_period: int | None
+    dimms: list[int] = field(default_factory=list)
+
+
+def cpu_quota_period(pct: float) -> tuple[int, int]:
+    """(quota, period) for a CPU cap of ``pct`` (a fraction of one host core), by the [main] agent rules."""
+    if not pct > 0:
+        raise AgentError("CPU quota percentage %r is not positive: give the cap as a fraction above 0" % pct)
+    period = CPU_PERIOD
+    quota = int(period * pct)
+    if quota < MIN_CPU_QUOTA:
+        quota = MIN_CPU_QUOTA
+        period = min(int(quota / pct), MAX_CPU_PERIOD)
+    return quota, period
+
+
+def vm_label(name: str, uuid: str) -> str:
+    """CloudStack's VirtualMachineTO text, with the id and type read from the instance name."""
+    match = re.match(r"^i-\d+-(\d+)-", name) or re.match(r"^[rsv]-(\d+)-", name)
+    vm_id = match.group(1) if match else ""
+    vm_type = _VM_TYPES.get(name[:1], "User") if match else "User"
+    return 'VM {id: "%s", name: "%s", uuid: "%s", type: "%s"}' % (vm_id, name, uuid, vm_type)
+
+
+class HostAgent:
+    """The agent of one libvirt host (URI); thread-safe, connects on first use."""
+
+    def __init__(self, uri: str, guest_image: _libvirt.GuestImage | None = None):
+        self.uri = uri
+        self.guest_image = guest_image
+        self.domain_type = _libvirt.domain_type_for_uri(uri)
+        self.emulated = self.domain_type == "test"
+        self._conn = None
+        self._lock = threading.RLock()
+        self._books: dict[str, _Emulated] = {}
+
+    @property
+    def conn(self):
+        """The agent's libvirt connection (opened once)."""
+        with self._lock:
+            if self._conn is None:
+                try:
+                    self._conn = _libvirt.open_connection(self.uri)
+                except _libvirt.VirtError as exc:
+                    raise AgentError(str(exc)) from exc
+            return self._conn
+
+    def _lookup(self, name: str):
+        try:
+            return _libvirt.find_domain(self.conn, name)
+        except _libvirt.DomainNotFound:
+            return None
+        except _libvirt.VirtError as exc:
+            raise AgentError(str(exc)) from exc
+
+    def _require(self, name: str):
+        domain = self._lookup(name)
+        if domain is None:
+            raise AgentError("domain %s does not exist on host %s" % (name, self.uri))
+        return domain
+
+    def start(self, spec: DomainSpec) -> DomainView:
+        """Create the transient domain for ``spec``; AgentError if it runs already or libvirt refuses."""
+        quota, period = cpu_quota_period(spec.cpu_quota_pct) if spec.cpu_quota_pct is not None else (None, None)
+        try:
+            xml = _libvirt.build_domain_xml(
+                spec.name, spec.uuid, spec.vcpus, spec.max_vcpus, spec.memory_mib, spec.max_memory_mib,
+                self.domain_type, spec.cpu_shares, quota, period, guest_image=self.guest_image)
+        except _libvirt.VirtError as exc:
+            raise AgentError("cannot start %s: %s" % (spec.name, exc)) from exc
+        prepared = spec.max_memory_mib is not None and spec.max_memory_mib > spec.memory_mib
+        if self.emulated and prepared:
+            xml = _with_memory_ceiling(xml, spec.max_memory_mib)
+        with self._lock:
+            if self._lookup(spec.name) is not None:
+                raise AgentError("cannot start %s: a domain with that name already runs on %s" % (spec.name, self.uri))
+            try:
+                self.conn.createXML(xml, 0)
+            except _libvirt.libvirt.libvirtError as exc:
+                raise AgentError("cannot start %s on %s: %s" % (spec.name, self.uri, exc.get_error_message())) from exc
+            if self.emulated:
+                self._books[spec.name] = _Emulated(spec.memory_mib, spec.cpu_shares, quota, period)
+            return self.view(spec.name)
+
+    def stop(self, name: str) -> None:
+        """Destroy the domain; nothing happens if it does not exist."""
+        with self._lock:
+            domain = self._lookup(name)
+            self._books.pop(name, None)
+            if domain is None:
+                return
+            try:
+                domain.destroy()
+            except _libvirt.libvirt.libvirtError as exc:
+                if self._lookup(name) is not None:
+                    raise AgentError("cannot stop %s on %s: %s" % (name, self.uri, exc.get_error_message())) from exc
+
+    def view(self, name: str) -> DomainView | None:
+        """The domain as the host sees it, or None if absent."""
+        with self._lock:
+            domain = self._lookup(name)
+            if domain is None:
+                return None
+            try:
+                xml = _libvirt.domain_view(domain)
+            except _libvirt.VirtError as exc:
+                raise AgentError(str(exc)) from exc
+            books = self._books.get(name)
+            if books is None:
+                return DomainView(
+                    xml.name, xml.uuid, xml.running, xml.vcpus, xml.max_vcpus, xml.memory_mib, xml.current_memory_mib,
+                    xml.max_memory_mib, xml.memory_slots, tuple(dimm.size_kib // 1024 for dimm in xml.dimms),
+                    xml.cpu_shares or 0, xml.cpu_quota, xml.cpu_period)
+            return DomainView(
+                xml.name, xml.uuid, xml.running, xml.vcpus, xml.max_vcpus, books.base_memory_mib + sum(books.dimms),
+                xml.current_memory_mib, xml.max_memory_mib, xml.memory_slots, tuple(books.dimms), books.cpu_shares,
+                books.cpu_quota, books.cpu_period)
+
+    def scale(self, name: str, vcpus: int, memory_mib: int, cpu_shares: int, cpu_quota_pct: float | None,
+              limit_cpu_use_change: bool) -> str:
+        """Scale a running domain like the KVM agent; the success answer, or AgentError naming what was applied."""
+        with self._lock:
+            domain = self._require(name)
+            before = self.view(name)
+            label = vm_label(name, before.uuid)
+            steps = self._plan(domain, before, (vcpus, memory_mib, cpu_shares, cpu_quota_pct, limit_cpu_use_change), label)
+            for index, (description, action) in enumerate(steps):
+                try:
+                    action()
+                except (_libvirt.libvirt.libvirtError, _StepFailed) as exc:
+                    reason = exc.get_error_message() if hasattr(exc, "get_error_message") else str(exc)
+                    raise AgentError("Unable to scale %s due to [%s]." % (label, reason), reason,
+                                     [step[0] for step in steps[:index]], [step[0] for step in steps[index:]]) from exc
+            return ("Successfully scaled %s memory to [%d KiB], CPU cores to [%d] and cpu_shares to [%d]."
+                    % (label, memory_mib * 1024, vcpus, cpu_shares))
+
+    def _plan(self, domain, before, target, label):
+        """The ordered (description, action) steps of one scale, in the KVM agent's order."""
+        vcpus, memory_mib, cpu_shares, cpu_quota_pct, limit_cpu_use_change = target
+        steps = []
+        attach = memory_mib - before.memory_mib
+        if attach > 0:
+            steps.append(("memory %d -> %d MiB (one DIMM of %d MiB)" % (before.memory_mib, memory_mib, attach),
+                          lambda: self._attach_dimm(domain, before, attach, label)))
+        if before.vcpus < vcpus:
+            steps.append(("vCPUs %d -> %d" % (before.vcpus, vcpus),
+                          lambda: domain.setVcpusFlags(vcpus, _libvirt.libvirt.VIR_DOMAIN_AFFECT_LIVE)))
+        if before.cpu_shares < cpu_shares:
+            steps.append(("cpu_shares %d -> %d" % (before.cpu_shares, cpu_shares),
+                          lambda: self._set_tune(domain, cpu_shares=cpu_shares)))
+        if cpu_quota_pct is not None:
+            quota, period = cpu_quota_period(cpu_quota_pct)
+            steps.append(("vcpu_period -> %d" % period, lambda: self._set_tune(domain, vcpu_period=period)))
+            steps.append(("vcpu_quota -> %d" % quota, lambda: self._set_tune(domain, vcpu_quota=quota)))
+        elif limit_cpu_use_change:
+            steps.append(("vcpu_quota -> %d (cap removed)" % MAX_CPU_QUOTA,
+                          lambda: self._set_tune(domain, vcpu_quota=MAX_CPU_QUOTA)))
+        return steps
+
+    def _attach_dimm(self, domain, before: DomainView, size_mib: int, label: str) -> None:
+        if before.max_memory_mib is None:
+            raise _StepFailed(NOT_PREPARED % label)
+        flags = _libvirt.libvirt.VIR_DOMAIN_AFFECT_LIVE
+        books = self._books.get(before.name)
+        if books is None:
+            domain.attachDeviceFlags(_libvirt.dimm_xml(size_mib * 1024), flags)
+            return
+        if len(books.dimms) >= before.dimm_slots:
+            raise _StepFailed("no free memory device slot available (all %d used)" % before.dimm_slots)
+        if before.memory_mib + size_mib > before.max_memory_mib:
+            raise _StepFailed("Attaching memory device with size '%d' KiB would exceed domain's maxMemory config size "
+                              "'%d' KiB" % (size_mib * 1024, before.max_memory_mib * 1024))
+        domain.setMemoryFlags((before.memory_mib + size_mib) * 1024, flags)
+        books.dimms.append(size_mib)
+
+    def _set_tune(self, domain, **params) -> None:
+        books = self._books.get(domain.name())
+        if books is None:
+            domain.setSchedulerParametersFlags(params, _libvirt.libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            return
+        for key, value in params.items():
+            setattr(books, {"vcpu_period": "cpu_period", "vcpu_quota": "cpu_quota"}.get(key, key), value)
+
+    def migrate(self, name: str, dest: HostAgent) -> DomainView:
+        """Move the domain to ``dest``: kept live on the same host, recreated with the same live size elsewhere."""
+        if dest is self or dest.uri == self.uri:
+            view = self.view(name)
+            if view is None:
+                raise AgentError("domain %s does not exist on host %s" % (name, self.uri))
+            return view
+        if dest.domain_type != self.domain_type:
+            raise AgentError("cannot migrate %s from a %s host (%s) to a %s host (%s)"
+                             % (name, self.domain_type, self.uri, dest.domain_type, dest.uri))
+        with self._lock:
+            domain = self._require(name)
+            xml = _without_id(domain.XMLDesc(_libvirt.libvirt.VIR_DOMAIN_XML_MIGRATABLE))
+            with dest._lock:
+                if dest._lookup(name) is not None:
+                    raise AgentError("cannot migrate %s: a domain with that name already runs on %s" % (name, dest.uri))
+                try:
+                    dest.conn.createXML(xml, 0)
+                except _libvirt.libvirt.libvirtError as exc:
+                    raise AgentError("cannot migrate %s to %s: %s; it still runs on %s"
+                                     % (name, dest.uri, exc.get_error_message(), self.uri)) from exc
+                books = self._books.pop(name, None)
+                if books is not None:
+                    dest._books[name] = books
+                view = dest.view(name)
+            domain.destroy()
+            return view
+
+
+class _StepFailed(Exception):
+    """An emulated libvirt call refused (same meaning as the libvirt error on a QEMU host)."""
+
+
+def _with_memory_ceiling(xml: str, max_memory_mib: int) -> str:
+    root = ET.fromstring(xml)
+    root.find("memory").text = str(max_memory_mib * 1024)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _without_id(xml: str) -> str:
+    root = ET.fromstring(xml)
+    root.attrib.pop("id", None)
+    return ET.tostring(root, encoding="unicode")
+
+
+_AGENTS: dict[str, HostAgent] = {}
+_AGENTS_LOCK = threading.Lock()
+
+
+def agent_for(uri: str, guest_image: _libvirt.GuestImage | None = None) -> HostAgent:
+    """The one shared agent of ``uri`` in this process; ``guest_image`` (if given) is used for later starts."""
+    with _AGENTS_LOCK:
+        agent = _AGENTS.get(uri)
+        if agent is None:
+            agent = _AGENTS[uri] = HostAgent(uri)
+        if guest_image is not None:
+            agent.guest_image = guest_image
+        return agent
