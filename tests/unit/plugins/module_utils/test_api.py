@@ -198,8 +198,9 @@ def test_wait_jobs_uses_one_list_request_per_tick_when_it_covers_every_job():
         assert command == "listAsyncJobs"
         ticks["n"] += 1
         done = ticks["n"] >= 3
-        return {"count": 4, "asyncjobs": [job("a", 1, {"virtualmachine": {"id": "1"}}), job("b", 1 if done else 0, {"virtualmachine": {"id": "2"}}),
-                                           job("c", 1 if done else 0, {"virtualmachine": {"id": "3"}}), job("other", 0)]}
+        jobs = [job("a", 1, {"virtualmachine": {"id": "1"}}), job("b", 1 if done else 0, {"virtualmachine": {"id": "2"}}),
+                job("c", 1 if done else 0, {"virtualmachine": {"id": "3"}}), job("other", 0)]
+        return {"count": len(jobs), "asyncjobs": jobs}
 
     api, client, clock = make_api(respond)
     results = api.wait_jobs(["a", "b", "c"], 60)
