@@ -1,0 +1,422 @@
+# -*- coding: utf-8 -*-
+# Copyright: livescale.cloudstack contributors
+# Apache License 2.0 (see LICENSE)
+"""Private to livescale.cloudstack: the I/O side of scaling (vm_scale, vm_scaling_info).
+
+Not a public API: it may change without notice. It reads what the pure planner of ``_planner``
+needs from the CloudStack API, carries out the plan (live scale, migrate then scale, or stop,
+scale and start), re-reads the VM and checks that it really changed. Errors are raised as the
+typed errors of ``_api``; only the module edge turns them into failures.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError, InvalidValue
+from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import (
+    find_account, find_domain, find_project, find_service_offering, find_vm, find_zone, label)
+from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import refresh_vm, run_action
+
+SETTINGS = (  # planner field, setting name, scope of the VM it is read at, parser
+    ("dynamic_scale", "enable.dynamic.scale.vm", "zoneid", "bool"),
+    ("auto_migrate", "auto.migrate.vm.on.live.scale.insufficient.capacity", "clusterid", "bool"),
+    ("kvm_cpu_capacity", "kvm.cpu.dynamic.scaling.capacity", "clusterid", "int"),
+    ("kvm_memory_capacity", "kvm.memory.dynamic.scaling.capacity", "clusterid", "int"),
+    ("cpu_cores_max", "vm.serviceoffering.cpu.cores.max", None, "int"),
+    ("ram_size_max", "vm.serviceoffering.ram.size.max", None, "int"),
+)
+VALUE_OPTIONS = (("cpu_number", "cpuNumber"), ("cpu_speed", "cpuSpeed"), ("memory", "memory"))
+RECONFIGURE_FAILED = "Unable to reconfigure VM."
+ROOT_ADMIN = 1
+
+
+class ScaleFailed(CloudStackError):
+    """A step of the scale failed; keeps CloudStack's answer and tells the VM's real state afterwards."""
+
+    def __init__(self, error, message):
+        super(ScaleFailed, self).__init__(message)
+        for name in ("command", "errorcode", "cserrorcode", "errortext", "jobid"):
+            setattr(self, name, getattr(error, name, None))
+
+
+def _int(value):
+    """An API number (string or number) as int; None when absent."""
+    if value is None or value == "":
+        return None
+    return int(float(value))
+
+
+def _bool(value):
+    """An API boolean (bool or ``"true"``)."""
+    return str(value).lower() == "true"
+
+
+def whole_number(name, value):
+    """A module value as a positive int, or InvalidValue naming it and the expected form."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) <= 0:
+        unit = " of MiB (e.g. 2048 for 2 GiB)" if name == "memory" else ""
+        raise InvalidValue("%s=%r is not valid: give a positive whole number%s" % (name, value, unit))
+    return int(text)
+
+
+def offering_from(row):
+    """A planner Offering from a listServiceOfferings row (bounds are in serviceofferingdetails)."""
+    details = row.get("serviceofferingdetails") or {}
+    return planner.Offering(
+        id=row["id"], name=row.get("name") or row["id"], cpu=_int(row.get("cpunumber")), speed=_int(row.get("cpuspeed")),
+        memory=_int(row.get("memory")), dynamic_scaling=_bool(row.get("dynamicscalingenabled", True)),
+        limit_cpu_use=_bool(row.get("limitcpuuse", False)), active=row.get("state", "Active") != "Inactive",
+        min_cpu=_int(details.get("mincpunumber")), max_cpu=_int(details.get("maxcpunumber")),
+        min_memory=_int(details.get("minmemory")), max_memory=_int(details.get("maxmemory")))
+
+
+def host_from(row):
+    """A planner Host from a listHosts row; None when the capacity fields are missing."""
+    try:
+        free_cpu = float(row["cpuwithoverprovisioning"]) - float(row.get("cpuallocatedvalue") or 0)
+        free_memory = float(row["memorywithoverprovisioning"]) - float(row.get("memoryallocated") or 0)
+        return planner.Host(id=row["id"], name=row.get("name") or row["id"], cores=int(row["cpunumber"]),
+                            speed=int(row["cpuspeed"]), free_cpu=int(free_cpu), free_memory=int(free_memory),
+                            total_memory=int(float(row["memorytotal"])))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def vm_from(row, cluster):
+    """A planner Vm from a listVirtualMachines row (the domain's head-room is not in the API: unknown)."""
+    return planner.Vm(
+        id=row["id"], name=row.get("name") or row["id"], state=row.get("state", "Unknown"), cpu=_int(row.get("cpunumber")) or 0,
+        speed=_int(row.get("cpuspeed")) or 0, memory=_int(row.get("memory")) or 0, offering_id=row.get("serviceofferingid"),
+        hypervisor=row.get("hypervisor") or "", zone=row.get("zonename") or row.get("zoneid") or "",
+        cluster=(cluster or {}).get("name") or "", host_id=row.get("hostid"),
+        dynamically_scalable=_bool(row.get("isdynamicallyscalable", False)))
+
+
+class Reader:
+    """Reads (and caches, for many VMs) what the planner needs; what the caller may not read is left to CloudStack."""
+
+    def __init__(self, api):
+        self.api = api
+        self._cache = {}
+
+    def _list(self, command, key, **params):
+        cache_key = (command, tuple(sorted(params.items())))
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self.api.list(command, key, action="read %s" % command[4:], **params)
+        return self._cache[cache_key]
+
+    def _optional(self, command, key, **params):
+        """Like _list, but None when CloudStack refuses (e.g. admin-only commands for a user)."""
+        try:
+            return self._list(command, key, **params)
+        except ApiError:
+            return None
+
+    def offering(self, offering_id):
+        """An offering by id, active or not."""
+        rows = self._list("listServiceOfferings", "serviceoffering", id=offering_id) or \
+            self._list("listServiceOfferings", "serviceoffering", id=offering_id, state="Inactive")
+        if not rows:
+            raise CloudStackError("service offering %s of the VM cannot be read" % offering_id)
+        return offering_from(rows[0])
+
+    def setting(self, name, parser, **scope):
+        """A setting's effective value in a scope; None when unreadable."""
+        rows = self._optional("listConfigurations", "configuration", name=name, **scope) or []
+        for row in rows:
+            if row.get("name") == name:
+                return _bool(row.get("value")) if parser == "bool" else (_int(row.get("value")) or 0)
+        return None
+
+    def settings(self, vm_row, cluster):
+        """The planner Settings of a VM; an unreadable setting keeps its CloudStack default, except the zone switch."""
+        scope_ids = {"zoneid": vm_row.get("zoneid"), "clusterid": (cluster or {}).get("id")}
+        values = {}
+        for field, name, scope, parser in SETTINGS:
+            scope_params = {scope: scope_ids[scope]} if scope and scope_ids[scope] else {}
+            value = self.setting(name, parser, **scope_params)
+            if value is not None:
+                values[field] = value
+            elif field == "dynamic_scale":
+                values[field] = True  # not readable (not an admin): CloudStack judges it
+        return planner.Settings(**values)
+
+    def host(self, host_id):
+        rows = self._optional("listHosts", "host", id=host_id) if host_id else None
+        return rows[0] if rows else None
+
+    def other_hosts(self, cluster, host_id):
+        if not cluster:
+            return ()
+        rows = self._optional("listHosts", "host", clusterid=cluster["id"], type="Routing") or []
+        hosts = [host_from(row) for row in rows if row.get("id") != host_id and row.get("state", "Up") == "Up"
+                 and row.get("resourcestate", "Enabled") == "Enabled"]
+        return tuple(host for host in hosts if host is not None)
+
+    def template(self, template_id):
+        """(name, isdynamicallyscalable) of a template; the flag True when unreadable."""
+        rows = self._optional("listTemplates", "template", templatefilter="all", id=template_id) or []
+        if not rows:
+            return template_id or "", True
+        return rows[0].get("name") or template_id, _bool(rows[0].get("isdynamicallyscalable", False))
+
+    def limits(self, vm_row):
+        """What the VM's owner may still allocate; root admin accounts are exempt."""
+        if vm_row.get("projectid"):
+            rows = self._optional("listProjects", "project", id=vm_row["projectid"], listall=True) or []
+            owner = "project %s" % vm_row.get("project")
+        else:
+            rows = [row for row in self._optional("listAccounts", "account", name=vm_row.get("account"),
+                                                  domainid=vm_row.get("domainid"), listall=True) or []
+                    if row.get("name") == vm_row.get("account")]
+            owner = vm_row.get("account") or ""
+        if not rows or _int(rows[0].get("accounttype")) == ROOT_ADMIN:
+            return planner.Limits(owner)
+        return planner.Limits(owner, cpu=_available(rows[0].get("cpuavailable")), memory=_available(rows[0].get("memoryavailable")))
+
+    def situation(self, vm_row):
+        """Everything the planner reads about one VM."""
+        host_row = self.host(vm_row.get("hostid"))
+        cluster = {"id": host_row.get("clusterid"), "name": host_row.get("clustername")} if host_row else None
+        template, template_scalable = self.template(vm_row.get("templateid"))
+        return planner.Situation(
+            vm=vm_from(vm_row, cluster), current=self.offering(vm_row.get("serviceofferingid")),
+            settings=self.settings(vm_row, cluster), template=template, template_scalable=template_scalable,
+            host=host_from(host_row) if host_row else None, other_hosts=self.other_hosts(cluster, vm_row.get("hostid")),
+            limits=self.limits(vm_row))
+
+
+def _available(value):
+    """An account's ``cpuavailable``/``memoryavailable``; None for Unlimited."""
+    try:
+        return _int(value)
+    except ValueError:
+        return None
+
+
+def owner_scope(api, params):
+    """zone, account, domain and project dicts from the module options (None when not given)."""
+    domain = find_domain(api, params["domain"]) if params.get("domain") else None
+    return dict(zone=find_zone(api, params["zone"]) if params.get("zone") else None,
+                account=find_account(api, params["account"], domain=domain) if params.get("account") else None,
+                domain=domain,
+                project=find_project(api, params["project"], domain=domain) if params.get("project") else None)
+
+
+def requested_target(api, params, situation, zone):
+    """The Target of the module options; raises InvalidValue naming the bad option."""
+    values = dict((option, whole_number(option, params.get(option))) for option, _key in VALUE_OPTIONS)
+    given = [option for option, value in values.items() if value is not None]
+    if not params.get("service_offering") and not given:
+        raise InvalidValue("nothing to scale to: give service_offering, or cpu_number/cpu_speed/memory for a custom offering")
+    if params.get("service_offering"):
+        offering = offering_from(find_service_offering(api, params["service_offering"], zone=zone))
+        if given and not offering.custom:
+            raise InvalidValue("%s cannot be combined with service_offering=%s: that offering is fixed (%s); drop %s, or name a"
+                               " custom offering" % ("/".join(given), params["service_offering"],
+                                                     planner.size(offering.cpu, offering.speed, offering.memory), "/".join(given)))
+    else:
+        offering = situation.current
+        if not offering.custom:
+            raise InvalidValue("%s needs a custom offering, but VM %s has the fixed offering %s: add service_offering with the"
+                               " name of a custom offering" % ("/".join(given), situation.vm.name, offering.name))
+    return planner.Target(offering, cpu=values["cpu_number"], speed=values["cpu_speed"], memory=values["memory"])
+
+
+def view(vm):
+    """The part of a VM that scaling changes, for before/after and diff."""
+    return dict(service_offering=vm.get("serviceofferingname"), cpu_number=_int(vm.get("cpunumber")),
+                cpu_speed=_int(vm.get("cpuspeed")), memory=_int(vm.get("memory")), state=vm.get("state"),
+                host=vm.get("hostname") or vm.get("hostid"))
+
+
+def plan_view(plan):
+    """The plan as returned to the user."""
+    return dict(action=plan.action, reasons=list(plan.reasons), service_offering=plan.offering.name,
+                cpu_number=plan.cpu, cpu_speed=plan.speed, memory=plan.memory,
+                migrate_to=plan.migrate_host.name if plan.migrate_host else None)
+
+
+def predicted(vm, plan):
+    """The VM as it will be after the plan (check mode)."""
+    after = dict(vm, serviceofferingid=plan.offering.id, serviceofferingname=plan.offering.name,
+                 cpunumber=plan.cpu, cpuspeed=plan.speed, memory=plan.memory)
+    if plan.migrate_host is not None:
+        after.update(hostid=plan.migrate_host.id, hostname=plan.migrate_host.name)
+    return after
+
+
+def describe(vm):
+    """``Running on kvm-a1-01 with Small (1 vCPU, 1000 MHz, 512 MiB)``."""
+    shown = view(vm)
+    where = " on %s" % shown["host"] if shown["host"] else ""
+    return "%s%s with %s (%s)" % (shown["state"], where, shown["service_offering"],
+                                  planner.size(shown["cpu_number"] or 0, shown["cpu_speed"] or 0, shown["memory"] or 0))
+
+
+class Scaler:
+    """Carries out a plan on one VM and reports what really happened."""
+
+    def __init__(self, api, vm, plan, timeout, auto_migrate=True):
+        self.api = api
+        self.vm = vm
+        self.plan = plan
+        self.timeout = timeout
+        self.auto_migrate = auto_migrate
+        self.steps = []
+
+    def scale(self):
+        """scaleVirtualMachine as an async job."""
+        self.api.run_async("scaleVirtualMachine", self.timeout, action="scale VM %s" % self.vm.get("name"),
+                           id=self.vm["id"], serviceofferingid=self.plan.offering.id, details=self.plan.details() or None)
+        self.steps.append("scaled")
+
+    def step(self, action, host_id=None):
+        """A power or placement job of _vm_state (stop, start, migrate)."""
+        run_action(self.api, self.vm, action, self.timeout, host_id=host_id)
+        self.steps.append({"stop": "stopped", "start": "started", "migrate": "migrated"}[action])
+
+    def failed(self, error, restarted_after=None):
+        """A ScaleFailed error that says what CloudStack answered and what the VM looks like now."""
+        now = refresh_vm(self.api, self.vm)
+        if self.steps:
+            outcome = "done so far: %s" % ", ".join(self.steps)
+        elif view(now) == view(self.vm):
+            outcome = "nothing was changed"
+        else:
+            outcome = "it differs from before the failed step: check it in CloudStack"
+        if restarted_after:
+            outcome += "; %s" % restarted_after
+        if "stopped" in self.steps and now.get("state") != "Running":
+            outcome += "; it was stopped but is not running again: start it with %s" % planner.STATE_MODULE
+        elif getattr(error, "errortext", None) == RECONFIGURE_FAILED:
+            outcome += ("; the running domain probably has no head-room (started before dynamic scaling was enabled):"
+                        " stop and start it with %s, or set allow_restart: true" % planner.STATE_MODULE)
+        return ScaleFailed(error, "%s. VM %s is now %s: %s" % (error, label(self.vm), describe(now), outcome))
+
+    def run(self):
+        """Execute the plan; returns the VM re-read from CloudStack."""
+        try:
+            if self.plan.action == planner.MIGRATE_THEN_LIVE and self.plan.migrate_host and not self.auto_migrate:
+                self.step("migrate", self.plan.migrate_host.id)
+            if self.plan.action == planner.RESTART:
+                self.restart()
+            else:
+                self.scale()
+        except ScaleFailed:
+            raise
+        except CloudStackError as error:
+            raise self.failed(error)
+        return refresh_vm(self.api, self.vm)
+
+    def restart(self):
+        """Stop, scale while stopped, start; a failed scale starts the VM again with its old size."""
+        self.step("stop")
+        try:
+            self.scale()
+        except CloudStackError as error:
+            try:
+                self.step("start")
+            except CloudStackError as start_error:
+                raise self.failed(error, "starting it again failed too: %s" % start_error)
+            raise self.failed(error, "it was started again with its old size")
+        self.step("start")
+
+
+def verify(vm_after, plan):
+    """Raise when CloudStack says done but the VM does not show the planned size and offering."""
+    expected = dict(service_offering=plan.offering.name, cpu_number=plan.cpu, cpu_speed=plan.speed, memory=plan.memory)
+    seen = view(vm_after)
+    wrong = ["%s is %s, not %s" % (key, seen[key], value) for key, value in expected.items() if seen[key] != value]
+    if wrong:
+        raise CloudStackError("CloudStack reported the scale of VM %s as done, but the VM shows %s: check it in CloudStack"
+                              % (label(vm_after), "; ".join(wrong)))
+
+
+def refusal(vm, plan):
+    """The error of a refused plan: every reason, and that nothing was changed."""
+    return InvalidValue("VM %s cannot be scaled to %s (%s), nothing was changed: %s" % (
+        label(vm), plan.offering.name, planner.size(plan.cpu, plan.speed, plan.memory), "; ".join(plan.reasons)))
+
+
+def scale_vm(module):
+    """vm_scale: plan, validate, execute and verify; returns the result dict."""
+    params, api = module.params, module.api
+    scope = owner_scope(api, params)
+    vm = find_vm(api, params["vm"], **scope)
+    situation = Reader(api).situation(vm)
+    target = requested_target(api, params, situation, scope["zone"])
+    options = planner.Options(allow_migration=params["allow_migration"], allow_restart=params["allow_restart"])
+    plan = planner.plan(situation, target, options)
+    if plan.action == planner.REFUSE:
+        raise refusal(vm, plan)
+    after = vm
+    if plan.action != planner.NONE:
+        if module.check_mode:
+            after = predicted(vm, plan)
+        else:
+            after, plan = execute(api, vm, plan, situation, options, params["wait_timeout"])
+    tracker = DifferenceTracker()
+    before_view, after_view = view(vm), view(after)
+    for key in before_view:
+        tracker.add(key, before_view[key], after_view[key])
+    return dict(changed=plan.action != planner.NONE, vm=after, before=before_view, after=after_view,
+                plan=plan_view(plan), diff=tracker.diff())
+
+
+def execute(api, vm, plan, situation, options, timeout):
+    """Run the plan; a live scale that the domain cannot take falls back to a restart when allowed."""
+    try:
+        after = Scaler(api, vm, plan, timeout, situation.settings.auto_migrate).run()
+    except ScaleFailed as error:
+        live = plan.action in (planner.LIVE, planner.MIGRATE_THEN_LIVE)
+        if not (live and options.allow_restart and error.errortext == RECONFIGURE_FAILED):
+            raise
+        plan = planner.Plan(planner.RESTART, plan.offering, plan.cpu, plan.speed, plan.memory, plan.reasons + (
+            "CloudStack could not apply the live scale to the running domain (%s): it was started without head-room;"
+            " allow_restart is true: VM %s is stopped, changed and started again" % (RECONFIGURE_FAILED, vm.get("name")),))
+        after = Scaler(api, vm, plan, timeout).run()
+    verify(after, plan)
+    return after, plan
+
+
+def scaling_info(module):
+    """vm_scaling_info: readiness of one VM or of every VM matching the filters; returns the result dict."""
+    params, api = module.params, module.api
+    scope = owner_scope(api, params)
+    if params.get("vm"):
+        vms = [find_vm(api, params["vm"], **scope)]
+    else:
+        vms = list_vms(api, params, scope)
+    reader = Reader(api)
+    return dict(changed=False, vms=[readiness_view(vm, reader.situation(vm)) for vm in vms])
+
+
+def list_vms(api, params, scope):
+    """The VMs matching zone/account/domain/project, name (substring, as CloudStack) and state."""
+    filters = dict(listall=True, name=params.get("name"), state=params.get("state"))
+    if scope["zone"]:
+        filters["zoneid"] = scope["zone"]["id"]
+    if scope["project"]:
+        filters["projectid"] = scope["project"]["id"]
+    elif scope["account"]:
+        filters.update(account=scope["account"]["name"], domainid=scope["account"]["domainid"])
+    elif scope["domain"]:
+        filters["domainid"] = scope["domain"]["id"]
+    return api.list("listVirtualMachines", "virtualmachine", action="list VMs", **filters)
+
+
+def readiness_view(vm, situation):
+    """One VM's entry in vm_scaling_info."""
+    ready = planner.readiness(situation)
+    return dict(id=vm["id"], name=vm.get("name"), state=vm.get("state"), zone=vm.get("zonename"),
+                host=vm.get("hostname") or vm.get("hostid"), service_offering=vm.get("serviceofferingname"),
+                offering_kind=situation.current.kind, cpu_number=situation.vm.cpu, cpu_speed=situation.vm.speed,
+                memory=situation.vm.memory, live_scalable=ready.live_scalable, max_cpu_number=ready.max_cpu,
+                max_memory=ready.max_memory, blockers=list(ready.blockers))

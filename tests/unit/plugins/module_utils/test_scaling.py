@@ -1,0 +1,243 @@
+"""The I/O side of scaling against an in-memory CloudStack: what is read, what is written, what is reported."""
+
+import copy
+
+import pytest
+
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _scaling as scaling
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import InvalidValue, JobFailed, NotFound
+
+GIB = 1024 ** 3
+WRITES = ("scaleVirtualMachine", "migrateVirtualMachine", "stopVirtualMachine", "startVirtualMachine")
+ZONE = {"id": "zone-1", "name": "zone-a"}
+OFFERINGS = [
+    {"id": "off-small", "name": "Small", "cpunumber": 1, "cpuspeed": 1000, "memory": 512, "dynamicscalingenabled": True},
+    {"id": "off-medium", "name": "Medium", "cpunumber": 2, "cpuspeed": 1000, "memory": 1024, "dynamicscalingenabled": True},
+    {"id": "off-custom", "name": "Custom", "cpuspeed": 1000, "dynamicscalingenabled": True, "iscustomized": True,
+     "serviceofferingdetails": {"mincpunumber": "1", "maxcpunumber": "4", "minmemory": "256", "maxmemory": "4096"}},
+]
+
+
+def host(host_id, name, allocated_mhz=2000, allocated_bytes=2 * GIB):
+    """A listHosts row of an 8-core 2 GHz host with 32 GiB."""
+    return {"id": host_id, "name": name, "clusterid": "cluster-1", "clustername": "cluster-a1", "type": "Routing",
+            "state": "Up", "resourcestate": "Enabled", "cpunumber": 8, "cpuspeed": 2000, "cpuallocatedvalue": allocated_mhz,
+            "cpuwithoverprovisioning": "16000", "memorytotal": 32 * GIB, "memorywithoverprovisioning": str(32 * GIB),
+            "memoryallocated": allocated_bytes}
+
+
+class FakeCloud:
+    """Just enough of the CloudStack API for _scaling; every call is logged, async jobs apply at once."""
+
+    def __init__(self):
+        self.vms = {"vm-1": {"id": "vm-1", "name": "web-01", "state": "Running", "zoneid": "zone-1", "zonename": "zone-a",
+                             "hostid": "host-1", "hostname": "kvm-a1-01", "hypervisor": "KVM", "templateid": "tpl-1",
+                             "serviceofferingid": "off-small", "serviceofferingname": "Small", "cpunumber": 1,
+                             "cpuspeed": 1000, "memory": 512, "isdynamicallyscalable": True, "account": "acme",
+                             "domainid": "dom-1"}}
+        self.hosts = [host("host-1", "kvm-a1-01"), host("host-2", "kvm-a1-02")]
+        self.settings = {"enable.dynamic.scale.vm": "true"}
+        self.accounts = [{"name": "acme", "accounttype": 0, "cpuavailable": "Unlimited", "memoryavailable": "Unlimited"}]
+        self.templates = [{"id": "tpl-1", "name": "debian-12-generic", "isdynamicallyscalable": True}]
+        self.fail = {}
+        self.calls = []
+
+    @property
+    def writes(self):
+        return [(command, params) for command, params in self.calls if command in WRITES]
+
+    def list(self, command, key, action=None, **params):
+        self.calls.append((command, params))
+        rows = {"listVirtualMachines": list(self.vms.values()), "listServiceOfferings": OFFERINGS, "listHosts": self.hosts,
+                "listZones": [ZONE], "listTemplates": self.templates, "listAccounts": self.accounts,
+                "listConfigurations": [{"name": name, "value": value} for name, value in self.settings.items()]}[command]
+        for field in ("id", "name", "clusterid", "state"):
+            if params.get(field) is not None and any(field in row for row in rows):
+                rows = [row for row in rows if params[field] in row[field]] if field == "name" else \
+                    [row for row in rows if row.get(field) == params[field]]
+        return copy.deepcopy(rows)
+
+    def run_async(self, command, timeout, action=None, **params):
+        self.calls.append((command, params))
+        if command in self.fail:
+            raise JobFailed(command, {"jobid": "job-9", "jobstatus": 2,
+                                      "jobresult": {"errorcode": 530, "errortext": self.fail.pop(command)}}, action=action)
+        vm = self.vms[params.get("id") or params.get("virtualmachineid")]
+        if command == "scaleVirtualMachine":
+            offering = next(row for row in OFFERINGS if row["id"] == params["serviceofferingid"])
+            details = params.get("details") or {}
+            vm.update(serviceofferingid=offering["id"], serviceofferingname=offering["name"],
+                      cpunumber=offering.get("cpunumber") or details.get("cpuNumber", vm["cpunumber"]),
+                      cpuspeed=offering.get("cpuspeed") or details.get("cpuSpeed", vm["cpuspeed"]),
+                      memory=offering.get("memory") or details.get("memory", vm["memory"]))
+        elif command == "stopVirtualMachine":
+            vm.update(state="Stopped", hostid=None, hostname=None)
+        elif command == "startVirtualMachine":
+            vm.update(state="Running", hostid="host-1", hostname="kvm-a1-01")
+        else:
+            target = next(row for row in self.hosts if row["id"] == params.get("hostid"))
+            vm.update(hostid=target["id"], hostname=target["name"])
+        return {"virtualmachine": copy.deepcopy(vm)}
+
+
+class FakeModule:
+    """The parts of CloudStackModule that _scaling uses."""
+
+    def __init__(self, api, check_mode=False, **params):
+        self.api = api
+        self.check_mode = check_mode
+        unset = ("zone", "account", "domain", "project", "service_offering", "cpu_number", "cpu_speed", "memory", "name", "state")
+        self.params = dict(dict.fromkeys(unset), vm="web-01", allow_migration=False, allow_restart=False, wait_timeout=60)
+        self.params.update(params)
+
+
+@pytest.fixture
+def cloud():
+    return FakeCloud()
+
+
+def test_situation_is_read_from_the_api(cloud):
+    cloud.settings.update({"kvm.cpu.dynamic.scaling.capacity": "6", "auto.migrate.vm.on.live.scale.insufficient.capacity": "false"})
+    situation = scaling.Reader(cloud).situation(cloud.vms["vm-1"])
+    assert situation.vm == planner.Vm("vm-1", "web-01", "Running", 1, 1000, 512, "off-small", "KVM", "zone-a", "cluster-a1",
+                                      "host-1", True)
+    assert situation.settings == planner.Settings(dynamic_scale=True, auto_migrate=False, kvm_cpu_capacity=6)
+    assert situation.host == planner.Host("host-1", "kvm-a1-01", 8, 2000, 14000, 30 * GIB, 32 * GIB)
+    assert [other.name for other in situation.other_hosts] == ["kvm-a1-02"]
+    assert (situation.template, situation.template_scalable, situation.limits) == (
+        "debian-12-generic", True, planner.Limits("acme"))
+
+
+def test_custom_offering_bounds_come_from_the_details():
+    offering = scaling.offering_from(OFFERINGS[2])
+    assert (offering.kind, offering.min_cpu, offering.max_cpu, offering.min_memory, offering.max_memory) == (
+        "custom constrained", 1, 4, 256, 4096)
+
+
+def test_live_scale_writes_once_and_reports_the_change(cloud):
+    result = scaling.scale_vm(FakeModule(cloud, service_offering="Medium"))
+    assert cloud.writes == [("scaleVirtualMachine", {"id": "vm-1", "serviceofferingid": "off-medium", "details": None})]
+    assert result["changed"] and result["plan"]["action"] == "live"
+    assert result["diff"]["after"]["memory"] == 1024 and result["diff"]["before"]["memory"] == 512
+    assert result["after"]["service_offering"] == "Medium"
+
+
+def test_second_run_is_a_no_op(cloud):
+    scaling.scale_vm(FakeModule(cloud, service_offering="Medium"))
+    result = scaling.scale_vm(FakeModule(cloud, service_offering="Medium"))
+    assert (result["changed"], result["plan"]["action"], len(cloud.writes)) == (False, "none", 1)
+
+
+def test_check_mode_plans_without_writes(cloud):
+    result = scaling.scale_vm(FakeModule(cloud, check_mode=True, service_offering="Medium"))
+    assert (result["changed"], result["after"]["cpu_number"], cloud.writes) == (True, 2, [])
+    assert cloud.vms["vm-1"]["serviceofferingname"] == "Small"
+
+
+def test_custom_values_are_sent_as_details(cloud):
+    result = scaling.scale_vm(FakeModule(cloud, service_offering="Custom", cpu_number="3", memory=2048))
+    assert cloud.writes[0][1]["details"] == {"cpuNumber": 3, "memory": 2048}
+    assert (result["after"]["cpu_number"], result["after"]["memory"]) == (3, 2048)
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(service_offering="Huge"), "service offering 'Huge' not found"),
+    (dict(vm="web-99", service_offering="Medium"), "VM 'web-99' not found"),
+    (dict(service_offering="Medium", memory=2048), "memory cannot be combined with service_offering=Medium: that offering"
+                                                   " is fixed (2 vCPUs, 1000 MHz, 1024 MiB)"),
+    (dict(cpu_number=2), "cpu_number needs a custom offering, but VM web-01 has the fixed offering Small"),
+    (dict(service_offering="Custom", memory="2G"), "memory='2G' is not valid: give a positive whole number of MiB"),
+    (dict(service_offering="Custom", memory=-5), "memory=-5 is not valid"),
+    (dict(service_offering="Custom", cpu_number=8), "cpu_number=8 is outside what service offering Custom allows (1 to 4"),
+    (dict(), "nothing to scale to"),
+])
+def test_bad_input_fails_before_any_write(cloud, params, message):
+    with pytest.raises((InvalidValue, NotFound)) as error:
+        scaling.scale_vm(FakeModule(cloud, **params))
+    assert message in str(error.value)
+    assert cloud.writes == []
+
+
+def test_scale_down_of_a_running_vm_needs_allow_restart(cloud):
+    cloud.vms["vm-1"].update(serviceofferingid="off-medium", serviceofferingname="Medium", cpunumber=2, memory=1024)
+    with pytest.raises(InvalidValue, match="nothing was changed: vCPUs, memory would go down"):
+        scaling.scale_vm(FakeModule(cloud, service_offering="Small"))
+    assert cloud.writes == []
+    result = scaling.scale_vm(FakeModule(cloud, service_offering="Small", allow_restart=True))
+    assert [command for command, _params in cloud.writes] == ["stopVirtualMachine", "scaleVirtualMachine", "startVirtualMachine"]
+    assert (result["plan"]["action"], result["after"]["state"], result["after"]["memory"]) == ("restart", "Running", 512)
+
+
+def test_full_host_is_left_by_explicit_migration_when_cloudstack_would_not(cloud):
+    cloud.hosts[0].update(cpuallocatedvalue=15800)
+    cloud.settings["auto.migrate.vm.on.live.scale.insufficient.capacity"] = "false"
+    result = scaling.scale_vm(FakeModule(cloud, service_offering="Medium", allow_migration=True))
+    assert [command for command, _params in cloud.writes] == ["migrateVirtualMachine", "scaleVirtualMachine"]
+    assert cloud.writes[0][1] == {"virtualmachineid": "vm-1", "hostid": "host-2"}
+    assert (result["plan"]["migrate_to"], result["after"]["host"]) == ("kvm-a1-02", "kvm-a1-02")
+
+
+def test_full_host_is_left_to_cloudstack_when_auto_migrate_is_on(cloud):
+    cloud.hosts[0].update(cpuallocatedvalue=15800)
+    result = scaling.scale_vm(FakeModule(cloud, service_offering="Medium", allow_migration=True))
+    assert ([command for command, _params in cloud.writes], result["plan"]["action"]) == (
+        ["scaleVirtualMachine"], "migrate_then_live")
+
+
+def test_failed_job_reports_errortext_and_that_nothing_changed(cloud):
+    cloud.fail["scaleVirtualMachine"] = "Failed to scale the VM"
+    with pytest.raises(scaling.ScaleFailed) as error:
+        scaling.scale_vm(FakeModule(cloud, service_offering="Medium"))
+    assert (error.value.errortext, error.value.errorcode, error.value.jobid) == ("Failed to scale the VM", 530, "job-9")
+    assert str(error.value).endswith("VM web-01 (vm-1) is now Running on kvm-a1-01 with Small (1 vCPU, 1000 MHz, 512 MiB):"
+                                     " nothing was changed")
+
+
+def test_failed_offline_scale_starts_the_vm_again_and_says_so(cloud):
+    cloud.vms["vm-1"].update(serviceofferingid="off-medium", serviceofferingname="Medium", cpunumber=2, memory=1024)
+    cloud.fail["scaleVirtualMachine"] = "Maximum amount of resources of Type = 'memory' ..."
+    with pytest.raises(scaling.ScaleFailed) as error:
+        scaling.scale_vm(FakeModule(cloud, service_offering="Small", allow_restart=True))
+    assert "done so far: stopped, started; it was started again with its old size" in str(error.value)
+    assert cloud.vms["vm-1"]["state"] == "Running"
+
+
+def test_stopped_and_not_started_again_is_said(cloud):
+    cloud.vms["vm-1"].update(serviceofferingid="off-medium", serviceofferingname="Medium", cpunumber=2, memory=1024)
+    cloud.fail.update(scaleVirtualMachine="Failed to scale the VM", startVirtualMachine="Unable to start")
+    with pytest.raises(scaling.ScaleFailed) as error:
+        scaling.scale_vm(FakeModule(cloud, service_offering="Small", allow_restart=True))
+    assert "is now Stopped with Medium" in str(error.value)
+    assert "starting it again failed too" in str(error.value)
+    assert "it was stopped but is not running again: start it with livescale.cloudstack.vm_state" in str(error.value)
+
+
+def test_domain_without_headroom_falls_back_to_restart_when_allowed(cloud):
+    cloud.fail["scaleVirtualMachine"] = scaling.RECONFIGURE_FAILED
+    result = scaling.scale_vm(FakeModule(cloud, service_offering="Medium", allow_restart=True))
+    assert [command for command, _params in cloud.writes] == [
+        "scaleVirtualMachine", "stopVirtualMachine", "scaleVirtualMachine", "startVirtualMachine"]
+    assert result["plan"]["action"] == "restart" and "started without head-room" in result["plan"]["reasons"][-1]
+
+
+def test_domain_without_headroom_explains_without_allow_restart(cloud):
+    cloud.fail["scaleVirtualMachine"] = scaling.RECONFIGURE_FAILED
+    with pytest.raises(scaling.ScaleFailed, match="no head-room .*: stop and start it with livescale.cloudstack.vm_state"):
+        scaling.scale_vm(FakeModule(cloud, service_offering="Medium"))
+
+
+def test_success_that_did_not_change_the_vm_is_an_error(cloud, monkeypatch):
+    monkeypatch.setattr(cloud, "run_async", lambda command, timeout, action=None, **params: {})
+    with pytest.raises(scaling.CloudStackError, match="the VM shows service_offering is Small, not Medium"):
+        scaling.scale_vm(FakeModule(cloud, service_offering="Medium"))
+
+
+def test_scaling_info_reports_readiness_of_matching_vms(cloud):
+    cloud.settings["enable.dynamic.scale.vm"] = "false"
+    result = scaling.scaling_info(FakeModule(cloud, vm=None, state="Running"))
+    [entry] = result["vms"]
+    assert (entry["name"], entry["live_scalable"], entry["max_cpu_number"], entry["max_memory"], entry["offering_kind"]) == (
+        "web-01", False, 8, 32768, "fixed")
+    assert entry["blockers"] == ["enable.dynamic.scale.vm is false in zone zone-a: set it to true with livescale.cloudstack.setting"]
+    assert cloud.writes == []
