@@ -156,7 +156,10 @@ class HostAgent:
         return domain
 
     def start(self, spec: DomainSpec) -> DomainView:
-        """Create the transient domain for ``spec``; AgentError if it runs already or libvirt refuses."""
+        """Create the transient domain for ``spec`` (a running domain with its UUID is adopted as it is).
+
+        AgentError if another domain has the name or libvirt refuses.
+        """
         quota, period = cpu_quota_period(spec.cpu_quota_pct) if spec.cpu_quota_pct is not None else (None, None)
         try:
             xml = _libvirt.build_domain_xml(
@@ -168,8 +171,12 @@ class HostAgent:
         if self.emulated and prepared:
             xml = _with_memory_ceiling(xml, spec.max_memory_mib)
         with self._lock:
-            if self._lookup(spec.name) is not None:
-                raise AgentError("cannot start %s: a domain with that name already runs on %s" % (spec.name, self.uri))
+            existing = self._lookup(spec.name)
+            if existing is not None:
+                if existing.UUIDString() == spec.uuid and existing.isActive():
+                    return self.view(spec.name)
+                raise AgentError("cannot start %s: another domain (UUID %s) has that name on %s"
+                                 % (spec.name, existing.UUIDString(), self.uri))
             try:
                 self.conn.createXML(xml, 0)
             except _libvirt.libvirt.libvirtError as exc:

@@ -114,6 +114,22 @@ class GuestNotConverged(VirtError):
             "command line)." % (domain, waited, guest.describe(), wanted))
 
 
+def outcome(func, *args, **kwargs):
+    """(result, None) of ``func``, or (None, failure fields) for a module edge to fail with.
+
+    The failure fields are ``msg`` plus the changes applied before a failed call (``applied``) or the
+    guest's last view (``guest``).
+    """
+    try:
+        return func(*args, **kwargs), None
+    except OperationFailed as exc:
+        return None, {"msg": str(exc), "applied": list(exc.applied)}
+    except GuestNotConverged as exc:
+        return None, {"msg": str(exc), "guest": exc.guest.as_dict()}
+    except VirtError as exc:
+        return None, {"msg": str(exc)}
+
+
 # ---------------------------------------------------------------------------------------------
 # Typed views
 # ---------------------------------------------------------------------------------------------

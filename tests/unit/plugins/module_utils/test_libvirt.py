@@ -193,8 +193,8 @@ def test_find_domain_by_name_or_uuid(conn, make_domain):
 
 def test_node_file_domain_is_found_and_read(tmp_path):
     node = tmp_path / "node.xml"
-    node.write_text("<node>%s</node>" % lv.build_domain_xml("i-7-70-VM", "5b1c8a52-3f63-4a53-9c1e-2f0a3f7e8d70",
-                                                             1, 2, 256, 1024, "test"))
+    xml = lv.build_domain_xml("i-7-70-VM", "5b1c8a52-3f63-4a53-9c1e-2f0a3f7e8d70", 1, 2, 256, 1024, "test")
+    node.write_text("<node>%s</node>" % xml)
     info = lv.scaling_info("test://%s" % node, "5b1c8a52-3f63-4a53-9c1e-2f0a3f7e8d70")
     assert info["domain"]["name"] == "i-7-70-VM" and info["domain"]["max_memory_mib"] == 1024
     assert info["readiness"] == {"ready": True, "missing": []}
@@ -361,3 +361,10 @@ def test_wait_for_guest_is_bounded_and_shows_the_guest(monkeypatch):
     assert "the guest shows 2/4 CPUs online, 4/6 memory blocks online (512 MiB online)" in str(info.value)
     assert "wanted 3 CPUs online, 768 MiB online" in str(info.value)
     assert clock.now <= 3 and info.value.guest.online_cpus == 2
+
+
+def test_outcome_carries_the_guest_view_of_a_failed_wait(monkeypatch):
+    monkeypatch.setattr(lv.libvirt_qemu, "qemuAgentCommand", ScriptedGuest(online_cpus=[1], online_blocks=[6]))
+    clock = FakeClock()
+    result, failure = lv.outcome(lv.wait_for_guest, RecordingDomain(False), 2, None, 1, clock, clock.sleep)
+    assert result is None and failure["guest"]["online_cpus"] == 1 and "1/4 CPUs online" in failure["msg"]
