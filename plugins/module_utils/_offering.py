@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, CloudStackError
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, CloudStackError, InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_domain, find_zone, label
 
@@ -84,46 +84,46 @@ def _missing(view, fields):
 
 
 def check_consistency(name, view):
-    """Reject contradictory shape options (any state of the offering); raises CloudStackError."""
+    """Reject contradictory shape options (any state of the offering); raises InvalidValue."""
     given_fixed = [field for field in FIXED_FIELDS if view.get(field) is not None]
     given_bounds = [field for field in BOUND_FIELDS if view.get(field) is not None]
     prefix = "compute offering %s: " % name
     if given_fixed and view.get("customized"):
-        raise CloudStackError(prefix + "customized: true excludes %s; a custom offering takes its values at deploy/scale time: "
+        raise InvalidValue(prefix + "customized: true excludes %s; a custom offering takes its values at deploy/scale time: "
                               "drop %s or set customized: false" % (", ".join(given_fixed), ", ".join(given_fixed)))
     if given_fixed and given_bounds:
-        raise CloudStackError(prefix + "%s (fixed offering) and %s (custom constrained offering) exclude each other: keep one set"
+        raise InvalidValue(prefix + "%s (fixed offering) and %s (custom constrained offering) exclude each other: keep one set"
                               % (", ".join(given_fixed), ", ".join(given_bounds)))
     if given_bounds and view.get("customized") is False:
-        raise CloudStackError(prefix + "%s describe a custom offering but customized is false: drop customized or the bounds"
+        raise InvalidValue(prefix + "%s describe a custom offering but customized is false: drop customized or the bounds"
                               % ", ".join(given_bounds))
     for low, high in (("min_cpu_number", "max_cpu_number"), ("min_memory", "max_memory")):
         if view.get(low) is not None and view.get(high) is not None and view[low] > view[high]:
-            raise CloudStackError(prefix + "%s=%s is above %s=%s: swap them or fix one" % (low, view[low], high, view[high]))
+            raise InvalidValue(prefix + "%s=%s is above %s=%s: swap them or fix one" % (low, view[low], high, view[high]))
     for field, minimum in (("cpu_number", 1), ("min_cpu_number", 1), ("max_cpu_number", 1), ("cpu_speed", 0),
                            ("memory", MIN_MEMORY_MB), ("min_memory", MIN_MEMORY_MB), ("max_memory", MIN_MEMORY_MB)):
         if view.get(field) is not None and view[field] < minimum:
-            raise CloudStackError(prefix + "%s=%s is too small: use %s or more" % (field, view[field], minimum))
+            raise InvalidValue(prefix + "%s=%s is too small: use %s or more" % (field, view[field], minimum))
 
 
 def check_creatable(name, view):
-    """Reject a spec CloudStack's createServiceOffering would refuse; raises CloudStackError naming the fix."""
+    """Reject a spec CloudStack's createServiceOffering would refuse; raises InvalidValue naming the fix."""
     check_consistency(name, view)
     prefix = "compute offering %s: " % name
     shape = shape_of(view)
     if shape is None:
-        raise CloudStackError(
+        raise InvalidValue(
             prefix + "say which kind of offering to create: cpu_number, cpu_speed and memory for a fixed offering; "
             "min_cpu_number, max_cpu_number, min_memory, max_memory and cpu_speed for a custom constrained one; "
             "or customized: true alone for a custom unconstrained one")
     if shape == "fixed" and _missing(view, FIXED_FIELDS + ("cpu_speed",)):
-        raise CloudStackError(prefix + "a fixed offering needs cpu_number, cpu_speed and memory together; missing: %s"
+        raise InvalidValue(prefix + "a fixed offering needs cpu_number, cpu_speed and memory together; missing: %s"
                               % ", ".join(_missing(view, FIXED_FIELDS + ("cpu_speed",))))
     if shape == "constrained" and _missing(view, BOUND_FIELDS + ("cpu_speed",)):
-        raise CloudStackError(prefix + "a custom constrained offering needs min_cpu_number, max_cpu_number, min_memory, max_memory "
+        raise InvalidValue(prefix + "a custom constrained offering needs min_cpu_number, max_cpu_number, min_memory, max_memory "
                               "and cpu_speed together; missing: %s" % ", ".join(_missing(view, BOUND_FIELDS + ("cpu_speed",))))
     if shape == "unconstrained" and view.get("cpu_speed") is not None:
-        raise CloudStackError(prefix + "cpu_speed=%s with customized: true alone is refused by CloudStack: drop cpu_speed for a "
+        raise InvalidValue(prefix + "cpu_speed=%s with customized: true alone is refused by CloudStack: drop cpu_speed for a "
                               "custom unconstrained offering, or add the min/max bounds for a custom constrained one"
                               % view["cpu_speed"])
 
@@ -210,7 +210,7 @@ def replaced_name(name, offering_id, now):
 def immutable_error(name, offering_id, current, desired, fields):
     """The failure for changes updateServiceOffering cannot make."""
     changes = ", ".join("%s: %s -> %s" % (field, _shown(current.get(field)), _shown(desired.get(field))) for field in fields)
-    return CloudStackError(
+    return InvalidValue(
         "compute offering %s (%s) cannot be changed in place: %s. CloudStack's updateServiceOffering changes only "
         "display_text, host_tags, domains and zones. Either set force: true to replace it (the old offering is renamed and "
         "set Inactive, a new one is created under this name; VMs on the old one keep running on it until you scale them), "

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError, JobTimeout
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError, InvalidValue, JobTimeout
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_host, find_vm, find_zone, label
 
@@ -181,18 +181,18 @@ def power_view(vm):
 
 
 def validate_state_options(params):
-    """Check option combinations before any lookup or write; raises CloudStackError naming the fix."""
+    """Check option combinations before any lookup or write; raises InvalidValue naming the fix."""
     target = params["state"]
     if target == "migrated" and not params.get("host") and not params.get("autoselect"):
-        raise CloudStackError("state=migrated needs a destination: set host (name or id) or autoselect: true")
+        raise InvalidValue("state=migrated needs a destination: set host (name or id) or autoselect: true")
     if params.get("host") and params.get("autoselect"):
-        raise CloudStackError("host=%s and autoselect: true exclude each other: keep one" % params["host"])
+        raise InvalidValue("host=%s and autoselect: true exclude each other: keep one" % params["host"])
     if params.get("autoselect") and target != "migrated":
-        raise CloudStackError("autoselect: true applies to state=migrated only, not state=%s" % target)
+        raise InvalidValue("autoselect: true applies to state=migrated only, not state=%s" % target)
     if params.get("host") and target not in ("started", "migrated"):
-        raise CloudStackError("host=%s applies to state=started or migrated only, not state=%s" % (params["host"], target))
+        raise InvalidValue("host=%s applies to state=started or migrated only, not state=%s" % (params["host"], target))
     if params.get("force") and target not in ("stopped", "restarted"):
-        raise CloudStackError("force: true applies to state=stopped or restarted only, not state=%s" % target)
+        raise InvalidValue("force: true applies to state=stopped or restarted only, not state=%s" % target)
 
 
 def ensure_vm_state(module, now=utc_now):

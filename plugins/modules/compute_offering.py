@@ -29,7 +29,7 @@ description:
     gets its name and state back.
   - All options are checked, and domains and zones looked up, before anything is written.
 author:
-  - livescale.cloudstack maintainers
+  - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.attributes

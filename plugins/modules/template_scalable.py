@@ -18,7 +18,7 @@ description:
     (see M(livescale.cloudstack.vm_scalable)); VMs deployed from the template afterwards get it by default.
   - The flag belongs to the template, not to one of its zone copies. Changing it does not change existing VMs.
 author:
-  - livescale.cloudstack maintainers
+  - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.attributes

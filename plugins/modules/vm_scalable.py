@@ -22,7 +22,7 @@ description:
   - On KVM the flag takes effect at the next start, when CloudStack builds the domain with its scaling headroom;
     a running VM keeps the domain it was started with. O(apply) chooses whether to wait for that or to stop and start now.
 author:
-  - livescale.cloudstack maintainers
+  - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.attributes
@@ -102,7 +102,7 @@ prepared:
   type: bool
   sample: false
 prepared_reason:
-  description: Why O(prepared) has its value, and what to do.
+  description: Why RV(prepared) has its value, and what to do.
   returned: always
   type: str
   sample: >-

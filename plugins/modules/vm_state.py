@@ -21,7 +21,7 @@ description:
     A job that outlives O(wait_timeout) fails the same way.
   - VMs in C(Error), C(Destroyed), C(Expunging) or other states are refused.
 author:
-  - livescale.cloudstack maintainers
+  - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.attributes

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _offering
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError, InvalidValue
 from tests.unit.plugins.modules.fakes import FakeApi, FakeModule
 
 FIXED = {"id": "off-1", "name": "Small", "displaytext": "Small", "cpunumber": 1, "cpuspeed": 1000, "memory": 1024,
@@ -43,7 +43,7 @@ def test_view_reads_fixed_and_custom_offerings():
     ({"cpu_number": 0}, "cpu_number=0 is too small: use 1"),
 ])
 def test_contradictory_options_are_refused(view, fragment):
-    with pytest.raises(CloudStackError, match=fragment):
+    with pytest.raises(InvalidValue, match=fragment):
         _offering.check_consistency("Small", view)
 
 
@@ -54,7 +54,7 @@ def test_contradictory_options_are_refused(view, fragment):
     ({"customized": True, "cpu_speed": 1000}, "cpu_speed=1000 with customized: true alone"),
 ])
 def test_incomplete_specs_cannot_be_created(view, fragment):
-    with pytest.raises(CloudStackError, match=fragment):
+    with pytest.raises(InvalidValue, match=fragment):
         _offering.check_creatable("Small", view)
 
 
@@ -106,9 +106,12 @@ def run(options, offerings, check_mode=False, api=None):
     return _offering.ensure_compute_offering(module, now=lambda: NOW), api
 
 
-def test_immutable_change_fails_naming_fields_and_writes_nothing():
-    with pytest.raises(CloudStackError, match=r"cannot be changed in place: memory: 1024 -> 2048, offer_ha: False -> True"):
-        run({"memory": 2048, "offer_ha": True}, [FIXED])
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_immutable_change_fails_naming_fields_and_writes_nothing(check_mode):
+    api = FakeApi(listServiceOfferings=[FIXED])
+    with pytest.raises(InvalidValue, match=r"cannot be changed in place: memory: 1024 -> 2048, offer_ha: False -> True"):
+        run({"memory": 2048, "offer_ha": True}, [FIXED], check_mode=check_mode, api=api)
+    assert api.writes == []
 
 
 def test_forced_replacement_renames_disables_then_creates():

@@ -8,7 +8,7 @@ from tests.unit.plugins.modules.fakes import FakeApi, FakeModule
 
 TEMPLATE = {"id": "t1", "name": "debian-12-generic", "isdynamicallyscalable": True, "zoneid": "z1"}
 OFFERING = {"id": "o1", "name": "Small", "dynamicscalingenabled": True}
-SETTING_ON = [{"name": "enable.dynamic.scale.vm", "value": "true"}]
+SETTING_ON = ({"name": "enable.dynamic.scale.vm", "value": "true"},)
 
 
 def vm(state="Running", flag=False):
@@ -21,7 +21,7 @@ def vm(state="Running", flag=False):
 def fake(row, templates=(TEMPLATE,), offerings=(OFFERING,), settings=SETTING_ON, **options):
     """A fake API with one VM, its template, offering and zone setting."""
     return FakeApi(listVirtualMachines=[row], listTemplates=list(templates), listServiceOfferings=list(offerings),
-                   listConfigurations=settings, listZones=[{"id": "z1", "name": "zone-a"}], **options)
+                   listConfigurations=list(settings), listZones=[{"id": "z1", "name": "zone-a"}], **options)
 
 
 def run(api, check_mode=False, **options):
@@ -47,7 +47,7 @@ def test_prepared_is_best_knowledge(row, setting, changed, restarted, prepared):
 
 def test_every_blocker_is_named_with_its_fix_and_nothing_is_written():
     api = fake(vm(), templates=[dict(TEMPLATE, isdynamicallyscalable=False)],
-               offerings=[dict(OFFERING, dynamicscalingenabled=False)], settings=[dict(SETTING_ON[0], value="false")])
+               offerings=[dict(OFFERING, dynamicscalingenabled=False)], settings=(dict(SETTING_ON[0], value="false"),))
     with pytest.raises(CloudStackError) as failure:
         run(api)
     message = str(failure.value)

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _vm_state
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError, InvalidValue
 from tests.unit.plugins.modules.fakes import FakeApi, FakeModule
 
 NOW = datetime.datetime(2026, 6, 11, 12, 12, 5, tzinfo=datetime.timezone.utc)
@@ -66,7 +66,7 @@ def test_plan_refuses(current, target, fragment):
 ])
 def test_bad_option_combinations_fail_before_any_call(options, fragment):
     api = FakeApi(listVirtualMachines=[vm()])
-    with pytest.raises(CloudStackError, match=fragment):
+    with pytest.raises(InvalidValue, match=fragment):
         run(options.pop("state"), vm(), api=api, **options)
     assert api.reads == [] and api.writes == []
 
