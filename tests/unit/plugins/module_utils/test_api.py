@@ -12,23 +12,9 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._api import (
     TransportError,
     flatten_params,
 )
+from tests.unit.plugins.module_utils.test_wait import FakeClock
 
 SECRET = "s3cr3t-Value-42"
-
-
-class FakeClock:
-    """Monotonic clock moved only by sleep()."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class FakeClient:

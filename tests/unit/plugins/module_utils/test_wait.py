@@ -8,15 +8,15 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import 
 class FakeClock:
     """A monotonic clock that only moves when sleep() is called."""
 
-    def __init__(self):
-        self.now = 100.0
+    def __init__(self, now=0.0):
+        self.now = now
         self.sleeps = []
 
     def __call__(self):
         return self.now
 
     def sleep(self, seconds):
-        self.sleeps.append(round(seconds, 6))
+        self.sleeps.append(seconds)
         self.now += seconds
 
 
@@ -24,7 +24,7 @@ def test_intervals_start_at_a_tenth_grow_by_half_and_cap_at_two_seconds():
     clock = FakeClock()
     polls = iter([False] * 11 + [True])
     assert Waiter(60, clock=clock, sleep=clock.sleep).until(lambda: next(polls))
-    assert clock.sleeps[:6] == [0.1, 0.15, 0.225, 0.3375, 0.50625, 0.759375]
+    assert clock.sleeps[:6] == pytest.approx([0.1, 0.15, 0.225, 0.3375, 0.50625, 0.759375])
     assert clock.sleeps[-3:] == [2.0, 2.0, 2.0]
     assert max(clock.sleeps) == 2.0
     assert len(clock.sleeps) == 12
@@ -43,7 +43,7 @@ def test_returns_the_predicate_value_and_stops_polling():
 
 
 def test_timeout_never_sleeps_past_the_deadline_and_reports_the_wait():
-    clock = FakeClock()
+    clock = FakeClock(now=100.0)
     calls = []
     with pytest.raises(WaitTimeout) as info:
         Waiter(5, clock=clock, sleep=clock.sleep).until(lambda: calls.append(clock.now), what="job 42")
