@@ -14,7 +14,7 @@ short_description: Scale the vCPUs and memory of a running libvirt domain up, li
 version_added: 0.1.0
 description:
   - Adds vCPUs (C(setVcpusFlags)) and memory to a running domain without restarting it, the way CloudStack's
-    KVM agent does: memory first, as one hot-plugged DIMM on NUMA node 0 (O(memory_method=dimm)), or by
+    KVM agent does. Memory comes first, as one hot-plugged DIMM on NUMA node 0 (O(memory_method=dimm)), or by
     inflating the balloon within the domain's current maximum (O(memory_method=balloon)); then vCPUs.
   - Only scales up. Asking for fewer vCPUs or less memory than the domain has fails with a message saying to
     scale down by stop, change and start; nothing is changed.
@@ -25,7 +25,7 @@ description:
   - Talks to libvirt directly, not to the CloudStack API; CloudStack does not learn about the new size. For VMs
     managed by CloudStack use M(livescale.cloudstack.vm_scale).
 author:
-  - livescale.cloudstack maintainers
+  - livescale.cloudstack maintainers (@livescale)
 requirements:
   - libvirt-python
 extends_documentation_fragment:

@@ -21,7 +21,7 @@ description:
   - With O(guest_info=true), also asks the QEMU guest agent for the CPUs and memory blocks the guest has online.
   - Talks to libvirt directly, not to the CloudStack API; run it on a host that can reach the hypervisor's libvirtd.
 author:
-  - livescale.cloudstack maintainers
+  - livescale.cloudstack maintainers (@livescale)
 requirements:
   - libvirt-python
 extends_documentation_fragment:
@@ -75,31 +75,93 @@ domain:
   returned: success
   type: dict
   contains:
-    name: {description: Domain name., type: str, sample: i-2-10-VM}
-    uuid: {description: Domain UUID., type: str, sample: 5b1c8a52-3f63-4a53-9c1e-2f0a3f7e8d10}
-    type: {description: Domain type (C(kvm), C(qemu), C(test))., type: str, sample: kvm}
-    running: {description: Whether the domain is active., type: bool, sample: true}
-    vcpus: {description: Current vCPUs., type: int, sample: 2}
-    max_vcpus: {description: Maximum vCPUs (the C(<vcpu>) value)., type: int, sample: 4}
-    memory_mib: {description: Total memory including hot-plugged DIMMs., type: int, sample: 1024}
-    current_memory_mib: {description: Balloon target (C(<currentMemory>))., type: int, sample: 1024}
-    max_memory_mib: {description: C(<maxMemory>), or null without one., type: int, sample: 4096}
-    memory_slots: {description: DIMM slots declared by C(<maxMemory>)., type: int, sample: 16}
-    free_slots: {description: DIMM slots still free., type: int, sample: 15}
-    dimms: {description: Hot-plugged DIMMs with C(size_mib) and C(slot)., type: list, elements: dict, sample: [{size_mib: 512, slot: 0}]}
-    numa_cells: {description: NUMA cells with C(id), C(cpus) and C(memory_mib)., type: list, elements: dict, sample: [{id: 0, cpus: 0-3, memory_mib: 512}]}
-    balloon_model: {description: Memory balloon model, or null without one., type: str, sample: virtio}
-    balloon_stats_period: {description: Balloon statistics period in seconds., type: int, sample: 10}
-    guest_agent_channel: {description: Whether the domain has the C(org.qemu.guest_agent.0) channel., type: bool, sample: true}
-    cpu_shares: {description: C(cputune/shares)., type: int, sample: 1000}
-    cpu_quota: {description: C(cputune/quota)., type: int, sample: 5000}
-    cpu_period: {description: C(cputune/period)., type: int, sample: 10000}
+    name:
+      description: Domain name.
+      type: str
+      sample: i-2-10-VM
+    uuid:
+      description: Domain UUID.
+      type: str
+      sample: 5b1c8a52-3f63-4a53-9c1e-2f0a3f7e8d10
+    type:
+      description: Domain type (C(kvm), C(qemu), C(test)).
+      type: str
+      sample: kvm
+    running:
+      description: Whether the domain is active.
+      type: bool
+      sample: true
+    vcpus:
+      description: Current vCPUs.
+      type: int
+      sample: 2
+    max_vcpus:
+      description: Maximum vCPUs (the C(<vcpu>) value).
+      type: int
+      sample: 4
+    memory_mib:
+      description: Total memory including hot-plugged DIMMs.
+      type: int
+      sample: 1024
+    current_memory_mib:
+      description: Balloon target (C(<currentMemory>)).
+      type: int
+      sample: 1024
+    max_memory_mib:
+      description: "C(<maxMemory>), or null without one."
+      type: int
+      sample: 4096
+    memory_slots:
+      description: DIMM slots declared by C(<maxMemory>).
+      type: int
+      sample: 16
+    free_slots:
+      description: DIMM slots still free.
+      type: int
+      sample: 15
+    dimms:
+      description: Hot-plugged DIMMs with C(size_mib) and C(slot).
+      type: list
+      elements: dict
+      sample: [{size_mib: 512, slot: 0}]
+    numa_cells:
+      description: NUMA cells with C(id), C(cpus) and C(memory_mib).
+      type: list
+      elements: dict
+      sample: [{id: 0, cpus: 0-3, memory_mib: 512}]
+    balloon_model:
+      description: Memory balloon model, or null without one.
+      type: str
+      sample: virtio
+    balloon_stats_period:
+      description: Balloon statistics period in seconds.
+      type: int
+      sample: 10
+    guest_agent_channel:
+      description: Whether the domain has the C(org.qemu.guest_agent.0) channel.
+      type: bool
+      sample: true
+    cpu_shares:
+      description: "C(cputune/shares)."
+      type: int
+      sample: 1000
+    cpu_quota:
+      description: "C(cputune/quota)."
+      type: int
+      sample: 5000
+    cpu_period:
+      description: "C(cputune/period)."
+      type: int
+      sample: 10000
 readiness:
   description: Whether the domain can be scaled live (one more vCPU and one more DIMM), and what is missing.
   returned: success
   type: dict
   contains:
-    ready: {description: True when nothing is missing., type: bool, sample: false}
+    ready:
+      description: True when nothing is missing.
+      type: bool
+      sample: false
     missing:
       description: Each missing piece with C(piece), C(message) and C(fix).
       type: list
@@ -113,15 +175,42 @@ guest:
   returned: when O(guest_info=true)
   type: dict
   contains:
-    available: {description: Whether the guest agent answered., type: bool, sample: true}
-    error: {description: Why the agent did not answer., type: str, returned: when not available}
-    agent_version: {description: qemu-guest-agent version., type: str, sample: 7.2.0}
-    online_cpus: {description: CPUs online in the guest., type: int, sample: 2}
-    total_cpus: {description: CPUs the guest knows., type: int, sample: 2}
-    online_memory_blocks: {description: Memory blocks online., type: int, sample: 8}
-    total_memory_blocks: {description: Memory blocks the guest knows., type: int, sample: 8}
-    block_size_mib: {description: Memory block size, when the agent tells it., type: int, sample: 128}
-    online_memory_mib: {description: Memory in online blocks, when the block size is known., type: int, sample: 1024}
+    available:
+      description: Whether the guest agent answered.
+      type: bool
+      sample: true
+    error:
+      description: Why the agent did not answer.
+      type: str
+      returned: when not available
+    agent_version:
+      description: qemu-guest-agent version.
+      type: str
+      sample: 7.2.0
+    online_cpus:
+      description: CPUs online in the guest.
+      type: int
+      sample: 2
+    total_cpus:
+      description: CPUs the guest knows.
+      type: int
+      sample: 2
+    online_memory_blocks:
+      description: Memory blocks online.
+      type: int
+      sample: 8
+    total_memory_blocks:
+      description: Memory blocks the guest knows.
+      type: int
+      sample: 8
+    block_size_mib:
+      description: Memory block size, when the agent tells it.
+      type: int
+      sample: 128
+    online_memory_mib:
+      description: Memory in online blocks, when the block size is known.
+      type: int
+      sample: 1024
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

@@ -1,5 +1,7 @@
 """Tests of the simulator's host agent against libvirt's test driver (one node file per host)."""
 
+from dataclasses import replace
+
 import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt
@@ -40,7 +42,7 @@ def test_start_builds_the_domain_of_the_spec(host):
 
 
 def test_start_with_cpu_cap_and_unprepared_domain(host):
-    view = host.start(DomainSpec(**dict(FIXED.__dict__, cpu_quota_pct=0.25)))
+    view = host.start(replace(FIXED, cpu_quota_pct=0.25))
     assert (view.max_memory_mib, view.dimm_slots, view.max_vcpus) == (None, 0, 1)
     assert (view.cpu_quota, view.cpu_period) == (2500, 10000)
 
@@ -49,12 +51,12 @@ def test_start_adopts_its_own_domain_and_refuses_a_name_clash(host):
     first = host.start(SPEC)
     assert host.start(SPEC) == first
     with pytest.raises(AgentError, match="another domain .* has that name"):
-        host.start(DomainSpec(**dict(SPEC.__dict__, uuid="7d6c1e0a-3b2f-4f4e-9a1d-5c6b7a8e9f99")))
+        host.start(replace(SPEC, uuid="7d6c1e0a-3b2f-4f4e-9a1d-5c6b7a8e9f99"))
 
 
 def test_start_refuses_impossible_spec(host):
     with pytest.raises(AgentError, match="vcpus=5 must be between 1 and max_vcpus=4"):
-        host.start(DomainSpec(**dict(SPEC.__dict__, vcpus=5)))
+        host.start(replace(SPEC, vcpus=5))
     assert host.view(SPEC.name) is None
 
 
@@ -84,7 +86,7 @@ def test_one_dimm_per_operation(host):
 
 
 def test_cap_removed_sets_the_unlimited_quota(host):
-    host.start(DomainSpec(**dict(SPEC.__dict__, cpu_quota_pct=0.5)))
+    host.start(replace(SPEC, cpu_quota_pct=0.5))
     host.scale("i-2-10-VM", 1, 512, 500, None, False)
     assert host.view("i-2-10-VM").cpu_quota == 5000
     host.scale("i-2-10-VM", 1, 512, 500, None, True)
@@ -124,7 +126,7 @@ def test_dimm_above_max_memory_is_refused(host):
 
 
 def test_sixteen_dimm_slots(host):
-    host.start(DomainSpec(**dict(SPEC.__dict__, max_memory_mib=4096)))
+    host.start(replace(SPEC, max_memory_mib=4096))
     for index in range(1, 17):
         host.scale("i-2-10-VM", 1, 512 + 64 * index, 500, None, False)
     with pytest.raises(AgentError, match="no free memory device slot available"):
@@ -163,7 +165,7 @@ def test_migrate_across_hosts_keeps_the_live_size(host, other_host):
 
 def test_migrate_refuses_a_name_clash_and_keeps_the_source(host, other_host):
     host.start(SPEC)
-    other_host.start(DomainSpec(**dict(SPEC.__dict__, uuid="7d6c1e0a-3b2f-4f4e-9a1d-5c6b7a8e9f98")))
+    other_host.start(replace(SPEC, uuid="7d6c1e0a-3b2f-4f4e-9a1d-5c6b7a8e9f98"))
     with pytest.raises(AgentError, match="already runs on"):
         host.migrate("i-2-10-VM", other_host)
     assert host.view("i-2-10-VM").running
