@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from pathlib import Path
 
 import libvirt
 import pytest
@@ -110,6 +111,21 @@ def test_build_qemu_guest_boots_the_image():
                      "<cmdline>console=ttyS0</cmdline>", 'machine="pc"', "qemu64", 'file="/srv/guest/root.img"',
                      'path="/srv/guest/console.log"'):
         assert fragment in xml
+
+
+DOMAIN_SCHEMA = Path("/usr/share/libvirt/schemas/domain.rng")
+
+
+@pytest.mark.skipif(not DOMAIN_SCHEMA.exists(), reason="needs libvirt's domain schema (libvirt-clients)")
+@pytest.mark.parametrize("domain_type, max_memory", [("qemu", 2048), ("qemu", None), ("test", 2048)])
+def test_built_xml_is_valid_for_libvirt(domain_type, max_memory):
+    etree = pytest.importorskip("lxml.etree")
+    image = lv.GuestImage(kernel="/srv/guest/vmlinuz", initrd="/srv/guest/initrd.img", cmdline="console=ttyS0",
+                          disk="/srv/guest/root.img", console_log="/srv/guest/console.log")
+    xml = lv.build_domain_xml("i-2-6-VM", "5b1c8a52-3f63-4a53-9c1e-2f0a3f7e8d16", 1, 4, 512, max_memory, domain_type,
+                              1000, 1000, 20000, guest_image=image)
+    schema = etree.RelaxNG(etree.parse(str(DOMAIN_SCHEMA)))
+    assert schema.validate(etree.fromstring(xml)), schema.error_log
 
 
 @pytest.mark.parametrize("vcpus, max_vcpus, memory, max_memory, message", [
