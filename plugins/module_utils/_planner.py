@@ -47,6 +47,7 @@ class Offering:
     max_cpu: Optional[int] = None
     min_memory: Optional[int] = None
     max_memory: Optional[int] = None
+    host_tags: Tuple[str, ...] = ()
 
     @property
     def custom(self):
@@ -100,6 +101,8 @@ class Settings:
     kvm_memory_capacity: int = 0
     cpu_cores_max: int = 0
     ram_size_max: int = 0
+    cpu_threshold: float = 0.85
+    memory_threshold: float = 0.85
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,17 @@ class Host:
     speed: int
     free_cpu: int
     free_memory: int
+    total_memory: int
+    tags: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Allocated and total (with overcommit) MHz and bytes over the hosts of the VM's cluster."""
+
+    used_cpu: int
+    total_cpu: int
+    used_memory: int
     total_memory: int
 
 
@@ -136,6 +150,7 @@ class Situation:
     host: Optional[Host] = None
     other_hosts: Tuple[Host, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    cluster: Optional[Cluster] = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +267,37 @@ def target_values(situation, target):
     return (offering.cpu if offering.cpu is not None else (target.cpu if target.cpu is not None else vm.cpu),
             offering.speed if offering.speed is not None else (target.speed if target.speed is not None else vm.speed),
             offering.memory if offering.memory is not None else (target.memory if target.memory is not None else vm.memory))
+
+
+def _missing_tags(offering, host):
+    """The offering's host tags that the host lacks."""
+    return [tag for tag in offering.host_tags if tag not in host.tags]
+
+
+def _host_tag_blockers(situation, offering):
+    """A running VM stays on its host, whose tags must cover the new offering's host tags."""
+    host = situation.host
+    missing = _missing_tags(offering, host) if host is not None else []
+    if not missing:
+        return []
+    return ["service offering %s needs host tags %s but host %s lacks %s: pick an offering whose host tags the host has,"
+            " or add the tags to the host (updateHost hosttags)"
+            % (offering.name, ",".join(offering.host_tags), host.name, ",".join(missing))]
+
+
+def _threshold_blockers(situation, values):
+    """CloudStack's cluster disable thresholds, with its quirk of adding the memory difference in MB to bytes."""
+    vm, cluster, settings = situation.vm, situation.cluster, situation.settings
+    if cluster is None:
+        return []
+    cpu, speed, memory = values
+    checks = (("CPU", "cluster.cpu.allocated.capacity.disablethreshold", settings.cpu_threshold,
+               cluster.used_cpu + cpu * speed - vm.cpu * vm.speed, cluster.total_cpu),
+              ("memory", "cluster.memory.allocated.capacity.disablethreshold", settings.memory_threshold,
+               cluster.used_memory + memory - vm.memory, cluster.total_memory))
+    return ["cluster %s would be %.0f%% %s-allocated after the scale, above %s=%s: free capacity in the cluster or raise"
+            " the threshold with %s" % (vm.cluster, 100.0 * used / total, kind, name, threshold, SETTING_MODULE)
+            for kind, name, threshold, used, total in checks if total and used / total > threshold]
 
 
 def _hypervisor_blockers(vm):
@@ -404,12 +450,13 @@ def _offline_errors(situation, offering, values):
     return errors
 
 
-def _fits(host, cpu, speed, cpu_more, memory_more):
-    """CloudStack's host checks: enough cores and speed, and room for the added MHz and bytes."""
-    return host.cores >= cpu and host.speed >= speed and host.free_cpu >= cpu_more and host.free_memory >= memory_more
+def _fits(host, cpu, speed, cpu_more, memory_more, offering=None):
+    """CloudStack's host checks: enough cores and speed, room for the added MHz and bytes, and the offering's host tags."""
+    return (host.cores >= cpu and host.speed >= speed and host.free_cpu >= cpu_more and host.free_memory >= memory_more
+            and not (offering and _missing_tags(offering, host)))
 
 
-def _capacity(situation, values, options):
+def _capacity(situation, offering, values, options):
     """Stay on the host, migrate first, or a blocker: ``(action, reasons, host)``."""
     vm, settings, host = situation.vm, situation.settings, situation.host
     cpu, speed, memory = values
@@ -420,7 +467,7 @@ def _capacity(situation, values, options):
     short = ("host %s has %d MHz and %d MiB free (%s at %d MHz) but the scale needs %d MHz and %d MiB more"
              % (host.name, host.free_cpu, host.free_memory // MIB, vcpus(host.cores), host.speed, cpu_more, memory_more // MIB))
     destination = next((other for other in situation.other_hosts
-                        if _fits(other, cpu, speed, cpu * speed, memory * MIB)), None)
+                        if _fits(other, cpu, speed, cpu * speed, memory * MIB, offering)), None)
     if destination is None:
         return REFUSE, ["%s, and no other host in cluster %s has room for %s: free capacity in the cluster"
                         % (short, vm.cluster, size(cpu, speed, memory))], None
@@ -456,13 +503,13 @@ def plan(situation, target, options=Options()):
     if vm.state != "Running":
         return decide(REFUSE, ["VM %s is %s: CloudStack scales only Running or Stopped VMs; wait until the current operation"
                                " ends, or start or stop it with %s" % (vm.name, vm.state, STATE_MODULE)])
-    blockers = _hypervisor_blockers(vm) + _offering_blockers(situation, offering, values)
+    blockers = _host_tag_blockers(situation, offering) + _hypervisor_blockers(vm) + _offering_blockers(situation, offering, values)
     errors = _limit_errors(situation, values)
     if errors:
         return decide(REFUSE, errors)
-    blockers += _environment_blockers(situation) + _headroom_blockers(situation, values)
+    blockers += _environment_blockers(situation) + _headroom_blockers(situation, values) + _threshold_blockers(situation, values)
     if not blockers:
-        action, reasons, host = _capacity(situation, values, options)
+        action, reasons, host = _capacity(situation, offering, values, options)
         if action != REFUSE:
             reasons = reasons or ["VM %s can be live-scaled on its host: %s to %s"
                                   % (vm.name, size(vm.cpu, vm.speed, vm.memory), size(*values))]

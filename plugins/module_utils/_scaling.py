@@ -20,14 +20,6 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup impor
     find_account, find_domain, find_project, find_service_offering, find_vm, find_zone, label)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import refresh_vm, run_action
 
-SETTINGS = (  # planner field, setting name, scope of the VM it is read at, parser
-    ("dynamic_scale", "enable.dynamic.scale.vm", "zoneid", "bool"),
-    ("auto_migrate", "auto.migrate.vm.on.live.scale.insufficient.capacity", "clusterid", "bool"),
-    ("kvm_cpu_capacity", "kvm.cpu.dynamic.scaling.capacity", "clusterid", "int"),
-    ("kvm_memory_capacity", "kvm.memory.dynamic.scaling.capacity", "clusterid", "int"),
-    ("cpu_cores_max", "vm.serviceoffering.cpu.cores.max", None, "int"),
-    ("ram_size_max", "vm.serviceoffering.ram.size.max", None, "int"),
-)
 VALUE_OPTIONS = (("cpu_number", "cpuNumber"), ("cpu_speed", "cpuSpeed"), ("memory", "memory"))
 RECONFIGURE_FAILED = "Unable to reconfigure VM."
 ROOT_ADMIN = 1
@@ -54,6 +46,23 @@ def _bool(value):
     return str(value).lower() == "true"
 
 
+def _tags(value):
+    """A comma-separated tag list as a tuple."""
+    return tuple(tag.strip() for tag in (value or "").split(",") if tag.strip())
+
+
+SETTINGS = (  # planner field, setting name, scope of the VM it is read at, parser
+    ("dynamic_scale", "enable.dynamic.scale.vm", "zoneid", _bool),
+    ("auto_migrate", "auto.migrate.vm.on.live.scale.insufficient.capacity", "clusterid", _bool),
+    ("kvm_cpu_capacity", "kvm.cpu.dynamic.scaling.capacity", "clusterid", _int),
+    ("kvm_memory_capacity", "kvm.memory.dynamic.scaling.capacity", "clusterid", _int),
+    ("cpu_cores_max", "vm.serviceoffering.cpu.cores.max", None, _int),
+    ("ram_size_max", "vm.serviceoffering.ram.size.max", None, _int),
+    ("cpu_threshold", "cluster.cpu.allocated.capacity.disablethreshold", "clusterid", float),
+    ("memory_threshold", "cluster.memory.allocated.capacity.disablethreshold", "clusterid", float),
+)
+
+
 def whole_number(name, value):
     """A module value as a positive int, or InvalidValue naming it and the expected form."""
     if value is None:
@@ -73,7 +82,7 @@ def offering_from(row):
         memory=_int(row.get("memory")), dynamic_scaling=_bool(row.get("dynamicscalingenabled", True)),
         limit_cpu_use=_bool(row.get("limitcpuuse", False)), active=row.get("state", "Active") != "Inactive",
         min_cpu=_int(details.get("mincpunumber")), max_cpu=_int(details.get("maxcpunumber")),
-        min_memory=_int(details.get("minmemory")), max_memory=_int(details.get("maxmemory")))
+        min_memory=_int(details.get("minmemory")), max_memory=_int(details.get("maxmemory")), host_tags=_tags(row.get("hosttags")))
 
 
 def host_from(row):
@@ -83,7 +92,18 @@ def host_from(row):
         free_memory = float(row["memorywithoverprovisioning"]) - float(row.get("memoryallocated") or 0)
         return planner.Host(id=row["id"], name=row.get("name") or row["id"], cores=int(row["cpunumber"]),
                             speed=int(row["cpuspeed"]), free_cpu=int(free_cpu), free_memory=int(free_memory),
-                            total_memory=int(float(row["memorytotal"])))
+                            total_memory=int(float(row["memorytotal"])), tags=_tags(row.get("hosttags")))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def cluster_from(rows):
+    """A planner Cluster summed over listHosts rows; None when a host lacks the capacity fields."""
+    try:
+        return planner.Cluster(used_cpu=int(sum(float(row.get("cpuallocatedvalue") or 0) for row in rows)),
+                               total_cpu=int(sum(float(row["cpuwithoverprovisioning"]) for row in rows)),
+                               used_memory=int(sum(float(row.get("memoryallocated") or 0) for row in rows)),
+                               total_memory=int(sum(float(row["memorywithoverprovisioning"]) for row in rows)))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -130,8 +150,11 @@ class Reader:
         """A setting's effective value in a scope; None when unreadable."""
         rows = self._optional("listConfigurations", "configuration", name=name, **scope) or []
         for row in rows:
-            if row.get("name") == name:
-                return _bool(row.get("value")) if parser == "bool" else (_int(row.get("value")) or 0)
+            if row.get("name") == name and row.get("value") not in (None, ""):
+                try:
+                    return parser(row["value"])
+                except ValueError:
+                    return None
         return None
 
     def settings(self, vm_row, cluster):
@@ -151,12 +174,16 @@ class Reader:
         rows = self._optional("listHosts", "host", id=host_id) if host_id else None
         return rows[0] if rows else None
 
-    def other_hosts(self, cluster, host_id):
+    def cluster_hosts(self, cluster):
+        """listHosts rows of a cluster ([] when unknown or unreadable)."""
         if not cluster:
-            return ()
-        rows = self._optional("listHosts", "host", clusterid=cluster["id"], type="Routing") or []
-        hosts = [host_from(row) for row in rows if row.get("id") != host_id and row.get("state", "Up") == "Up"
-                 and row.get("resourcestate", "Enabled") == "Enabled"]
+            return []
+        return self._optional("listHosts", "host", clusterid=cluster["id"], type="Routing") or []
+
+    def other_hosts(self, cluster, host_id):
+        """The other hosts of the cluster that can take a VM (Up and Enabled)."""
+        hosts = [host_from(row) for row in self.cluster_hosts(cluster) if row.get("id") != host_id
+                 and row.get("state", "Up") == "Up" and row.get("resourcestate", "Enabled") == "Enabled"]
         return tuple(host for host in hosts if host is not None)
 
     def template(self, template_id):
@@ -189,7 +216,7 @@ class Reader:
             vm=vm_from(vm_row, cluster), current=self.offering(vm_row.get("serviceofferingid")),
             settings=self.settings(vm_row, cluster), template=template, template_scalable=template_scalable,
             host=host_from(host_row) if host_row else None, other_hosts=self.other_hosts(cluster, vm_row.get("hostid")),
-            limits=self.limits(vm_row))
+            limits=self.limits(vm_row), cluster=cluster_from(self.cluster_hosts(cluster)) if cluster else None)
 
 
 def _available(value):

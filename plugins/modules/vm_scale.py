@@ -25,7 +25,7 @@ description:
     speed and memory. When a CloudStack job fails, the error gives CloudStack's C(errortext) and the VM's real state
     afterwards (for example stopped but not started again).
 author:
-  - livescale.cloudstack maintainers
+  - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.attributes
@@ -173,7 +173,7 @@ vm:
   type: dict
   sample: {id: 0d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d, name: web-01, state: Running, serviceofferingname: Medium}
 diff:
-  description: O(before) and O(after) as a diff.
+  description: RV(before) and RV(after) as a diff.
   returned: always
   type: dict
   sample: {before: {memory: 512}, after: {memory: 1024}}

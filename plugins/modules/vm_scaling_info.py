@@ -19,7 +19,7 @@ description:
   - Uses the same planner as M(livescale.cloudstack.vm_scale), so both agree.
   - What the caller may not read (settings, hosts as a non-admin) is left out of the judgement.
 author:
-  - livescale.cloudstack maintainers
+  - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.attributes

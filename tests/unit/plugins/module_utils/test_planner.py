@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
 from ansible_collections.livescale.cloudstack.plugins.module_utils._planner import (
-    Host, Limits, Offering, Options, Settings, Situation, Target, Vm)
+    Cluster, Host, Limits, Offering, Options, Settings, Situation, Target, Vm)
 
 GIB = 1024 ** 3
 SMALL = Offering("off-small", "Small", cpu=1, speed=1000, memory=512)
@@ -134,6 +134,21 @@ CASES = [
                  planner.REFUSE,
                  (FULL + ", and no other host in cluster cluster-a1 has room for 2 vCPUs, 1000 MHz, 1024 MiB: free capacity"
                   " in the cluster", RESTART_HINT), id="capacity-no-other-host"),
+    pytest.param(situation(), Target(replace(MEDIUM, host_tags=("ssd", "avx512"))), Options(), planner.REFUSE,
+                 ("service offering Medium needs host tags ssd,avx512 but host kvm-a1-01 lacks ssd,avx512: pick an offering"
+                  " whose host tags the host has, or add the tags to the host (updateHost hosttags)", RESTART_HINT),
+                 id="host-tags"),
+    pytest.param(situation(cluster=Cluster(used_cpu=27000, total_cpu=32000, used_memory=GIB, total_memory=64 * GIB)),
+                 Target(MEDIUM), Options(), planner.REFUSE,
+                 ("cluster cluster-a1 would be 88% CPU-allocated after the scale, above"
+                  " cluster.cpu.allocated.capacity.disablethreshold=0.85: free capacity in the cluster or raise the"
+                  " threshold with livescale.cloudstack.setting", RESTART_HINT), id="cluster-cpu-threshold"),
+    pytest.param(situation(cluster=Cluster(used_cpu=1000, total_cpu=32000, used_memory=GIB, total_memory=64 * GIB)),
+                 Target(MEDIUM), Options(), planner.LIVE, (LIVE_1_TO_2,), id="cluster-below-threshold"),
+    pytest.param(situation(host=FULL_HOST_1, other_hosts=(replace(HOST_2, free_memory=GIB // 4),)), Target(MEDIUM),
+                 Options(allow_migration=True), planner.REFUSE,
+                 (FULL + ", and no other host in cluster cluster-a1 has room for 2 vCPUs, 1000 MHz, 1024 MiB: free capacity"
+                  " in the cluster", RESTART_HINT), id="capacity-other-host-too-small"),
     pytest.param(situation(vm={"state": "Migrating"}), Target(MEDIUM), Options(allow_restart=True), planner.REFUSE,
                  ("VM web-01 is Migrating: CloudStack scales only Running or Stopped VMs; wait until the current operation"
                   " ends, or start or stop it with livescale.cloudstack.vm_state",), id="transitional-state"),

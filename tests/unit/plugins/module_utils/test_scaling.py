@@ -105,8 +105,24 @@ def test_situation_is_read_from_the_api(cloud):
     assert situation.settings == planner.Settings(dynamic_scale=True, auto_migrate=False, kvm_cpu_capacity=6)
     assert situation.host == planner.Host("host-1", "kvm-a1-01", 8, 2000, 14000, 30 * GIB, 32 * GIB)
     assert [other.name for other in situation.other_hosts] == ["kvm-a1-02"]
+    assert situation.cluster == planner.Cluster(4000, 32000, 4 * GIB, 64 * GIB)
     assert (situation.template, situation.template_scalable, situation.limits) == (
         "debian-12-generic", True, planner.Limits("acme"))
+
+
+def test_host_tags_are_read_from_offering_and_host(cloud):
+    cloud.hosts[0]["hosttags"] = "ssd, avx512"
+    tagged = scaling.offering_from(dict(OFFERINGS[1], hosttags="ssd"))
+    assert (tagged.host_tags, scaling.host_from(cloud.hosts[0]).tags) == (("ssd",), ("ssd", "avx512"))
+
+
+def test_unreadable_settings_keep_cloudstack_defaults_but_let_cloudstack_judge_the_zone(cloud, monkeypatch):
+    def refuse(command, key, action=None, **params):
+        if command == "listConfigurations":
+            raise scaling.ApiError(command, "The given command does not exist", errorcode=432)
+        return FakeCloud.list(cloud, command, key, action, **params)
+    monkeypatch.setattr(cloud, "list", refuse)
+    assert scaling.Reader(cloud).situation(cloud.vms["vm-1"]).settings == planner.Settings(dynamic_scale=True)
 
 
 def test_custom_offering_bounds_come_from_the_details():
