@@ -1,0 +1,1 @@
+"""CloudStack API simulator: a real HTTP server over SQLite state and libvirt hosts (see README.md)."""

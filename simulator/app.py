@@ -1,0 +1,71 @@
+"""The simulator application: state, settings, jobs and the per-request context."""
+
+import time
+from datetime import datetime, timezone
+
+from simulator import vmops
+from simulator.errors import denied
+from simulator.jobs import Jobs
+from simulator.model import visible_account_ids
+from simulator.seed import load_seed
+from simulator.settings import Settings
+from simulator.store import Store
+
+
+class Context:
+    """What a command handler sees: the app, the caller and the command."""
+
+    def __init__(self, app, caller, cmd):
+        self.app = app
+        self.store = app.store
+        self.settings = app.settings
+        self.caller = caller
+        self.cmd = cmd
+        self._visible = None
+
+    @property
+    def visible_accounts(self):
+        """Ids of the accounts the caller may see."""
+        if self._visible is None:
+            self._visible = visible_account_ids(self.store, self.caller)
+        return self._visible
+
+    def check_access(self, obj, kind="resource"):
+        """PermissionDenied (531) when the caller may not operate on an account-owned object."""
+        if obj["account_id"] not in self.visible_accounts:
+            raise denied(f"Account {self.caller.account['name']} does not have permission to operate with"
+                         f" {kind} {obj['uuid']}")
+        return obj
+
+
+class Simulator:
+    """State plus behaviour; the HTTP server calls `registry` handlers with a Context."""
+
+    def __init__(self, seed_path, db_path, job_delay=0.0, clock=time.time):
+        self.clock = clock
+        self.store = Store(db_path)
+        self.settings = Settings(self.store)
+        if self.store.meta("seeded") is None:
+            with self.store.transaction():
+                load_seed(self, seed_path)
+                self.store.set_meta("seeded", self.now())
+        self.scale_retry = self.settings.integer("scale.retry")
+        self.jobs = Jobs(self, job_delay)
+        with self.store.lock:
+            self.jobs.fail_interrupted()
+            vmops.recover(self)
+
+    def now(self):
+        """The current time in CloudStack's format, e.g. 2026-06-11T08:29:31+0000."""
+        return datetime.fromtimestamp(self.clock(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+    def context(self, caller, cmd):
+        """A per-request context."""
+        return Context(self, caller, cmd)
+
+    def event(self, account, event_type, description, vm=None, level="INFO"):
+        """Record an event (listEvents)."""
+        self.store.add("event", {"type": event_type, "level": level, "description": description,
+                                 "account_id": account["id"], "domain_id": account["domain_id"],
+                                 "resource_uuid": vm["uuid"] if vm else None, "created": self.now(),
+                                 "state": "Completed"})

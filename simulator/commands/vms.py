@@ -1,0 +1,368 @@
+"""Virtual machines: list, deploy, start, stop, reboot, migrate, destroy, update, scale (spec 2.1-2.4, 2.10-2.13)."""
+
+from simulator import agent as host_agent
+from simulator import scaling, vmops
+from simulator.errors import invalid, runtime, server
+from simulator.jobs import AsyncWork
+from simulator.model import check_resource_limits, host_allocated, is_dynamic, overcommit, vm_size, vm_to_string
+from simulator.registry import LIST_PARAMS, command, listing, param
+from simulator.views import vm_response
+
+VM_FIELDS = ("id", "name", "displayname", "account", "userid", "username", "domainid", "domain", "domainpath",
+             "created", "lastupdated", "state", "haenable", "group", "zoneid", "zonename", "hostid", "hostname",
+             "hostcontrolstate", "templateid", "templatename", "templatetype", "templateformat",
+             "templatedisplaytext", "passwordenabled", "serviceofferingid", "serviceofferingname", "cpunumber",
+             "cpuspeed", "memory", "guestosid", "rootdeviceid", "rootdevicetype", "securitygroup", "nic",
+             "hypervisor", "instancename", "details", "isdynamicallyscalable", "deleteprotection", "ostypeid",
+             "osdisplayname", "vmtype", "arch", "tags")
+SCALE_EXTRAS = ("miniops", "maxiops", "automigrate", "shrinkok")
+SCALE_PARAMS = (param("id", "uuid", required=True, entity="vm"),
+                param("serviceofferingid", "uuid", required=True, entity="offering"), param("details", "map"),
+                param("miniops", "long"), param("maxiops", "long"), param("automigrate", "boolean"),
+                param("shrinkok", "boolean"))
+
+
+def new_vm(app, account, zone, template, offering, name, details):
+    """A Stopped VM record with its instance name i-<accountid>-<vmid>-VM."""
+    vm = app.store.add("vm", {
+        "name": name, "displayname": name, "account_id": account["id"], "domain_id": account["domain_id"],
+        "zone_id": zone["id"], "template_id": template["id"], "offering_id": offering["id"], "state": "Stopped",
+        "host_id": None, "last_host_id": None, "haenable": bool(offering["offerha"]),
+        "limitcpuuse": bool(offering["limitcpuuse"]), "isdynamicallyscalable": False, "details": details,
+        "instancename": "", "domain": None, "created": app.now(), "lastupdated": None})
+    vm["instancename"] = f"i-{account['id']}-{vm['id']}-VM"
+    app.store.save("vm", vm)
+    return vm
+
+
+def host_fits(app, host, vm, offering_tags):
+    """Whether a host can take the whole VM (capability, capacity with overcommit, host tags)."""
+    cores, speed, memory = vm_size(app.store, vm)
+    if host["state"] != "Up" or host["resourcestate"] != "Enabled" or host["cores"] < cores or host["cpu_mhz"] < speed:
+        return False
+    if not offering_tags <= set(host["tags"]):
+        return False
+    cpu_factor, mem_factor = overcommit(app.settings, host["cluster_id"])
+    used_cpu, used_mem = host_allocated(app.store, host)
+    return (used_cpu + cores * speed <= host["cores"] * host["cpu_mhz"] * cpu_factor
+            and used_mem + memory <= host["memory_mib"] * mem_factor)
+
+
+def start_vm(app, vm, account, wanted_host=None):
+    """Start a VM: placement, domain definition, Starting -> Running."""
+    if vm["state"] == "Running":
+        raise invalid(f"The virtual machine {vm['uuid']} ({vm.get('displayname') or vm['name']}) is already running")
+    vmops.transit(app, vm, "StartRequested")
+    offering = app.store.get("offering", vm["offering_id"])
+    tags = {tag for tag in offering["hosttags"].split(",") if tag}
+    candidates = [wanted_host] if wanted_host else sorted(
+        app.store.find("host", zone_id=vm["zone_id"]), key=lambda h: h["id"] != vm.get("last_host_id"))
+    host = next((h for h in candidates if host_fits(app, h, vm, tags)), None)
+    if host is None:
+        vmops.transit(app, vm, "OperationFailed")
+        raise runtime(f"Unable to create a deployment for {vm_to_string(vm)}")
+    vm["host_id"] = host["id"]
+    try:
+        vmops.start_domain(app, vm, host)
+    except host_agent.AgentError as err:
+        vm["host_id"] = None
+        vmops.transit(app, vm, "OperationFailed")
+        raise runtime(f"Unable to start {vm_to_string(vm)} due to [{err}]") from err
+    vm["last_host_id"] = host["id"]
+    vmops.transit(app, vm, "OperationSucceeded")
+    app.event(account, "VM.START", f"Started VM {vm['name']} on host {host['name']}", vm=vm)
+    return vm
+
+
+def stop_vm(app, vm, account):
+    """Stop a VM: Running -> Stopping -> Stopped (Stopped stays Stopped)."""
+    vmops.transit(app, vm, "StopRequested")
+    if vm["state"] == "Stopped":
+        return vm
+    vmops.stop_domain(app, vm)
+    vm["last_host_id"], vm["host_id"] = vm["host_id"], None
+    vmops.transit(app, vm, "OperationSucceeded")
+    app.event(account, "VM.STOP", f"Stopped VM {vm['name']}", vm=vm)
+    return vm
+
+
+def owner_of(ctx, vm):
+    """The account owning a VM."""
+    return ctx.store.get("account", vm["account_id"])
+
+
+def vm_job(ctx, vm, body):
+    """AsyncWork that runs body(vm) and answers with the VM as the caller sees it."""
+    def run():
+        body(vm)
+        return {"virtualmachine": vm_response(ctx, vm)}
+    return AsyncWork(run, instance_uuid=vm["uuid"])
+
+
+def visible_vms(ctx, values):
+    """VMs the caller may list with these filters (admins need listall for other accounts)."""
+    store = ctx.store
+    caller = ctx.caller
+    if caller.role == "User" or not values.get("listall"):
+        accounts = {caller.account["id"]}
+    else:
+        accounts = ctx.visible_accounts
+    if "account" in values and caller.role != "User":
+        named = {a["id"] for a in store.find("account", name=values["account"])}
+        accounts = named & ctx.visible_accounts
+    if "domainid" in values and caller.role != "User":
+        domain = values["domainid"]
+        in_domain = {a["id"] for a in store.all("account") if a["domain_id"] == domain["id"]}
+        if "account" not in values and not values.get("listall"):
+            accounts = in_domain & ctx.visible_accounts
+        accounts &= in_domain
+    show_destroyed = caller.role != "User" or ctx.settings.boolean("allow.user.view.destroyed.vm", "account",
+                                                                   caller.account["id"])
+    found = [vm for vm in store.all("vm") if vm["account_id"] in accounts
+             and (show_destroyed or vm["state"] not in ("Destroyed", "Expunging"))]
+    if values.get("projectid"):
+        return []
+    filters = {"id": lambda vm: vm["id"] == values["id"]["id"],
+               "ids": lambda vm: vm["uuid"] in values["ids"],
+               "name": lambda vm: values["name"].lower() in vm["name"].lower(),
+               "keyword": lambda vm: values["keyword"].lower() in vm["name"].lower(),
+               "state": lambda vm: vm["state"].lower() == values["state"].lower(),
+               "zoneid": lambda vm: vm["zone_id"] == values["zoneid"]["id"],
+               "templateid": lambda vm: vm["template_id"] == values["templateid"]["id"],
+               "serviceofferingid": lambda vm: vm["offering_id"] == values["serviceofferingid"]["id"]}
+    if caller.is_root_admin:
+        filters.update({"hostid": lambda vm: vm["host_id"] == values["hostid"]["id"],
+                        "clusterid": lambda vm: vm["host_id"] in {h["id"] for h in store.find(
+                            "host", cluster_id=values["clusterid"]["id"])}})
+    for key, keep in filters.items():
+        if key in values:
+            found = [vm for vm in found if keep(vm)]
+    return found
+
+
+LIST_VM_PARAMS = (param("id", "uuid", entity="vm"), param("ids", "list"), param("name"), param("state"),
+                  param("zoneid", "uuid", entity="zone"), param("templateid", "uuid", entity="template"),
+                  param("serviceofferingid", "uuid", entity="offering"), param("hostid", "uuid", entity="host"),
+                  param("clusterid", "uuid", entity="cluster"), param("account"),
+                  param("domainid", "uuid", entity="domain"), param("isrecursive", "boolean"), param("projectid"),
+                  param("details", "list"), param("hypervisor")) + LIST_PARAMS
+
+
+@command("listVirtualMachines", params=LIST_VM_PARAMS, fields=VM_FIELDS)
+def list_virtual_machines(ctx, values):
+    """List the virtual machines owned by the account (all visible ones with listall=true)."""
+    return listing("virtualmachine", [vm_response(ctx, vm) for vm in visible_vms(ctx, values)], values)
+
+
+@command("listVirtualMachinesMetrics", params=LIST_VM_PARAMS,
+         fields=VM_FIELDS + ("cputotal", "memorytotal", "cpuused", "memorykbs", "memoryintfreekbs", "memorytargetkbs"))
+def list_virtual_machines_metrics(ctx, values):
+    """Lists VM metrics."""
+    return listing("virtualmachine", [vm_response(ctx, vm, metrics=True) for vm in visible_vms(ctx, values)], values)
+
+
+@command("deployVirtualMachine", isasync=True, cmdclass="vm.DeployVMCmd", params=(
+        param("serviceofferingid", "uuid", required=True, entity="offering"),
+        param("templateid", "uuid", required=True, entity="template"),
+        param("zoneid", "uuid", required=True, entity="zone"), param("name"), param("displayname"),
+        param("hostid", "uuid", entity="host"), param("startvm", "boolean"), param("dynamicscalingenabled", "boolean"),
+        param("details", "map"), param("account"), param("domainid", "uuid", entity="domain"), param("group"),
+        param("networkids", "list"), param("keypair"), param("userdata")), fields=VM_FIELDS)
+def deploy_virtual_machine(ctx, values):
+    """Creates and automatically starts a virtual machine."""
+    app, store = ctx.app, ctx.store
+    account = ctx.caller.account
+    if "account" in values and ctx.caller.role != "User":
+        domain = values.get("domainid") or ctx.caller.domain
+        account = store.one("account", name=values["account"], domain_id=domain["id"])
+        if account is None or account["id"] not in ctx.visible_accounts:
+            raise invalid(f"Unable to find account {values['account']} in domain {domain['uuid']}")
+    offering, template, zone = values["serviceofferingid"], values["templateid"], values["zoneid"]
+    details = scaling.merge_details(values.get("details"))
+    if is_dynamic(offering):
+        scaling.validate_custom_parameters(app, offering, details)
+    size = scaling.target_size(offering, details)
+    check_resource_limits(app, account, {"vm": 1, "cpu": size[0], "memory": size[2]})
+    custom = {key: str(details[key]) for field, key in scaling.CUSTOM_KEYS if offering[field] is None}
+    name = values.get("name") or f"VM-{len(store.all('vm')) + 1}"
+    vm = new_vm(app, account, zone, template, offering, name, custom)
+    vm["displayname"] = values.get("displayname") or name
+    vm["group"] = values.get("group")
+    vm["isdynamicallyscalable"] = bool(values.get("dynamicscalingenabled", True) and offering["dynamicscalingenabled"]
+                                       and template["isdynamicallyscalable"]
+                                       and ctx.settings.boolean("enable.dynamic.scale.vm", "zone", zone["id"]))
+    store.save("vm", vm)
+    app.event(account, "VM.CREATE", f"Created VM {name}", vm=vm)
+    host = values.get("hostid") if ctx.caller.is_root_admin else None
+
+    def body(target):
+        if values.get("startvm", True):
+            start_vm(app, target, account, host)
+    work = vm_job(ctx, vm, body)
+    work.created_id = vm["uuid"]
+    return work
+
+
+@command("startVirtualMachine", isasync=True, cmdclass="vm.StartVMCmd", params=(
+        param("id", "uuid", required=True, entity="vm"), param("hostid", "uuid", entity="host"),
+        param("clusterid", "uuid", entity="cluster"), param("podid", "uuid", entity="pod"),
+        param("considerlasthost", "boolean")), fields=VM_FIELDS)
+def start_virtual_machine(ctx, values):
+    """Starts a virtual machine."""
+    vm = ctx.check_access(values["id"], "VM")
+    host = values.get("hostid") if ctx.caller.is_root_admin else None
+    return vm_job(ctx, vm, lambda target: start_vm(ctx.app, target, owner_of(ctx, target), host))
+
+
+@command("stopVirtualMachine", isasync=True, cmdclass="vm.StopVMCmd", params=(
+        param("id", "uuid", required=True, entity="vm"), param("forced", "boolean")), fields=VM_FIELDS)
+def stop_virtual_machine(ctx, values):
+    """Stops a virtual machine."""
+    vm = ctx.check_access(values["id"], "VM")
+    return vm_job(ctx, vm, lambda target: stop_vm(ctx.app, target, owner_of(ctx, target)))
+
+
+@command("rebootVirtualMachine", isasync=True, cmdclass="vm.RebootVMCmd", params=(
+        param("id", "uuid", required=True, entity="vm"), param("forced", "boolean")), fields=VM_FIELDS)
+def reboot_virtual_machine(ctx, values):
+    """Reboots a virtual machine (the domain keeps its definition)."""
+    vm = ctx.check_access(values["id"], "VM")
+
+    def body(target):
+        if target["state"] != "Running":
+            raise server(530, "Failed to reboot vm instance")
+        ctx.app.event(owner_of(ctx, target), "VM.REBOOT", f"Rebooted VM {target['name']}", vm=target)
+    return vm_job(ctx, vm, body)
+
+
+@command("migrateVirtualMachine", isasync=True, admin=True, cmdclass="vm.MigrateVMCmd", params=(
+        param("virtualmachineid", "uuid", required=True, entity="vm"), param("hostid", "uuid", entity="host"),
+        param("storageid"), param("autoselect", "boolean")), fields=VM_FIELDS)
+def migrate_virtual_machine(ctx, values):
+    """Live-migrates a Running VM to another host of its cluster."""
+    vm = values["virtualmachineid"]
+    if "hostid" in values and "storageid" in values:
+        raise invalid("Only one of hostId and storageId can be specified")
+    if "hostid" not in values and "storageid" not in values and not values.get("autoselect"):
+        raise invalid("Please specify a host or storage as destination, or pass 'autoselect=true' to automatically"
+                      " select a destination host which do not require storage migration")
+    if "storageid" in values:
+        raise invalid(f"Unable to find storage pool {values['storageid']}: the simulator has no storage pools")
+    return vm_job(ctx, vm, lambda target: migrate_vm(ctx.app, target, values.get("hostid")))
+
+
+def migrate_vm(app, vm, dest):
+    """Running -> Migrating -> Running on another host of the same cluster."""
+    if vm["state"] != "Running":
+        raise invalid(f"VM is not Running, unable to migrate the vm {vm_to_string(vm)}")
+    source = app.store.get("host", vm["host_id"])
+    offering = app.store.get("offering", vm["offering_id"])
+    tags = {tag for tag in offering["hosttags"].split(",") if tag}
+    if dest is None:
+        dest = next((h for h in app.store.find("host", cluster_id=source["cluster_id"])
+                     if h["id"] != source["id"] and host_fits(app, h, vm, tags)), None)
+        if dest is None:
+            raise runtime(f"Unable to find a suitable destination host to migrate {vm_to_string(vm)}")
+    if dest["id"] == source["id"]:
+        raise invalid(f"Cannot migrate the VM, the destination host {dest['name']} is the host it runs on")
+    if dest["cluster_id"] != source["cluster_id"]:
+        raise invalid(f"Cannot migrate the VM to host {dest['name']}: it is not in the cluster of host"
+                      f" {source['name']} and the simulator has no storage migration")
+    if not host_fits(app, dest, vm, tags):
+        raise runtime(f"Unable to migrate {vm_to_string(vm)}: host {dest['name']} lacks capacity")
+    vmops.transit(app, vm, "MigrationRequested")
+    try:
+        vmops.migrate_domain(app, vm, source, dest)
+    except host_agent.AgentError as err:
+        vmops.transit(app, vm, "OperationFailed")
+        raise runtime(f"Failed to migrate {vm_to_string(vm)} due to [{err}]") from err
+    vm["host_id"], vm["last_host_id"] = dest["id"], source["id"]
+    vmops.transit(app, vm, "OperationSucceeded")
+    app.event(app.store.get("account", vm["account_id"]), "VM.MIGRATE",
+              f"Migrated VM {vm['name']} from host {source['name']} to host {dest['name']}", vm=vm)
+
+
+@command("destroyVirtualMachine", isasync=True, cmdclass="vm.DestroyVMCmd", params=(
+        param("id", "uuid", required=True, entity="vm"), param("expunge", "boolean"), param("volumeids", "list")),
+        fields=VM_FIELDS)
+def destroy_virtual_machine(ctx, values):
+    """Destroys a virtual machine (expunge=true removes it)."""
+    vm = ctx.check_access(values["id"], "VM")
+    app = ctx.app
+
+    def run():
+        account = owner_of(ctx, vm)
+        if vm["state"] in ("Destroyed", "Expunging") and not values.get("expunge"):
+            return {"virtualmachine": vm_response(ctx, vm)}
+        if vm["state"] in ("Running", "Stopping", "Starting"):
+            stop_vm(app, vm, account)
+        if vm["state"] != "Destroyed":
+            vmops.transit(app, vm, "DestroyRequested")
+            app.event(account, "VM.DESTROY", f"Destroyed VM {vm['name']}", vm=vm)
+        if values.get("expunge"):
+            vmops.transit(app, vm, "ExpungeOperation")
+            app.event(account, "VM.EXPUNGE", f"Expunged VM {vm['name']}", vm=vm)
+            answer = {"virtualmachine": vm_response(ctx, vm)}
+            app.store.delete("vm", vm)
+            return answer
+        return {"virtualmachine": vm_response(ctx, vm)}
+    return AsyncWork(run, instance_uuid=vm["uuid"])
+
+
+@command("updateVirtualMachine", params=(
+        param("id", "uuid", required=True, entity="vm"), param("displayname"), param("group"),
+        param("haenable", "boolean"), param("isdynamicallyscalable", "boolean"), param("name"),
+        param("details", "map"), param("displayvm", "boolean"), param("ostypeid"), param("userdata"),
+        param("cleanupdetails", "boolean"), param("deleteprotection", "boolean")), fields=VM_FIELDS)
+def update_virtual_machine(ctx, values):
+    """Updates properties of a virtual machine (isdynamicallyscalable rules of spec 2.4)."""
+    vm = ctx.check_access(values["id"], "VM")
+    if vm["state"] in ("Error", "Expunging"):
+        raise invalid(f"Vm {vm_to_string(vm)} is not in the right state")
+    if values.get("isdynamicallyscalable"):
+        template = ctx.store.get("template", vm["template_id"])
+        offering = ctx.store.get("offering", vm["offering_id"])
+        if not template["isdynamicallyscalable"]:
+            raise invalid("Dynamic Scaling cannot be enabled for the Instance since its Template does not have"
+                          " dynamic scaling enabled")
+        if not offering["dynamicscalingenabled"]:
+            raise invalid("Dynamic Scaling cannot be enabled for the Instance since its service offering does not"
+                          " have dynamic scaling enabled")
+        if not ctx.settings.boolean("enable.dynamic.scale.vm", "zone", vm["zone_id"]):
+            raise invalid("Dynamic Scaling cannot be enabled for the VM since corresponding global setting is set"
+                          " to false")
+    if "isdynamicallyscalable" in values:
+        vm["isdynamicallyscalable"] = values["isdynamicallyscalable"]
+    for key in ("displayname", "group", "name"):
+        if key in values:
+            vm[key] = values[key]
+    if "haenable" in values:
+        vm["haenable"] = values["haenable"]
+    if values.get("details"):
+        protected = {key: value for key, value in vm["details"].items() if key in ("cpuNumber", "cpuSpeed", "memory")}
+        vm["details"] = {**scaling.merge_details(values["details"]), **protected}
+    vm["lastupdated"] = ctx.app.now()
+    ctx.store.save("vm", vm)
+    return {"virtualmachine": vm_response(ctx, vm)}
+
+
+def scale_extras(values):
+    """shrinkok/automigrate/miniops/maxiops go into the details map only when passed."""
+    return {key: str(values[key]).lower() for key in SCALE_EXTRAS if key in values}
+
+
+@command("scaleVirtualMachine", isasync=True, cmdclass="vm.ScaleVMCmd", params=SCALE_PARAMS, fields=VM_FIELDS)
+def scale_virtual_machine(ctx, values):
+    """Scales the virtual machine to a new service offering (live when Running)."""
+    vm = ctx.check_access(values["id"], "VM")
+    offering = values["serviceofferingid"]
+    extras = scale_extras(values)
+    return vm_job(ctx, vm, lambda target: scaling.scale(ctx.app, target, offering, values.get("details"), extras))
+
+
+@command("changeServiceForVirtualMachine", params=SCALE_PARAMS, fields=VM_FIELDS)
+def change_service_for_virtual_machine(ctx, values):
+    """Changes the service offering of a Stopped virtual machine."""
+    vm = ctx.check_access(values["id"], "VM")
+    scaling.change_service(ctx.app, vm, values["serviceofferingid"], values.get("details"), scale_extras(values))
+    return {"virtualmachine": vm_response(ctx, vm)}

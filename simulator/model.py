@@ -1,0 +1,106 @@
+"""Derived facts about stored objects: sizes, capacity, resource counts, visibility."""
+
+import json
+
+from simulator.errors import ApiError
+
+ACTIVE_STATES = ("Starting", "Running", "Stopping", "Migrating")
+COUNTED_EXCLUDED = ("Destroyed", "Expunging", "Error")
+ROLE_TYPES = {"Admin": 1, "DomainAdmin": 2, "User": 0}
+UNLIMITED = -1
+
+
+def is_dynamic(offering):
+    """ServiceOfferingVO.isDynamic(): any of cpu, speed or memory left open."""
+    return offering["cpunumber"] is None or offering["cpuspeed"] is None or offering["memory"] is None
+
+
+def vm_size(store, vm, offering=None):
+    """(vCPUs, MHz, MiB) of a VM: the offering's value, or the VM's custom detail when the offering has none."""
+    offering = offering or store.get("offering", vm["offering_id"])
+    details = vm.get("details", {})
+
+    def pick(field, key):
+        value = offering[field]
+        return int(value if value is not None else details.get(key, 0))
+    return pick("cpunumber", "cpuNumber"), pick("cpuspeed", "cpuSpeed"), pick("memory", "memory")
+
+
+def vm_to_string(vm):
+    """VMInstanceVO.toString() in commons-lang3 JSON style."""
+    fields = {"id": vm["id"], "state": vm["state"], "instanceName": vm["instancename"], "type": "User",
+              "uuid": vm["uuid"]}
+    return "VM instance " + json.dumps(fields, separators=(",", ":"))
+
+
+def host_allocated(store, host):
+    """(MHz, MiB) allocated on a host by the VMs placed on it."""
+    cpu = mem = 0
+    for vm in store.find("vm", host_id=host["id"]):
+        if vm["state"] in ACTIVE_STATES:
+            cores, speed, memory = vm_size(store, vm)
+            cpu += cores * speed
+            mem += memory
+    return cpu, mem
+
+
+def overcommit(settings, cluster_id):
+    """(cpu factor, memory factor) of a cluster."""
+    return (settings.decimal("cpu.overprovisioning.factor", "cluster", cluster_id),
+            settings.decimal("mem.overprovisioning.factor", "cluster", cluster_id))
+
+
+def account_usage(app, account):
+    """{'cpu', 'memory', 'vm'} counted the way CloudStack's resource counts are."""
+    running_only = app.settings.boolean("resource.count.running.vms.only")
+    usage = {"cpu": 0, "memory": 0, "vm": 0}
+    for vm in app.store.find("vm", account_id=account["id"]):
+        if vm["state"] in COUNTED_EXCLUDED or (running_only and vm["state"] not in ACTIVE_STATES):
+            continue
+        cores, _, memory = vm_size(app.store, vm)
+        usage["cpu"] += cores
+        usage["memory"] += memory
+        usage["vm"] += 1
+    return usage
+
+
+def check_resource_limits(app, account, deltas):
+    """Raise the ResourceLimitManager error (kind ResourceAllocation) when an increase passes a limit."""
+    if account["role"] == "Admin":
+        return
+    usage = account_usage(app, account)
+    for resource in ("cpu", "memory", "vm"):
+        delta = deltas.get(resource, 0)
+        limit = account["limits"].get(resource, UNLIMITED)
+        if delta <= 0 or limit == UNLIMITED or usage[resource] + delta <= limit:
+            continue
+        domain = app.store.get("domain", account["domain_id"])
+        kind = "user_vm" if resource == "vm" else resource
+        raise ApiError("ResourceAllocation",
+                       f"Maximum amount of resources of Type = '{kind}', tag = 'null' for Account Name ="
+                       f" {account['name']} in Domain Id = {domain['id']} is exceeded: Account Resource Limit ="
+                       f" {limit}, Current Account Resource Amount = {usage[resource]}, Current Account Resource"
+                       f" Reservation = 0, Requested Resource Amount = {delta}.")
+
+
+def visible_account_ids(store, caller):
+    """Ids of the accounts whose objects the caller may see."""
+    if caller.is_root_admin:
+        return {account["id"] for account in store.all("account")}
+    if caller.role == "DomainAdmin":
+        path = caller.domain["path"]
+        domains = {d["id"] for d in store.all("domain") if d["path"] == path or d["path"].startswith(path + "/")}
+        return {account["id"] for account in store.all("account") if account["domain_id"] in domains}
+    return {caller.account["id"]}
+
+
+def percent(value, total):
+    """CloudStack's "#.##%" allocation string ("0.00%" when zero)."""
+    if not total or not value:
+        return "0.00%"
+    return decimal_text(value * 100.0 / total) + "%"
+
+
+def decimal_text(value):
+    """A number formatted like Java's DecimalFormat("#.##")."""
+    return ("%.2f" % value).rstrip("0").rstrip(".")

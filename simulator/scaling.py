@@ -1,0 +1,313 @@
+"""scaleVirtualMachine / changeServiceForVirtualMachine business rules, in CloudStack's order (spec 3, [main])."""
+
+from simulator import agent as host_agent
+from simulator import vmops
+from simulator.errors import ApiError, invalid, runtime, server
+from simulator.model import check_resource_limits, host_allocated, is_dynamic, overcommit, vm_size, vm_to_string
+
+INT_MAX = 2147483647
+CUSTOM_KEYS = (("cpunumber", "cpuNumber"), ("cpuspeed", "cpuSpeed"), ("memory", "memory"))
+FAILED = "Failed to scale the VM"
+RECONFIGURE_FAILED = "Unable to reconfigure VM."
+
+
+def merge_details(entries):
+    """BaseCmd.convertDetailsToMap: every details[i] flattened into one dict."""
+    merged = {}
+    for entry in entries or []:
+        merged.update(entry)
+    return merged
+
+
+def fill_absent_details(app, vm, new_offering, details):
+    """UVM.updateInstanceDetailsMapWithCurrentValuesForAbsentDetails (spec 3.1 step 4)."""
+    current = dict(zip(("cpuNumber", "cpuSpeed", "memory"), vm_size(app.store, vm)))
+    for field, key in CUSTOM_KEYS:
+        if new_offering[field] is None and key not in details:
+            details[key] = str(current[key])
+    return details
+
+
+def as_int(value):
+    """Integer value of a custom detail; missing or unparsable counts as -1."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def validate_custom_parameters(app, offering, details):
+    """UVM.validateCustomParameters [main] (spec 3.5); all failures are 431."""
+    if not details and is_dynamic(offering):
+        raise invalid("Need to specify custom parameter values cpu, cpu speed and memory when using custom offering")
+    extra = offering.get("details", {})
+    uuid = offering["uuid"]
+    if offering["cpunumber"] is None:
+        cap = app.settings.integer("vm.serviceoffering.cpu.cores.max") or INT_MAX
+        low, high = int(extra.get("mincpunumber", 1)), min(int(extra.get("maxcpunumber", INT_MAX)), cap)
+        value = as_int(details.get("cpuNumber"))
+        if value < low or value > high:
+            raise invalid(f"Invalid CPU cores value, specify a value between {low} and {high}")
+    elif "cpuNumber" in details:
+        raise invalid(f"The CPU cores of this offering id:{uuid} is not customizable. This is predefined in the Template.")
+    if offering["cpuspeed"] is None:
+        if as_int(details.get("cpuSpeed")) <= 0:
+            raise invalid("Invalid CPU speed value, specify a value between 1 and 2147483647")
+    elif "cpuSpeed" in details:
+        raise invalid(f"The CPU speed of this offering id:{uuid} is not customizable. This is predefined as"
+                      f" {offering['cpuspeed']} MHz.")
+    if offering["memory"] is None:
+        cap = app.settings.integer("vm.serviceoffering.ram.size.max") or INT_MAX
+        low, high = int(extra.get("minmemory", 32)), min(int(extra.get("maxmemory", INT_MAX)), cap)
+        value = as_int(details.get("memory"))
+        if value < low or value > high:
+            raise invalid(f"Invalid memory value, specify a value between {low} and {high}")
+    elif "memory" in details:
+        raise invalid(f"The memory of this offering id:{uuid} is not customizable. This is predefined in the Template.")
+
+
+def target_size(offering, details):
+    """(vCPUs, MHz, MiB) the new offering gives with these details."""
+    values = [offering[field] if offering[field] is not None else int(details[key]) for field, key in CUSTOM_KEYS]
+    return tuple(int(v) for v in values)
+
+
+def validate_offering_max(app, offering):
+    """UVM.validateOfferingMaxResource for a fixed offering."""
+    cores_max = app.settings.integer("vm.serviceoffering.cpu.cores.max") or INT_MAX
+    ram_max = app.settings.integer("vm.serviceoffering.ram.size.max") or INT_MAX
+    if not 1 <= offering["cpunumber"] <= cores_max:
+        raise invalid("Invalid cpu cores value, please choose another service offering with cpu cores between 1"
+                      f" and {cores_max}")
+    if not 32 <= offering["memory"] <= ram_max:
+        raise invalid("Invalid memory value, please choose another service offering with memory between 32 and"
+                      f" {ram_max} MB")
+
+
+def check_if_can_upgrade(vm, current, new):
+    """VMM.checkIfCanUpgrade (spec 3.3 step 3)."""
+    if new["state"] != "Active":
+        raise invalid(f"New service offering is inactive: [{new['uuid']}].")
+    if vm["state"] not in ("Stopped", "Running"):
+        raise invalid(f"Unable to upgrade virtual machine {vm_to_string(vm)}  in state {vm['state']}; make sure"
+                      " the virtual machine is stopped/running")
+    if not is_dynamic(new) and new["id"] == current["id"]:
+        raise invalid(f"Not upgrading vm {vm_to_string(vm)} since it already has the requested service offering"
+                      f" ({new['name']})")
+    if bool(new.get("issystem")) != bool(current.get("issystem")):
+        raise invalid("isSystem property is different for current service offering and new service offering")
+
+
+def resource_deltas(current_size, new_size):
+    """Resource-count increases asked by a size change."""
+    return {"cpu": new_size[0] - current_size[0], "memory": new_size[2] - current_size[2]}
+
+
+class Scaler:
+    """One scale or change-service request for one VM."""
+
+    def __init__(self, app, vm, new_offering, details):
+        self.app = app
+        self.vm = vm
+        self.new = new_offering
+        self.current = app.store.get("offering", vm["offering_id"])
+        self.details = details
+        self.account = app.store.get("account", vm["account_id"])
+
+    def stopped(self):
+        """upgradeStoppedVirtualMachine (spec 3.2)."""
+        if self.new["state"] != "Active":
+            raise invalid(f"Unable to upgrade Instance {self.vm['uuid']} with an inactive service offering"
+                          f" {self.new['uuid']}")
+        new_size = self._validate_new()
+        if not self.app.settings.boolean("resource.count.running.vms.only"):
+            check_resource_limits(self.app, self.account, resource_deltas(vm_size(self.app.store, self.vm), new_size))
+        check_if_can_upgrade(self.vm, self.current, self.new)
+        self.upgrade_vm_db()
+        self.app.event(self.account, "VM.UPGRADE", f"Upgrading VM {self.vm['name']} to service offering"
+                                                   f" {self.new['name']}", vm=self.vm)
+
+    def _validate_new(self):
+        if is_dynamic(self.new):
+            validate_custom_parameters(self.app, self.new, self.details)
+        else:
+            validate_offering_max(self.app, self.new)
+        return target_size(self.new, self.details)
+
+    def running(self):
+        """upgradeRunningVirtualMachine (spec 3.3, 3.4); returns False for "Failed to scale the VM"."""
+        app, vm = self.app, self.vm
+        if vm["state"] == "Running" and not self._host_tags_fit():
+            return False
+        if is_dynamic(self.new):
+            validate_custom_parameters(app, self.new, self.details)
+        check_if_can_upgrade(vm, self.current, self.new)
+        if bool(self.new["dynamicscalingenabled"]) != bool(self.current["dynamicscalingenabled"]):
+            raise invalid("Unable to Scale VM: since dynamic scaling enabled flag is not same for new service"
+                          " offering and old service offering")
+        cur = vm_size(app.store, vm)
+        new = target_size(self.new, self.details)
+        self._check_up_only(cur, new)
+        check_resource_limits(app, self.account, resource_deltas(cur, new))
+        if vm["state"] != "Running":
+            return True
+        if not app.settings.boolean("enable.dynamic.scale.vm", "zone", vm["zone_id"]):
+            raise ApiError("PermissionDenied",
+                           "Dynamically scaling Instances is disabled for this zone, please contact your admin.")
+        if not vm["isdynamicallyscalable"]:
+            raise runtime(f"Unable to scale {vm_to_string(vm)} as it does not have tools to support dynamic scaling.")
+        host = app.store.get("host", vm["host_id"])
+        if self._cluster_crosses_threshold(host["cluster_id"], cur, new):
+            raise runtime(f"Unable to scale {vm_to_string(vm)} due to insufficient resources.")
+        return self._retry_loop(cur, new)
+
+    def _host_tags_fit(self):
+        host = self.app.store.get("host", self.vm["host_id"])
+        wanted = {tag for tag in (self.new.get("hosttags") or "").split(",") if tag}
+        return wanted <= set(host.get("tags", []))
+
+    def _check_up_only(self, cur, new):
+        (cur_cpu, cur_speed, cur_mem), (new_cpu, new_speed, new_mem) = cur, new
+        if new_cpu < cur_cpu or new_speed < cur_speed or new_mem < cur_mem:
+            raise invalid("Scaling down is not supported while the VM is running. The new service offering"
+                          f' attributes {{"memory": {new_mem}, "CPU speed": {new_speed}, "vCPUs": {new_cpu}}} must'
+                          f' not be lower than the current values {{"memory": {cur_mem}, "CPU speed": {cur_speed},'
+                          f' "vCPUs": {cur_cpu}}}.')
+        same_cap = bool(self.new.get("limitcpuuse")) == bool(self.current.get("limitcpuuse"))
+        if cur == new and same_cap:
+            raise invalid("While the VM is running, scaling to a service offering with the same attributes (memory,"
+                          " CPU speed and vCPUs) is only allowed when the CPU cap is changed.")
+
+    def _cluster_crosses_threshold(self, cluster_id, cur, new):
+        """CapacityManagerImpl.checkIfClusterCrossesThreshold, memoryDiff in MB against bytes (source bug kept)."""
+        app = self.app
+        cpu_diff = new[0] * new[1] - cur[0] * cur[1]
+        mem_diff_mb = new[2] - cur[2]
+        used_cpu = total_cpu = used_mem = total_mem = 0
+        for host in app.store.find("host", cluster_id=cluster_id):
+            cpu, mem = host_allocated(app.store, host)
+            used_cpu, used_mem = used_cpu + cpu, used_mem + mem * 1024 * 1024
+            total_cpu += host["cores"] * host["cpu_mhz"]
+            total_mem += host["memory_mib"] * 1024 * 1024
+        cpu_factor, mem_factor = overcommit(app.settings, cluster_id)
+        cpu_limit = app.settings.decimal("cluster.cpu.allocated.capacity.disablethreshold", "cluster", cluster_id)
+        mem_limit = app.settings.decimal("cluster.memory.allocated.capacity.disablethreshold", "cluster", cluster_id)
+        cpu_ratio = (used_cpu + cpu_diff) / total_cpu / cpu_factor if total_cpu else 1
+        mem_ratio = (used_mem + mem_diff_mb) / total_mem / mem_factor if total_mem else 1
+        return cpu_ratio > cpu_limit or mem_ratio > mem_limit
+
+    def host_fits(self, host, cpu_diff, mem_diff_mib, new):
+        """checkIfHostHasCpuCapability and checkIfHostHasCapacity (no reserved capacity)."""
+        if host["cores"] < new[0] or host["cpu_mhz"] < new[1]:
+            return False
+        cpu_factor, mem_factor = overcommit(self.app.settings, host["cluster_id"])
+        used_cpu, used_mem = host_allocated(self.app.store, host)
+        return (used_cpu + cpu_diff <= host["cores"] * host["cpu_mhz"] * cpu_factor
+                and used_mem + mem_diff_mib <= host["memory_mib"] * mem_factor)
+
+    def _retry_loop(self, cur, new):
+        app, vm = self.app, self.vm
+        cpu_diff, mem_diff = new[0] * new[1] - cur[0] * cur[1], new[2] - cur[2]
+        excluded = set()
+        retry = app.scale_retry
+        while retry > 0:
+            retry -= 1
+            host = app.store.get("host", vm["host_id"])
+            has_capacity = False
+            if host["id"] not in excluded:
+                has_capacity = self.host_fits(host, cpu_diff, mem_diff, new)
+                excluded.add(host["id"])
+            if not has_capacity:
+                if not app.settings.boolean("auto.migrate.vm.on.live.scale.insufficient.capacity", "cluster",
+                                            host["cluster_id"]):
+                    return False
+                dest = self._find_destination(host, new, excluded)
+                if dest is None:
+                    continue
+                self._migrate_for_scale(host, dest)
+                host = dest
+            self._reconfigure(host, new)
+            return True
+        return False
+
+    def _find_destination(self, host, new, excluded):
+        """findHostAndMigrate's planner: an Up host of the same cluster that fits the new size."""
+        wanted = {tag for tag in (self.new.get("hosttags") or "").split(",") if tag}
+        for candidate in self.app.store.find("host", cluster_id=host["cluster_id"]):
+            if candidate["id"] in excluded or candidate["state"] != "Up" or candidate["resourcestate"] != "Enabled":
+                continue
+            if wanted <= set(candidate.get("tags", [])) and self.host_fits(candidate, new[0] * new[1], new[2], new):
+                return candidate
+        return None
+
+    def _migrate_for_scale(self, source, dest):
+        """Running -> Migrating -> Running on the destination (OperationFailed back to Running on failure)."""
+        app, vm = self.app, self.vm
+        vmops.transit(app, vm, "MigrationRequested")
+        try:
+            vmops.migrate_domain(app, vm, source, dest)
+        except host_agent.AgentError as err:
+            vmops.transit(app, vm, "OperationFailed")
+            app.event(self.account, "VM.MIGRATE", f"Migration of VM {vm['name']} failed: {err}", vm=vm,
+                      level="ERROR")
+            raise runtime(RECONFIGURE_FAILED) from err
+        vm["host_id"], vm["last_host_id"] = dest["id"], source["id"]
+        vmops.transit(app, vm, "OperationSucceeded")
+        app.event(self.account, "VM.MIGRATE", f"Migrated VM {vm['name']} from host {source['name']} to host"
+                                              f" {dest['name']} to scale it", vm=vm)
+
+    def _reconfigure(self, host, new):
+        """VMM.reConfigureVm: the agent scales the domain, then the database follows."""
+        app, vm = self.app, self.vm
+        try:
+            answer = vmops.scale_domain(app, vm, host, self.new, new[0], new[1], new[2], self.current)
+        except host_agent.AgentError as err:
+            app.event(self.account, "VM.DYNAMIC.SCALE", f"Unable to scale vm due to {err}", vm=vm, level="ERROR")
+            raise server(530, RECONFIGURE_FAILED) from err
+        self.upgrade_vm_db()
+        app.event(self.account, "VM.DYNAMIC.SCALE", answer, vm=vm)
+
+    def upgrade_vm_db(self):
+        """VMM.upgradeVmDb (spec 3.7)."""
+        app, vm, new = self.app, self.vm, self.new
+        vm["offering_id"] = new["id"]
+        vm["haenable"] = bool(new.get("offerha"))
+        vm["limitcpuuse"] = bool(new.get("limitcpuuse"))
+        details = vm.setdefault("details", {})
+        for _, key in CUSTOM_KEYS:
+            details.pop(key, None)
+        if is_dynamic(new):
+            for field, key in CUSTOM_KEYS:
+                if new[field] is None:
+                    details[key] = str(int(self.details[key]))
+        template = app.store.get("template", vm["template_id"])
+        vm["isdynamicallyscalable"] = bool(
+            vm["isdynamicallyscalable"] and new["dynamicscalingenabled"] and template["isdynamicallyscalable"]
+            and app.settings.boolean("enable.dynamic.scale.vm", "zone", vm["zone_id"]))
+        vm["lastupdated"] = app.now()
+        app.store.save("vm", vm)
+
+
+def scale(app, vm, new_offering, detail_entries, extras):
+    """The scaleVirtualMachine job body (spec 3.1); returns the VM."""
+    details = merge_details(detail_entries)
+    details.update(extras)
+    fill_absent_details(app, vm, new_offering, details)
+    scaler = Scaler(app, vm, new_offering, details)
+    if vm["state"] == "Stopped":
+        scaler.stopped()
+        return vm
+    if not scaler.running():
+        raise server(530, FAILED)
+    return vm
+
+
+def change_service(app, vm, new_offering, detail_entries, extras):
+    """changeServiceForVirtualMachine: synchronous, Stopped VMs only (spec 2.2, 5)."""
+    if vm["state"] != "Stopped":
+        raise invalid(f"Unable to upgrade Instance {vm_to_string(vm)}  in state {vm['state']}; make sure the"
+                      " Instance is stopped")
+    details = merge_details(detail_entries)
+    details.update(extras)
+    Scaler(app, vm, new_offering, details).stopped()
+    return vm

@@ -1,0 +1,148 @@
+"""Load a YAML seed into a new database (format: simulator/README.md)."""
+
+import yaml
+
+from simulator.commands.offerings import build_offering
+from simulator.commands.vms import new_vm
+from simulator.errors import ApiError
+from simulator.settings import BY_NAME, check_value
+
+SCOPE_KINDS = {"zone": "zone", "cluster": "cluster", "domain": "domain", "account": "account"}
+ROLES = ("Admin", "DomainAdmin", "User")
+
+
+class SeedError(Exception):
+    """A seed file that cannot be loaded; the text names the entry and the fix."""
+
+
+def named(app, kind, name, where):
+    """The object of a kind with that name, or SeedError."""
+    obj = app.store.one(kind, name=name)
+    if obj is None:
+        known = ", ".join(o["name"] for o in app.store.all(kind)) or "none"
+        raise SeedError(f"{where}: unknown {kind} '{name}' (known: {known})")
+    return obj
+
+
+def load_seed(app, path):
+    """Create every object of the seed file in the (new) store."""
+    with open(path, encoding="utf-8") as handle:
+        seed = yaml.safe_load(handle) or {}
+    if not isinstance(seed, dict):
+        raise SeedError(f"{path}: the seed must be a mapping with zones, accounts, ... (see simulator/README.md)")
+    load_domains(app, seed.get("domains") or [{"name": "ROOT"}])
+    load_zones(app, seed.get("zones") or [])
+    for item in seed.get("templates") or []:
+        app.store.add("template", {
+            "name": item["name"], "displaytext": item.get("displaytext", item["name"]),
+            "isdynamicallyscalable": bool(item.get("isdynamicallyscalable", False)),
+            "ostypename": item.get("ostype", "Other Linux (64-bit)"), "format": item.get("format", "QCOW2"),
+            "hypervisor": "KVM", "ispublic": bool(item.get("ispublic", True)),
+            "isfeatured": bool(item.get("isfeatured", True)), "passwordenabled": False,
+            "account_id": None, "created": app.now()})
+    for item in seed.get("service_offerings") or []:
+        try:
+            app.store.add("offering", build_offering(app, item))
+        except ApiError as err:
+            raise SeedError(f"service offering {item.get('name')}: {err.text}") from None
+    load_accounts(app, seed.get("accounts") or [])
+    load_settings(app, seed.get("settings") or [])
+    load_vms(app, seed.get("vms") or [])
+
+
+def load_domains(app, items):
+    """Domains: the first is ROOT; others name their parent."""
+    for item in items:
+        parent = named(app, "domain", item["parent"], f"domain {item['name']}") if item.get("parent") else None
+        path = f"{parent['path']}/{item['name']}" if parent else "ROOT"
+        app.store.add("domain", {"name": item["name"], "path": path,
+                                 "parent_id": parent["id"] if parent else None})
+
+
+def load_zones(app, zones):
+    """Zones with their pods, clusters and hosts."""
+    for zone_item in zones:
+        zone = app.store.add("zone", {"name": zone_item["name"],
+                                      "networktype": zone_item.get("networktype", "Advanced")})
+        for pod_item in zone_item.get("pods") or []:
+            pod = app.store.add("pod", {"name": pod_item["name"], "zone_id": zone["id"]})
+            for cluster_item in pod_item.get("clusters") or []:
+                load_cluster(app, zone, pod, cluster_item)
+
+
+def load_cluster(app, zone, pod, item):
+    """A cluster, its overprovisioning factors and its hosts."""
+    if item.get("hypervisor", "KVM") != "KVM":
+        raise SeedError(f"cluster {item['name']}: hypervisor must be KVM")
+    cluster = app.store.add("cluster", {"name": item["name"], "zone_id": zone["id"], "pod_id": pod["id"],
+                                        "hypervisor": "KVM"})
+    for key, setting in (("cpu_overprovisioning", "cpu.overprovisioning.factor"),
+                         ("mem_overprovisioning", "mem.overprovisioning.factor")):
+        if key in item:
+            app.settings.set(setting, "cluster", cluster["id"], str(float(item[key])))
+    for host in item.get("hosts") or []:
+        app.store.add("host", {
+            "name": host["name"], "zone_id": zone["id"], "pod_id": pod["id"], "cluster_id": cluster["id"],
+            "cores": int(host.get("cores", 16)), "cpu_mhz": int(host.get("cpu_mhz", 2400)),
+            "memory_mib": int(host.get("memory_mib", 65536)), "tags": list(host.get("tags") or []),
+            "uri": host.get("uri", "test:///default"), "state": host.get("state", "Up"),
+            "resourcestate": host.get("resourcestate", "Enabled"), "created": app.now()})
+
+
+def load_accounts(app, items):
+    """Accounts with role, limits and users (API keys)."""
+    for item in items:
+        role = item.get("role", "User")
+        if role not in ROLES:
+            raise SeedError(f"account {item['name']}: role '{role}' must be one of {', '.join(ROLES)}")
+        domain = named(app, "domain", item.get("domain", "ROOT"), f"account {item['name']}")
+        limits = {key: int(value) for key, value in (item.get("limits") or {}).items()}
+        account = app.store.add("account", {"name": item["name"], "role": role, "domain_id": domain["id"],
+                                            "state": "enabled", "limits": limits, "created": app.now()})
+        for user in item.get("users") or []:
+            app.store.add("user", {"username": user["username"], "account_id": account["id"],
+                                   "apikey": user["apikey"], "secretkey": user["secretkey"],
+                                   "state": user.get("state", "enabled"),
+                                   "firstname": user.get("firstname", user["username"]),
+                                   "lastname": user.get("lastname", account["name"]), "created": app.now()})
+
+
+def load_settings(app, items):
+    """Setting overrides at global, zone, cluster, domain or account scope."""
+    for item in items:
+        setting = BY_NAME.get(item["name"])
+        if setting is None:
+            raise SeedError(f"setting {item['name']}: unknown name")
+        scope = item.get("scope", "global")
+        scope_id = 0
+        if scope != "global":
+            if scope not in setting.scopes:
+                raise SeedError(f"setting {item['name']}: scope {scope} not allowed ({', '.join(setting.scopes)})")
+            scope_id = named(app, SCOPE_KINDS[scope], item["target"], f"setting {item['name']}")["id"]
+        try:
+            value = check_value(setting, str(item["value"]))
+        except ApiError as err:
+            raise SeedError(f"setting {item['name']}: {err.text}") from None
+        app.settings.set(item["name"], scope, scope_id, value)
+
+
+def load_vms(app, items):
+    """VMs in state Running (on a host) or Stopped."""
+    for item in items:
+        where = f"vm {item['name']}"
+        state = item.get("state", "Stopped")
+        if state not in ("Running", "Stopped"):
+            raise SeedError(f"{where}: state must be Running or Stopped, not {state}")
+        host = named(app, "host", item["host"], where) if item.get("host") else None
+        if state == "Running" and host is None:
+            raise SeedError(f"{where}: a Running VM needs a host")
+        account = named(app, "account", item["account"], where)
+        zone = named(app, "zone", item.get("zone") or app.store.all("zone")[0]["name"], where)
+        vm = new_vm(app, account, zone, named(app, "template", item["template"], where),
+                    named(app, "offering", item["offering"], where), item["name"],
+                    {key: str(value) for key, value in (item.get("details") or {}).items()})
+        vm["isdynamicallyscalable"] = bool(item.get("isdynamicallyscalable", False))
+        vm["state"] = state
+        vm["host_id"] = host["id"] if state == "Running" else None
+        vm["last_host_id"] = host["id"] if host else None
+        app.store.save("vm", vm)

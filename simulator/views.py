@@ -1,0 +1,131 @@
+"""Response objects in CloudStack's field order (appendix A); None values are dropped."""
+
+from simulator.model import (ROLE_TYPES, UNLIMITED, account_usage, decimal_text, host_allocated, is_dynamic,
+                             overcommit, percent, vm_size)
+
+MIB = 1024 * 1024
+
+
+def compact(fields):
+    """Drop None values, as Gson does."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def owner_fields(store, account_id):
+    """account/domain fields of an account-owned object."""
+    account = store.get("account", account_id)
+    domain = store.get("domain", account["domain_id"])
+    return {"account": account["name"], "domainid": domain["uuid"], "domain": domain["name"],
+            "domainpath": domain["path"]}
+
+
+def vm_response(ctx, vm, metrics=False):
+    """UserVmResponse: Full view for root admin, Restricted (no host or instance name) for others."""
+    store = ctx.store
+    full = ctx.caller.is_root_admin
+    zone = store.get("zone", vm["zone_id"])
+    host = store.get("host", vm.get("host_id")) if full else None
+    template = store.get("template", vm["template_id"])
+    offering = store.get("offering", vm["offering_id"])
+    cores, speed, memory = vm_size(store, vm, offering)
+    user = store.one("user", account_id=vm["account_id"])
+    body = {"id": vm["uuid"], "name": vm["name"], "displayname": vm.get("displayname") or vm["name"]}
+    owner = owner_fields(store, vm["account_id"])
+    body.update(account=owner["account"], userid=user["uuid"] if user else None,
+                username=user["username"] if user else None, domainid=owner["domainid"], domain=owner["domain"],
+                domainpath=owner["domainpath"], created=vm["created"], lastupdated=vm.get("lastupdated"),
+                state=vm["state"], haenable=bool(vm.get("haenable")), group=vm.get("group"),
+                zoneid=zone["uuid"], zonename=zone["name"])
+    if host:
+        body.update(hostid=host["uuid"], hostname=host["name"], hostcontrolstate="Enabled")
+    body.update(templateid=template["uuid"], templatename=template["name"], templatetype="USER",
+                templateformat=template["format"], templatedisplaytext=template["displaytext"],
+                passwordenabled=bool(template.get("passwordenabled")), serviceofferingid=offering["uuid"],
+                serviceofferingname=offering["name"], cpunumber=cores, cpuspeed=speed, memory=memory)
+    if metrics:
+        body.update(cputotal=f"{cores} x {speed / 1000:.2f} Ghz", memorytotal=f"{memory / 1024:.2f} GB",
+                    cpuused="0%", memorykbs=memory * 1024, memoryintfreekbs=0, memorytargetkbs=memory * 1024)
+    body.update(guestosid=template["uuid"], rootdeviceid=0, rootdevicetype="ROOT", securitygroup=[], nic=[],
+                hypervisor="KVM")
+    if full:
+        body["instancename"] = vm["instancename"]
+    body.update(details=dict(vm.get("details") or {}), isdynamicallyscalable=bool(vm["isdynamicallyscalable"]),
+                deleteprotection=False, ostypeid=template["uuid"], osdisplayname=template["ostypename"],
+                vmtype="User")
+    if full:
+        body["arch"] = "x86_64"
+    body["tags"] = []
+    return compact(body)
+
+
+def offering_response(offering):
+    """ServiceOfferingResponse."""
+    return compact({
+        "id": offering["uuid"], "name": offering["name"], "state": offering["state"],
+        "displaytext": offering["displaytext"], "cpunumber": offering["cpunumber"], "cpuspeed": offering["cpuspeed"],
+        "memory": offering["memory"], "created": offering["created"], "storagetype": offering["storagetype"],
+        "provisioningtype": "thin", "offerha": bool(offering["offerha"]), "limitcpuuse": bool(offering["limitcpuuse"]),
+        "isvolatile": bool(offering["isvolatile"]), "hosttags": offering.get("hosttags") or None,
+        "issystem": False, "defaultuse": False, "networkrate": offering.get("networkrate"),
+        "iscustomizediops": False, "serviceofferingdetails": dict(offering["details"]) or None,
+        "iscustomized": is_dynamic(offering) or bool(offering.get("customized")),
+        "dynamicscalingenabled": bool(offering["dynamicscalingenabled"]), "diskofferingstrictness": False,
+        "encryptroot": False, "hasannotations": False})
+
+
+def host_response(app, host):
+    """HostResponse with the capacity fields as CloudStack formats them (spec 2.12)."""
+    store = app.store
+    zone, pod = store.get("zone", host["zone_id"]), store.get("pod", host["pod_id"])
+    cluster = store.get("cluster", host["cluster_id"])
+    cpu_factor, mem_factor = overcommit(app.settings, host["cluster_id"])
+    used_cpu, used_mem = host_allocated(store, host)
+    cpu_total = host["cores"] * host["cpu_mhz"] * cpu_factor
+    mem_total = int(host["memory_mib"] * MIB * mem_factor)
+    cpu_pct = percent(used_cpu, cpu_total)
+    mem_pct = percent(used_mem * MIB, mem_total)
+    return compact({
+        "id": host["uuid"], "name": host["name"], "state": host["state"], "type": "Routing",
+        "ipaddress": "127.0.0.1", "zoneid": zone["uuid"], "zonename": zone["name"], "podid": pod["uuid"],
+        "podname": pod["name"], "version": "4.23.0.0", "hypervisor": "KVM", "cpusockets": 1,
+        "cpunumber": host["cores"], "cpuspeed": host["cpu_mhz"], "cpuallocated": cpu_pct,
+        "cpuallocatedvalue": used_cpu, "cpuallocatedpercentage": cpu_pct, "cpuallocatedwithoverprovisioning": cpu_pct,
+        "cpuused": "0%", "cpuwithoverprovisioning": decimal_text(cpu_total), "memorytotal": mem_total,
+        "memorywithoverprovisioning": decimal_text(mem_total), "memoryallocated": used_mem * MIB,
+        "memoryallocatedpercentage": mem_pct, "memoryallocatedbytes": used_mem * MIB, "memoryused": used_mem * MIB,
+        "clusterid": cluster["uuid"], "clustername": cluster["name"], "clustertype": "CloudManaged",
+        "islocalstorageactive": False, "created": host["created"], "hosttags": ",".join(host["tags"]) or None,
+        "resourcestate": host["resourcestate"], "hypervisorversion": "9.0.0", "arch": "x86_64",
+        "details": {"uri": host["uri"]}})
+
+
+def limit_text(limit):
+    """Resource limits are strings: "Unlimited" for -1."""
+    return "Unlimited" if limit == UNLIMITED else str(limit)
+
+
+def account_response(app, account):
+    """AccountResponse with the resource fields the planner reads."""
+    store = app.store
+    domain = store.get("domain", account["domain_id"])
+    usage = account_usage(app, account)
+    body = {"id": account["uuid"], "name": account["name"], "accounttype": ROLE_TYPES[account["role"]],
+            "roletype": account["role"], "rolename": {"Admin": "Root Admin", "DomainAdmin": "Domain Admin",
+                                                      "User": "User"}[account["role"]],
+            "domainid": domain["uuid"], "domain": domain["name"], "domainpath": domain["path"],
+            "state": account["state"]}
+    for resource, key in (("vm", "vm"), ("cpu", "cpu"), ("memory", "memory")):
+        limit = account["limits"].get(resource, UNLIMITED)
+        body[f"{key}limit"] = limit_text(limit)
+        body[f"{key}total"] = usage[resource]
+        body[f"{key}available"] = limit_text(limit if limit == UNLIMITED else max(limit - usage[resource], 0))
+    vms = store.find("vm", account_id=account["id"])
+    body["vmrunning"] = sum(1 for vm in vms if vm["state"] == "Running")
+    body["vmstopped"] = sum(1 for vm in vms if vm["state"] == "Stopped")
+    body["user"] = [compact({"id": user["uuid"], "username": user["username"], "firstname": user["firstname"],
+                             "lastname": user["lastname"], "state": user["state"], "account": account["name"],
+                             "accountid": account["uuid"], "domainid": domain["uuid"], "domain": domain["name"],
+                             "created": user["created"]})
+                    for user in store.find("user", account_id=account["id"])]
+    body["isdefault"] = account["name"] == "admin"
+    return body
