@@ -129,8 +129,8 @@ def candidate_versions(packages):
 def kernel_package():
     """The versioned kernel package that linux-image-amd64 depends on."""
     for line in run(["apt-cache", "depends", KERNEL_META_PACKAGE]).splitlines():
-        kind, _, target = line.strip().partition(":")
-        if kind == "Depends" and target.strip().startswith("linux-image-"):
+        kind, separator, target = line.strip().partition(":")
+        if separator and kind == "Depends" and target.strip().startswith("linux-image-"):
             return target.strip()
     raise BuildError("cannot find the kernel package behind %s; run apt-get update" % KERNEL_META_PACKAGE)
 
