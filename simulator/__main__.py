@@ -50,7 +50,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, stop)
     host, port = httpd.server_address[:2]
     print(f"simulator ready on http://{host}:{port}/client/api", flush=True)
-    httpd.serve_forever()
+    httpd.serve_forever(poll_interval=0.1)
     httpd.server_close()
     with app.store.lock:
         app.store.close()

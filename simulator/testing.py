@@ -104,7 +104,7 @@ class InProcessSimulator:
         from simulator.server import SimulatorServer  # pylint: disable=import-outside-toplevel
         self.app = Simulator(self.seed, self.db, job_delay=self.job_delay)
         self.httpd = SimulatorServer(self.app, "127.0.0.1", 0)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         self.url = "http://127.0.0.1:%d/client/api" % self.httpd.server_address[1]
         return self
 

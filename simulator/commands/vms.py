@@ -100,10 +100,10 @@ def vm_job(ctx, vm, body):
 
 
 def visible_vms(ctx, values):
-    """VMs the caller may list with these filters (admins need listall for other accounts)."""
+    """VMs the caller may list with these filters (admins need listall, id or ids for other accounts)."""
     store = ctx.store
     caller = ctx.caller
-    if caller.role == "User" or not values.get("listall"):
+    if caller.role == "User" or not (values.get("listall") or "id" in values or "ids" in values):
         accounts = {caller.account["id"]}
     else:
         accounts = ctx.visible_accounts
