@@ -9,6 +9,7 @@ bash scripts/setup.sh
 # shellcheck disable=SC1091
 source .venv/bin/activate
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.build/collections"
+export ANSIBLE_PYTHON_INTERPRETER="$ROOT/.venv/bin/python"
 
 STATE="$(mktemp -d)"
 PORT="${LIVESCALE_DEMO_PORT:-8080}"

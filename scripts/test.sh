@@ -10,6 +10,7 @@ bash scripts/setup.sh
 # shellcheck disable=SC1091
 source .venv/bin/activate
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.build/collections"
+export ANSIBLE_PYTHON_INTERPRETER="$ROOT/.venv/bin/python"
 export LIVESCALE_E2E="${LIVESCALE_E2E:-1}"
 
 stage() { printf '\n==== %s ====\n' "$*"; }
