@@ -13,7 +13,7 @@ __metaclass__ = type
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_template, find_vm, find_zone
-from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import fail_if_stuck, plan_action, run_action
+from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import fail_if_stuck, run_action
 
 FLAG = "isdynamicallyscalable"
 ZONE_SETTING = "enable.dynamic.scale.vm"
@@ -148,10 +148,9 @@ def ensure_vm_scalable(module):
     vm = find_vm(api, params["vm"], zone=find_zone(api, params["zone"]) if params.get("zone") else None)
     zone_setting = read_zone_setting(api, vm.get("zoneid"))
     flag_changes = bool(vm.get(FLAG, False)) != desired
-    restart = flag_changes and params["apply"] == "restart" and vm.get("state") != "Stopped"
-    if restart:
+    if flag_changes and params["apply"] == "restart":
         fail_if_stuck(api, vm)
-        plan_action(vm, "stopped")
+    restart = flag_changes and params["apply"] == "restart" and vm.get("state") == "Running"
     found = blockers(api, vm, zone_setting) if flag_changes and desired else []
     if found:
         raise blocked_error(vm, found)

@@ -101,3 +101,10 @@ def test_template_flag_is_set_once(check_mode):
     result = _scalable.ensure_template_scalable(FakeModule(params, api, check_mode))
     assert result["changed"] and result["template"]["isdynamicallyscalable"] is True
     assert api.writes == ([] if check_mode else [("updateTemplate", {"id": "t1", "isdynamicallyscalable": True})])
+
+
+def test_restart_of_a_stuck_vm_is_refused_before_any_write():
+    api = fake(dict(vm("Stopping"), lastupdated="2026-06-11T12:00:00+0000"))
+    with pytest.raises(CloudStackError, match="is Stopping for .* Not retried"):
+        run(api, apply="restart")
+    assert api.writes == []
