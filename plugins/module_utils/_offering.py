@@ -90,13 +90,13 @@ def check_consistency(name, view):
     prefix = "compute offering %s: " % name
     if given_fixed and view.get("customized"):
         raise InvalidValue(prefix + "customized: true excludes %s; a custom offering takes its values at deploy/scale time: "
-                              "drop %s or set customized: false" % (", ".join(given_fixed), ", ".join(given_fixed)))
+                           "drop %s or set customized: false" % (", ".join(given_fixed), ", ".join(given_fixed)))
     if given_fixed and given_bounds:
         raise InvalidValue(prefix + "%s (fixed offering) and %s (custom constrained offering) exclude each other: keep one set"
-                              % (", ".join(given_fixed), ", ".join(given_bounds)))
+                           % (", ".join(given_fixed), ", ".join(given_bounds)))
     if given_bounds and view.get("customized") is False:
         raise InvalidValue(prefix + "%s describe a custom offering but customized is false: drop customized or the bounds"
-                              % ", ".join(given_bounds))
+                           % ", ".join(given_bounds))
     for low, high in (("min_cpu_number", "max_cpu_number"), ("min_memory", "max_memory")):
         if view.get(low) is not None and view.get(high) is not None and view[low] > view[high]:
             raise InvalidValue(prefix + "%s=%s is above %s=%s: swap them or fix one" % (low, view[low], high, view[high]))
@@ -118,14 +118,14 @@ def check_creatable(name, view):
             "or customized: true alone for a custom unconstrained one")
     if shape == "fixed" and _missing(view, FIXED_FIELDS + ("cpu_speed",)):
         raise InvalidValue(prefix + "a fixed offering needs cpu_number, cpu_speed and memory together; missing: %s"
-                              % ", ".join(_missing(view, FIXED_FIELDS + ("cpu_speed",))))
+                           % ", ".join(_missing(view, FIXED_FIELDS + ("cpu_speed",))))
     if shape == "constrained" and _missing(view, BOUND_FIELDS + ("cpu_speed",)):
         raise InvalidValue(prefix + "a custom constrained offering needs min_cpu_number, max_cpu_number, min_memory, max_memory "
-                              "and cpu_speed together; missing: %s" % ", ".join(_missing(view, BOUND_FIELDS + ("cpu_speed",))))
+                           "and cpu_speed together; missing: %s" % ", ".join(_missing(view, BOUND_FIELDS + ("cpu_speed",))))
     if shape == "unconstrained" and view.get("cpu_speed") is not None:
         raise InvalidValue(prefix + "cpu_speed=%s with customized: true alone is refused by CloudStack: drop cpu_speed for a "
-                              "custom unconstrained offering, or add the min/max bounds for a custom constrained one"
-                              % view["cpu_speed"])
+                           "custom unconstrained offering, or add the min/max bounds for a custom constrained one"
+                           % view["cpu_speed"])
 
 
 def desired_view(params, domain_ids, zone_ids):
