@@ -1,0 +1,161 @@
+"""VM lifecycle: state machine (spec 5), deploy flag (2.13), update rules (2.4), libvirt parity and restart."""
+
+import re
+
+import pytest
+
+from simulator import vmops
+from simulator.testing import InProcessSimulator
+
+from .conftest import World, build_seed
+
+
+def view(sim, vm_id):
+    """libvirt's view of a VM's domain, or None."""
+    vm = sim.app.store.by_uuid("vm", vm_id)
+    return vmops.view(sim.app, vm) if vm.get("host_id") else None
+
+
+@pytest.fixture
+def world(make_sim):
+    """Default VMs (web-01 Running, db-01 Stopped), all scaling flags at CloudStack's defaults."""
+    sim = make_sim(scalable=False)
+    world = World(sim.client())
+    world.sim = sim
+    return world
+
+
+def test_start_stop_migrate_keep_libvirt_in_step(world):
+    client, sim = world.client, world.sim
+    db_id = world.vms["db-01"]["id"]
+    started = client.run("startVirtualMachine", id=db_id)["jobresult"]["virtualmachine"]
+    assert started["state"] == "Running"
+    domain = view(sim, db_id)
+    assert (domain.running, domain.vcpus, domain.memory_mib, domain.max_memory_mib) == (True, 2, 2048, None)
+    target = next(h for h in world.hosts.values() if h["id"] != started["hostid"])
+    migrated = client.run("migrateVirtualMachine", virtualmachineid=db_id, hostid=target["id"])
+    assert migrated["jobresult"]["virtualmachine"]["hostid"] == target["id"]
+    assert view(sim, db_id).vcpus == 2
+    source = sim.app.store.by_uuid("host", started["hostid"])
+    assert vmops.agent_of(sim.app, source).view(started["instancename"]) is None
+    stopped = client.run("stopVirtualMachine", id=db_id)["jobresult"]["virtualmachine"]
+    assert stopped["state"] == "Stopped" and "hostid" not in stopped
+    target_host = sim.app.store.by_uuid("host", target["id"])
+    assert vmops.agent_of(sim.app, target_host).view(started["instancename"]) is None
+
+
+@pytest.mark.parametrize("command, params, code, text", [
+    ("startVirtualMachine", {}, 431, r"The virtual machine [0-9a-f-]{36} \(web-01\) is already running"),
+    ("rebootVirtualMachine", {"vm": "db-01"}, 530, r"Failed to reboot vm instance"),
+    ("migrateVirtualMachine", {"vm": "db-01", "autoselect": "true"}, 431,
+     r'VM is not Running, unable to migrate the vm VM instance \{.*"state":"Stopped".*\}'),
+])
+def test_illegal_operations(world, command, params, code, text):
+    params = dict(params)
+    vm_id = world.vms[params.pop("vm", "web-01")]["id"]
+    key = "virtualmachineid" if command == "migrateVirtualMachine" else "id"
+    job = world.client.run(command, **{key: vm_id}, **params)
+    assert job["jobstatus"] == 2 and job["jobresultcode"] == code
+    assert re.fullmatch(text, job["jobresult"]["errortext"]), job["jobresult"]["errortext"]
+
+
+def test_destroyed_vm_cannot_start_and_expunge_removes_it(world):
+    client = world.client
+    db_id = world.vms["db-01"]["id"]
+    destroyed = client.run("destroyVirtualMachine", id=db_id)["jobresult"]["virtualmachine"]
+    assert destroyed["state"] == "Destroyed"
+    again = client.run("destroyVirtualMachine", id=db_id)
+    assert again["jobstatus"] == 1 and again["jobresult"]["virtualmachine"]["state"] == "Destroyed"
+    job = client.run("startVirtualMachine", id=db_id)
+    assert job["jobresult"] == {"errorcode": 530,
+                                "errortext": "Unable to transition to a new state from Destroyed via StartRequested"}
+    alice = world.sim.client(world.sim.user_key, world.sim.user_secret)
+    assert {vm["name"] for vm in alice.ok("listVirtualMachines")["virtualmachine"]} == {"web-01"}
+    client.run("destroyVirtualMachine", id=db_id, expunge="true")
+    assert client.call("listVirtualMachines", id=db_id)[0] == 431
+
+
+def test_deploy_flag_needs_all_four_conditions(world):
+    client = world.client
+    zone = world.hosts["kvm-a1-01"]["zoneid"]
+    template = world.vms["web-01"]["templateid"]
+
+    def deploy(name, offering="Small", **params):
+        created = client.ok("deployVirtualMachine", name=name, zoneid=zone, templateid=template,
+                            serviceofferingid=world.offerings[offering], **params)
+        return client.wait(created["jobid"])["jobresult"]["virtualmachine"]
+    assert deploy("app-01")["isdynamicallyscalable"] is False
+    client.ok("updateConfiguration", name="enable.dynamic.scale.vm", value="true", zoneid=zone)
+    client.ok("updateTemplate", id=template, isdynamicallyscalable="true")
+    scalable = deploy("app-02")
+    assert scalable["isdynamicallyscalable"] is True and scalable["state"] == "Running"
+    domain = view(world.sim, scalable["id"])
+    assert (domain.max_vcpus, domain.max_memory_mib) == (16, 65536)
+    assert deploy("app-03", dynamicscalingenabled="false")["isdynamicallyscalable"] is False
+    assert deploy("app-04", offering="Small NoScale")["isdynamicallyscalable"] is False
+    client.ok("updateConfiguration", name="kvm.cpu.dynamic.scaling.capacity", value="6",
+              clusterid=world.hosts["kvm-a1-01"]["clusterid"])
+    assert view(world.sim, deploy("app-05")["id"]).max_vcpus == 6
+
+
+@pytest.mark.parametrize("fix, text", [
+    ((), "Dynamic Scaling cannot be enabled for the Instance since its Template does not have dynamic scaling"
+         " enabled"),
+    (("template",), "Dynamic Scaling cannot be enabled for the VM since corresponding global setting is set to"
+                    " false"),
+])
+def test_update_vm_flag_rules(world, fix, text):
+    client = world.client
+    if "template" in fix:
+        client.ok("updateTemplate", id=world.vms["web-01"]["templateid"], isdynamicallyscalable="true")
+    status, body = client.call("updateVirtualMachine", id=world.vms["web-01"]["id"], isdynamicallyscalable="true")
+    assert (status, body["updatevirtualmachineresponse"]["errortext"]) == (431, text)
+    assert world.vm("web-01")["isdynamicallyscalable"] is False
+
+
+def test_update_vm_flag_refused_for_offering_without_dynamic_scaling(world):
+    client = world.client
+    db_id = world.vms["db-01"]["id"]
+    client.ok("updateTemplate", id=world.vms["db-01"]["templateid"], isdynamicallyscalable="true")
+    client.ok("changeServiceForVirtualMachine", id=db_id, serviceofferingid=world.offerings["Small NoScale"])
+    status, body = client.call("updateVirtualMachine", id=db_id, isdynamicallyscalable="true")
+    assert status == 431
+    assert body["updatevirtualmachineresponse"]["errortext"] == (
+        "Dynamic Scaling cannot be enabled for the Instance since its service offering does not have dynamic"
+        " scaling enabled")
+
+
+def test_restart_recreates_running_domains(tmp_path):
+    seed = build_seed(tmp_path)
+    db = tmp_path / "state.sqlite"
+    with InProcessSimulator(seed, db) as sim:
+        world = World(sim.client())
+        job = world.scale("web-01", "Medium")
+        assert job["jobstatus"] == 1
+        web = world.vm("web-01")
+        assert view(sim, web["id"]) is not None
+    assert vmops.agent_of(sim.app, sim.app.store.get("host", 1)).view(web["instancename"]) is None
+    with InProcessSimulator(seed, db) as again:
+        domain = view(again, web["id"])
+        assert (domain.running, domain.vcpus, domain.memory_mib, domain.max_vcpus) == (True, 2, 2048, 16)
+
+
+def test_capacity_and_account_fields(world):
+    client = world.client
+    host = client.ok("listHosts", name="kvm-a1-01")["host"][0]
+    assert (host["cpuallocated"], host["cpuallocatedvalue"], host["cpuwithoverprovisioning"]) == ("2.6%", 1000, "38400")
+    assert (host["memorytotal"], host["memoryallocated"], host["memoryallocatedpercentage"]) == (
+        65536 * 1024 * 1024, 1024 * 1024 * 1024, "1.56%")
+    idle = client.ok("listHosts", name="kvm-a1-02")["host"][0]
+    assert idle["cpuallocated"] == "0.00%"
+    admin_account = client.ok("listAccounts", name="admin")["account"][0]
+    assert (admin_account["cpulimit"], admin_account["memoryavailable"]) == ("Unlimited", "Unlimited")
+    acme = client.ok("listAccounts", name="acme")["account"][0]
+    assert {k: acme[k] for k in ("cpulimit", "cputotal", "cpuavailable", "memorylimit", "memorytotal",
+                                 "memoryavailable", "vmlimit", "vmtotal")} == {
+        "cpulimit": "8", "cputotal": 3, "cpuavailable": "5", "memorylimit": "16384", "memorytotal": 3072,
+        "memoryavailable": "13312", "vmlimit": "10", "vmtotal": 2}
+    capacity = {c["name"]: c for c in client.ok("listCapacity", clusterid=host["clusterid"])["capacity"]}
+    assert (capacity["CPU"]["capacityused"], capacity["CPU"]["capacitytotal"]) == (1000, 76800)
+    metrics = client.ok("listVirtualMachinesMetrics", id=world.vms["web-01"]["id"])["virtualmachine"][0]
+    assert metrics["cputotal"] == "1 x 1.00 Ghz" and metrics["memorytotal"] == "1.00 GB"
