@@ -5,7 +5,9 @@ import datetime
 import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _vm_state
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError, InvalidValue
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackApi, CloudStackError, InvalidValue
+from simulator.testing import InProcessSimulator
+from tests.unit.plugins.module_utils.test_wait import FakeClock
 from tests.unit.plugins.modules.fakes import FakeApi, FakeModule
 
 NOW = datetime.datetime(2026, 6, 11, 12, 12, 5, tzinfo=datetime.timezone.utc)
@@ -119,3 +121,20 @@ def test_job_timeout_is_not_retried_and_says_how_long():
     with pytest.raises(CloudStackError, match=r"did not finish within 60 s; the VM is Stopped for 12m 05s"):
         run("started", vm("Stopped"), api=api)
     assert len(api.writes) == 1
+
+
+def test_job_timeout_against_the_simulator(tmp_path):
+    """A real job that outlives wait_timeout (on an injected clock): one stop request, no retry, the VM's state named."""
+    simulator = InProcessSimulator(db=tmp_path / "state.sqlite", job_delay=30).start()
+    try:
+        clock = FakeClock()
+        api = CloudStackApi(simulator.url, simulator.admin_key, simulator.admin_secret, clock=clock, sleep=clock.sleep)
+        params = {"vm": "web-01", "zone": "zone-a", "state": "stopped", "host": None, "autoselect": False, "force": False,
+                  "wait_timeout": 60}
+        with pytest.raises(CloudStackError, match=r"stop VM web-01: job \S+ did not finish within 60 s; the VM is Running \(the API does not say since when\)"):
+            _vm_state.ensure_vm_state(FakeModule(params, api), now=lambda: NOW)
+        assert clock.now >= 60
+        jobs = simulator.client().call("listAsyncJobs", listall="true")[1]["listasyncjobsresponse"]["asyncjobs"]
+        assert [job["cmd"].rsplit(".", 1)[-1] for job in jobs] == ["StopVMCmdByAdmin"]
+    finally:
+        simulator.stop()
