@@ -18,7 +18,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._api import A
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import (
     find_account, find_domain, find_project, find_service_offering, find_vm, find_zone, label)
-from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import refresh_vm, run_action
+from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import run_action
 
 VALUE_OPTIONS = (("cpu_number", "cpuNumber"), ("cpu_speed", "cpuSpeed"), ("memory", "memory"))
 RECONFIGURE_FAILED = "Unable to reconfigure VM."
@@ -147,8 +147,8 @@ class Reader:
         return offering_from(rows[0])
 
     def setting(self, name, parser, **scope):
-        """A setting's effective value in a scope; None when unreadable."""
-        rows = self._optional("listConfigurations", "configuration", name=name, **scope) or []
+        """A setting's effective value in a scope (one listing per scope, cached); None when unreadable."""
+        rows = self._optional("listConfigurations", "configuration", **scope) or []
         for row in rows:
             if row.get("name") == name and row.get("value") not in (None, ""):
                 try:
@@ -287,6 +287,15 @@ def describe(vm):
                                   planner.size(shown["cpu_number"] or 0, shown["cpu_speed"] or 0, shown["memory"] or 0))
 
 
+def reread(api, vm):
+    """The VM as CloudStack shows it now (listall, so that root and domain admins see other accounts' VMs)."""
+    found = [row for row in api.list("listVirtualMachines", "virtualmachine", action="read VM %s" % vm.get("name"),
+                                     id=vm["id"], listall=True) if row.get("id") == vm["id"]]
+    if not found:
+        raise CloudStackError("VM %s cannot be read any more: check it in CloudStack" % label(vm))
+    return found[0]
+
+
 class Scaler:
     """Carries out a plan on one VM and reports what really happened."""
 
@@ -311,7 +320,7 @@ class Scaler:
 
     def failed(self, error, restarted_after=None):
         """A ScaleFailed error that says what CloudStack answered and what the VM looks like now."""
-        now = refresh_vm(self.api, self.vm)
+        now = reread(self.api, self.vm)
         if self.steps:
             outcome = "done so far: %s" % ", ".join(self.steps)
         elif view(now) == view(self.vm):
@@ -325,7 +334,7 @@ class Scaler:
         elif getattr(error, "errortext", None) == RECONFIGURE_FAILED:
             outcome += ("; the running domain probably has no head-room (started before dynamic scaling was enabled):"
                         " stop and start it with %s, or set allow_restart: true" % planner.STATE_MODULE)
-        return ScaleFailed(error, "%s. VM %s is now %s: %s" % (error, label(self.vm), describe(now), outcome))
+        return ScaleFailed(error, "%s; VM %s is now %s: %s" % (error, label(self.vm), describe(now), outcome))
 
     def run(self):
         """Execute the plan; returns the VM re-read from CloudStack."""
@@ -340,7 +349,7 @@ class Scaler:
             raise
         except CloudStackError as error:
             raise self.failed(error)
-        return refresh_vm(self.api, self.vm)
+        return reread(self.api, self.vm)
 
     def restart(self):
         """Stop, scale while stopped, start; a failed scale starts the VM again with its old size."""
