@@ -135,3 +135,11 @@ def test_lookups_match_exact_names_and_report_ambiguity(simulator):
     with pytest.raises(NotFound, match="VM 'no-such-vm' not found"):
         find_vm(api, "no-such-vm")
     assert find_vm(api, "no-such-vm", optional=True) is None
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_map_params_arrive_flattened_over_get_and_post(simulator, method):
+    api = admin_api(simulator, method=method)
+    answer = api.call("createServiceOffering", name="api-layer-%s" % method, displaytext="map params", cpunumber=1, cpuspeed=500,
+                      memory=512, serviceofferingdetails={"pciDevice": "none", "extraConfig": "a=b c"})
+    assert answer["serviceoffering"]["serviceofferingdetails"] == {"pciDevice": "none", "extraConfig": "a=b c"}
