@@ -143,7 +143,7 @@ Change = namedtuple("Change", ["what", "before", "after", "detail"])
 class DomainXmlView(namedtuple("DomainXmlView", [
         "name", "uuid", "domain_type", "running", "vcpus", "max_vcpus", "memory_kib", "current_memory_kib",
         "max_memory_kib", "memory_slots", "dimms", "numa_cells", "balloon_model", "balloon_stats_period",
-        "guest_agent_channel", "cpu_shares", "cpu_quota", "cpu_period"])):
+        "guest_agent_channel", "acpi", "cpu_shares", "cpu_quota", "cpu_period"])):
     """Frozen view of a domain's XML; memory in KiB, max_memory_kib None without <maxMemory>."""
 
     __slots__ = ()
@@ -178,7 +178,7 @@ class DomainXmlView(namedtuple("DomainXmlView", [
             "dimms": [{"size_mib": d.size_kib // 1024, "slot": d.slot} for d in self.dimms],
             "numa_cells": [{"id": c.cell_id, "cpus": c.cpus, "memory_mib": c.memory_kib // 1024} for c in self.numa_cells],
             "balloon_model": self.balloon_model, "balloon_stats_period": self.balloon_stats_period,
-            "guest_agent_channel": self.guest_agent_channel, "cpu_shares": self.cpu_shares,
+            "guest_agent_channel": self.guest_agent_channel, "acpi": self.acpi, "cpu_shares": self.cpu_shares,
             "cpu_quota": self.cpu_quota, "cpu_period": self.cpu_period,
         }
 
@@ -309,7 +309,7 @@ def parse_domain_xml(xml):
         dimms=tuple(dimms), numa_cells=cells,
         balloon_model=balloon.get("model") if balloon is not None else None,
         balloon_stats_period=int(stats.get("period")) if stats is not None and stats.get("period") else None,
-        guest_agent_channel=agent, cpu_shares=_int(root.find("cputune/shares")),
+        guest_agent_channel=agent, acpi=root.find("features/acpi") is not None, cpu_shares=_int(root.find("cputune/shares")),
         cpu_quota=_int(root.find("cputune/quota")), cpu_period=_int(root.find("cputune/period")))
 
 
@@ -364,6 +364,9 @@ def readiness(view, vcpus=None, memory_mib=None):
         findings.append(Finding("numa_cell", "the domain has no NUMA cell to plug DIMMs into",
                                 "add <cpu><numa><cell id='0' cpus='0-%d' memory='...'/></numa></cpu>, %s"
                                 % (view.max_vcpus - 1, _RESTART)))
+    if not view.acpi:
+        findings.append(Finding("acpi", "the domain has no ACPI, so QEMU cannot hot-plug memory",
+                                "add <features><acpi/></features>, %s" % _RESTART))
     if view.balloon_model in (None, "none"):
         findings.append(Finding("balloon", "the domain has no memory balloon",
                                 "add <memballoon model='virtio'> with a <stats period>, %s" % _RESTART))
@@ -383,7 +386,7 @@ def _memory_problems(view, memory_mib, method):
                     "to hot-plug memory" % (memory_mib, view.memory_mib)]
         return []
     problems = [finding.message + " (fix: " + finding.fix + ")" for finding in readiness(view, memory_mib=memory_mib)
-                if finding.piece in ("max_memory", "memory_slots", "free_slot", "memory_headroom", "numa_cell")]
+                if finding.piece in ("max_memory", "memory_slots", "free_slot", "memory_headroom", "numa_cell", "acpi")]
     return problems
 
 
@@ -561,6 +564,7 @@ def build_domain_xml(name, uuid, vcpus, max_vcpus, memory_mib, max_memory_mib=No
             _sub(tune, "period", cpu_period)
             _sub(tune, "quota", cpu_quota)
     image = guest_image or GuestImage()
+    _sub(_sub(root, "features"), "acpi")
     os_element = _sub(root, "os")
     if domain_type == "test":
         _sub(os_element, "type", "hvm", arch="x86_64")

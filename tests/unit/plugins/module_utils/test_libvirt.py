@@ -14,6 +14,7 @@ QEMU_XML = """<domain type='qemu' id='7'>
   <maxMemory slots='16' unit='GiB'>2</maxMemory>
   <memory unit='KiB'>1048576</memory><currentMemory unit='MiB'>1024</currentMemory>
   <vcpu placement='static' current='2'>4</vcpu>
+  <features><acpi/><apic/></features>
   <cputune><shares>2000</shares><period>20000</period><quota>1000</quota></cputune>
   <cpu mode='custom'><model>qemu64</model><numa><cell id='0' cpus='0-3' memory='512' unit='MiB'/></numa></cpu>
   <devices>
@@ -149,6 +150,7 @@ def _view(**changes):
     ({"memory_slots": 2}, ["free_slot"]),
     ({"memory_kib": 2 * 1024 * 1024}, ["memory_headroom"]),
     ({"numa_cells": ()}, ["numa_cell"]),
+    ({"acpi": False}, ["acpi"]),
     ({"balloon_model": "none"}, ["balloon"]),
     ({"balloon_model": None, "guest_agent_channel": False}, ["balloon", "guest_agent_channel"]),
 ])
@@ -181,6 +183,7 @@ def test_plan_scale_orders_memory_before_vcpus(vcpus, memory, method, expected):
     ({}, None, 4096, "dimm", "no room to reach 4096 MiB"),
     ({"memory_slots": 2}, None, 1536, "dimm", "all 2 DIMM slots are in use"),
     ({"max_memory_kib": None}, None, 1536, "dimm", "no <maxMemory> element"),
+    ({"acpi": False}, None, 1536, "dimm", "no ACPI, so QEMU cannot hot-plug memory"),
     ({"current_memory_kib": 512 * 1024}, None, 2048, "balloon", "2048 MiB is above the balloon's ceiling of 1024 MiB"),
     ({"balloon_model": "none", "current_memory_kib": 512 * 1024}, None, 768, "balloon", "no memory balloon"),
     ({"running": False}, 3, None, "dimm", "is not running"),
