@@ -57,7 +57,7 @@ def account_usage(app, account):
     for vm in app.store.find("vm", account_id=account["id"]):
         if vm["state"] in COUNTED_EXCLUDED or (running_only and vm["state"] not in ACTIVE_STATES):
             continue
-        cores, _, memory = vm_size(app.store, vm)
+        cores, memory = vm_size(app.store, vm)[::2]
         usage["cpu"] += cores
         usage["memory"] += memory
         usage["vm"] += 1

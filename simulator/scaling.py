@@ -274,7 +274,7 @@ class Scaler:
         vm["haenable"] = bool(new.get("offerha"))
         vm["limitcpuuse"] = bool(new.get("limitcpuuse"))
         details = vm.setdefault("details", {})
-        for _, key in CUSTOM_KEYS:
+        for key in ("cpuNumber", "cpuSpeed", "memory"):
             details.pop(key, None)
         if is_dynamic(new):
             for field, key in CUSTOM_KEYS:

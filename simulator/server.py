@@ -75,6 +75,7 @@ class Handler(BaseHTTPRequestHandler):
     """One API request."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stalls
     server_version = "CloudStackSimulator/1.0"
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin

@@ -87,7 +87,7 @@ def min_values(app, host, speed, memory):
 
 def domain_limits(app, vm, host):
     """(max vCPUs, max MiB or None) recorded at start, per spec 4.1 [main]."""
-    cores, _, memory = vm_size(app.store, vm)
+    cores, memory = vm_size(app.store, vm)[::2]
     prepared = vm["isdynamicallyscalable"] and app.settings.boolean("enable.dynamic.scale.vm", "zone",
                                                                     vm["zone_id"])
     if not prepared:
@@ -133,7 +133,7 @@ def migrate_domain(app, vm, source, dest):
 
 def scale_domain(app, vm, host, new_offering, cores, speed, memory, old_offering):
     """Send the ScaleVmCommand equivalent to the host; returns the agent's success text."""
-    min_speed, _ = min_values(app, host, speed, memory)
+    min_speed = min_values(app, host, speed, memory)[0]
     return agent_of(app, host).scale(
         vm["instancename"], cores, memory, cpu_shares(cores, min_speed), quota_pct(new_offering, min_speed, host),
         bool(old_offering.get("limitcpuuse")) != bool(new_offering.get("limitcpuuse")))

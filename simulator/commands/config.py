@@ -35,8 +35,8 @@ def config_response(ctx, setting, scope, obj, value=None):
 
 
 @command("listConfigurations", admin=True, params=(
-        param("name"), param("category")) + SCOPE_ID_PARAMS + (param("group"), param("subgroup")) + LIST_PARAMS,
-        fields=CONFIG_FIELDS)
+    param("name"), param("category")) + SCOPE_ID_PARAMS + (param("group"), param("subgroup")) + LIST_PARAMS,
+    fields=CONFIG_FIELDS)
 def list_configurations(ctx, values):
     """Lists all configurations; name is a substring match, value the effective one in the given scope."""
     scope, obj = scope_of(values)
@@ -82,7 +82,7 @@ def update_configuration(ctx, values):
 
 
 @command("resetConfiguration", admin=True, params=(param("name", required=True),) + SCOPE_ID_PARAMS + (
-        param("imagestoreid", "uuid", entity="imagestore"),), fields=CONFIG_FIELDS)
+    param("imagestoreid", "uuid", entity="imagestore"),), fields=CONFIG_FIELDS)
 def reset_configuration(ctx, values):
     """Removes the override at the given scope (or resets the global value to its default)."""
     setting = setting_for(values["name"])

@@ -103,11 +103,11 @@ def offers_for_vm(ctx, vm, offerings):
 
 
 @command("listServiceOfferings", params=(
-        param("id", "uuid", entity="offering"), param("name"), param("virtualmachineid", "uuid", entity="vm"),
-        param("issystem", "boolean"), param("state"), param("cpunumber", "integer"), param("memory", "integer"),
-        param("cpuspeed", "integer"), param("zoneid", "uuid", entity="zone"), param("domainid", "uuid", entity="domain"),
-        param("account"), param("isrecursive", "boolean"), param("projectid")) + LIST_PARAMS,
-        fields=OFFERING_FIELDS)
+    param("id", "uuid", entity="offering"), param("name"), param("virtualmachineid", "uuid", entity="vm"),
+    param("issystem", "boolean"), param("state"), param("cpunumber", "integer"), param("memory", "integer"),
+    param("cpuspeed", "integer"), param("zoneid", "uuid", entity="zone"), param("domainid", "uuid", entity="domain"),
+    param("account"), param("isrecursive", "boolean"), param("projectid")) + LIST_PARAMS,
+    fields=OFFERING_FIELDS)
 def list_service_offerings(ctx, values):
     """Lists all available service offerings."""
     state = values.get("state", "Active")
@@ -129,14 +129,14 @@ def list_service_offerings(ctx, values):
 
 
 @command("createServiceOffering", admin=True, params=(
-        param("name", required=True), param("displaytext"), param("cpunumber", "integer"),
-        param("cpuspeed", "integer"), param("memory", "integer"), param("offerha", "boolean"),
-        param("limitcpuuse", "boolean"), param("isvolatile", "boolean"), param("storagetype"), param("tags"),
-        param("hosttags"), param("domainid", "list"), param("zoneid", "list"), param("issystem", "boolean"),
-        param("networkrate", "integer"), param("serviceofferingdetails", "map"), param("customized", "boolean"),
-        param("mincpunumber", "integer"), param("maxcpunumber", "integer"), param("minmemory", "integer"),
-        param("maxmemory", "integer"), param("dynamicscalingenabled", "boolean")),
-        fields=OFFERING_FIELDS)
+    param("name", required=True), param("displaytext"), param("cpunumber", "integer"),
+    param("cpuspeed", "integer"), param("memory", "integer"), param("offerha", "boolean"),
+    param("limitcpuuse", "boolean"), param("isvolatile", "boolean"), param("storagetype"), param("tags"),
+    param("hosttags"), param("domainid", "list"), param("zoneid", "list"), param("issystem", "boolean"),
+    param("networkrate", "integer"), param("serviceofferingdetails", "map"), param("customized", "boolean"),
+    param("mincpunumber", "integer"), param("maxcpunumber", "integer"), param("minmemory", "integer"),
+    param("maxmemory", "integer"), param("dynamicscalingenabled", "boolean")),
+    fields=OFFERING_FIELDS)
 def create_service_offering(ctx, values):
     """Creates a service offering."""
     offering = ctx.store.add("offering", build_offering(ctx.app, values))
@@ -145,9 +145,9 @@ def create_service_offering(ctx, values):
 
 
 @command("updateServiceOffering", admin=True, params=(
-        param("id", "uuid", required=True, entity="offering"), param("name"), param("displaytext"),
-        param("sortkey", "integer"), param("hosttags"), param("storagetags"), param("state"), param("domainid"),
-        param("zoneid")), fields=OFFERING_FIELDS)
+    param("id", "uuid", required=True, entity="offering"), param("name"), param("displaytext"),
+    param("sortkey", "integer"), param("hosttags"), param("storagetags"), param("state"), param("domainid"),
+    param("zoneid")), fields=OFFERING_FIELDS)
 def update_service_offering(ctx, values):
     """Updates a service offering (name, display text, host tags, state; never its size)."""
     offering = values["id"]

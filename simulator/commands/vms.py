@@ -162,12 +162,12 @@ def list_virtual_machines_metrics(ctx, values):
 
 
 @command("deployVirtualMachine", isasync=True, cmdclass="vm.DeployVMCmd", params=(
-        param("serviceofferingid", "uuid", required=True, entity="offering"),
-        param("templateid", "uuid", required=True, entity="template"),
-        param("zoneid", "uuid", required=True, entity="zone"), param("name"), param("displayname"),
-        param("hostid", "uuid", entity="host"), param("startvm", "boolean"), param("dynamicscalingenabled", "boolean"),
-        param("details", "map"), param("account"), param("domainid", "uuid", entity="domain"), param("group"),
-        param("networkids", "list"), param("keypair"), param("userdata")), fields=VM_FIELDS)
+    param("serviceofferingid", "uuid", required=True, entity="offering"),
+    param("templateid", "uuid", required=True, entity="template"),
+    param("zoneid", "uuid", required=True, entity="zone"), param("name"), param("displayname"),
+    param("hostid", "uuid", entity="host"), param("startvm", "boolean"), param("dynamicscalingenabled", "boolean"),
+    param("details", "map"), param("account"), param("domainid", "uuid", entity="domain"), param("group"),
+    param("networkids", "list"), param("keypair"), param("userdata")), fields=VM_FIELDS)
 def deploy_virtual_machine(ctx, values):
     """Creates and automatically starts a virtual machine."""
     app, store = ctx.app, ctx.store
@@ -204,9 +204,9 @@ def deploy_virtual_machine(ctx, values):
 
 
 @command("startVirtualMachine", isasync=True, cmdclass="vm.StartVMCmd", params=(
-        param("id", "uuid", required=True, entity="vm"), param("hostid", "uuid", entity="host"),
-        param("clusterid", "uuid", entity="cluster"), param("podid", "uuid", entity="pod"),
-        param("considerlasthost", "boolean")), fields=VM_FIELDS)
+    param("id", "uuid", required=True, entity="vm"), param("hostid", "uuid", entity="host"),
+    param("clusterid", "uuid", entity="cluster"), param("podid", "uuid", entity="pod"),
+    param("considerlasthost", "boolean")), fields=VM_FIELDS)
 def start_virtual_machine(ctx, values):
     """Starts a virtual machine."""
     vm = ctx.check_access(values["id"], "VM")
@@ -215,7 +215,7 @@ def start_virtual_machine(ctx, values):
 
 
 @command("stopVirtualMachine", isasync=True, cmdclass="vm.StopVMCmd", params=(
-        param("id", "uuid", required=True, entity="vm"), param("forced", "boolean")), fields=VM_FIELDS)
+    param("id", "uuid", required=True, entity="vm"), param("forced", "boolean")), fields=VM_FIELDS)
 def stop_virtual_machine(ctx, values):
     """Stops a virtual machine."""
     vm = ctx.check_access(values["id"], "VM")
@@ -223,7 +223,7 @@ def stop_virtual_machine(ctx, values):
 
 
 @command("rebootVirtualMachine", isasync=True, cmdclass="vm.RebootVMCmd", params=(
-        param("id", "uuid", required=True, entity="vm"), param("forced", "boolean")), fields=VM_FIELDS)
+    param("id", "uuid", required=True, entity="vm"), param("forced", "boolean")), fields=VM_FIELDS)
 def reboot_virtual_machine(ctx, values):
     """Reboots a virtual machine (the domain keeps its definition)."""
     vm = ctx.check_access(values["id"], "VM")
@@ -236,8 +236,8 @@ def reboot_virtual_machine(ctx, values):
 
 
 @command("migrateVirtualMachine", isasync=True, admin=True, cmdclass="vm.MigrateVMCmd", params=(
-        param("virtualmachineid", "uuid", required=True, entity="vm"), param("hostid", "uuid", entity="host"),
-        param("storageid"), param("autoselect", "boolean")), fields=VM_FIELDS)
+    param("virtualmachineid", "uuid", required=True, entity="vm"), param("hostid", "uuid", entity="host"),
+    param("storageid"), param("autoselect", "boolean")), fields=VM_FIELDS)
 def migrate_virtual_machine(ctx, values):
     """Live-migrates a Running VM to another host of its cluster."""
     vm = values["virtualmachineid"]
@@ -283,8 +283,8 @@ def migrate_vm(app, vm, dest):
 
 
 @command("destroyVirtualMachine", isasync=True, cmdclass="vm.DestroyVMCmd", params=(
-        param("id", "uuid", required=True, entity="vm"), param("expunge", "boolean"), param("volumeids", "list")),
-        fields=VM_FIELDS)
+    param("id", "uuid", required=True, entity="vm"), param("expunge", "boolean"), param("volumeids", "list")),
+    fields=VM_FIELDS)
 def destroy_virtual_machine(ctx, values):
     """Destroys a virtual machine (expunge=true removes it)."""
     vm = ctx.check_access(values["id"], "VM")
@@ -310,10 +310,10 @@ def destroy_virtual_machine(ctx, values):
 
 
 @command("updateVirtualMachine", params=(
-        param("id", "uuid", required=True, entity="vm"), param("displayname"), param("group"),
-        param("haenable", "boolean"), param("isdynamicallyscalable", "boolean"), param("name"),
-        param("details", "map"), param("displayvm", "boolean"), param("ostypeid"), param("userdata"),
-        param("cleanupdetails", "boolean"), param("deleteprotection", "boolean")), fields=VM_FIELDS)
+    param("id", "uuid", required=True, entity="vm"), param("displayname"), param("group"),
+    param("haenable", "boolean"), param("isdynamicallyscalable", "boolean"), param("name"),
+    param("details", "map"), param("displayvm", "boolean"), param("ostypeid"), param("userdata"),
+    param("cleanupdetails", "boolean"), param("deleteprotection", "boolean")), fields=VM_FIELDS)
 def update_virtual_machine(ctx, values):
     """Updates properties of a virtual machine (isdynamicallyscalable rules of spec 2.4)."""
     vm = ctx.check_access(values["id"], "VM")

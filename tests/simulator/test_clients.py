@@ -37,8 +37,8 @@ def test_cs_client_sync_and_async(sim, method):
     web = api.listVirtualMachines(listall=True, name="web-01")["virtualmachine"][0]
     with pytest.raises(CloudStackApiException) as failed:
         api.scaleVirtualMachine(id=web["id"], serviceofferingid=large["id"], fetch_result=True)
-    assert failed.value.error == {"errorcode": 530, "errortext": "Dynamically scaling Instances is disabled for this"
-                                                                " zone, please contact your admin."}
+    assert failed.value.error == {
+        "errorcode": 530, "errortext": "Dynamically scaling Instances is disabled for this zone, please contact your admin."}
     with pytest.raises(CloudStackApiException) as refused:
         api.scaleVirtualMachine(serviceofferingid=large["id"])
     assert refused.value.error["errorcode"] == 431
