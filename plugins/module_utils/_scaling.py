@@ -20,6 +20,8 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup impor
     find_account, find_domain, find_project, find_service_offering, find_vm, find_zone, label)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import run_action
 
+# Options that tell apart VMs (and narrow listings) by zone and owner, shared by vm_scale and vm_scaling_info.
+OWNER_SCOPE_SPEC = dict(zone=dict(type="str"), account=dict(type="str"), domain=dict(type="str"), project=dict(type="str"))
 VALUE_OPTIONS = (("cpu_number", "cpuNumber"), ("cpu_speed", "cpuSpeed"), ("memory", "memory"))
 RECONFIGURE_FAILED = "Unable to reconfigure VM."
 ROOT_ADMIN = 1

@@ -185,14 +185,11 @@ debug:
 """
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
-from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import scale_vm
+from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import OWNER_SCOPE_SPEC, scale_vm
 
 ARGUMENT_SPEC = dict(
+    OWNER_SCOPE_SPEC,
     vm=dict(type="str", required=True),
-    zone=dict(type="str"),
-    account=dict(type="str"),
-    domain=dict(type="str"),
-    project=dict(type="str"),
     service_offering=dict(type="str"),
     cpu_number=dict(type="raw"),
     cpu_speed=dict(type="raw"),

@@ -144,16 +144,13 @@ debug:
 """
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
-from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import scaling_info
+from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import OWNER_SCOPE_SPEC, scaling_info
 
 ARGUMENT_SPEC = dict(
+    OWNER_SCOPE_SPEC,
     vm=dict(type="str"),
     name=dict(type="str"),
     state=dict(type="str"),
-    zone=dict(type="str"),
-    account=dict(type="str"),
-    domain=dict(type="str"),
-    project=dict(type="str"),
 )
 
 
