@@ -113,4 +113,15 @@ def listing(object_name, items, values):
     return {"count": len(items), object_name: shown}
 
 
+def by_id_and_name(found, values):
+    """Apply the common list filters: id (exact), name (exact), keyword (substring of the name)."""
+    if "id" in values:
+        found = [obj for obj in found if obj["id"] == values["id"]["id"]]
+    if "name" in values:
+        found = [obj for obj in found if obj["name"] == values["name"]]
+    if "keyword" in values:
+        found = [obj for obj in found if values["keyword"].lower() in obj["name"].lower()]
+    return found
+
+
 LIST_PARAMS = (param("keyword"), param("page", "integer"), param("pagesize", "integer"), param("listall", "boolean"))

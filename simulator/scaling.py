@@ -36,34 +36,42 @@ def as_int(value):
         return -1
 
 
+# (offering field, detail key, detail min/max names, default min, setting capping the max, error label, fixed text)
+CUSTOM_RANGES = (
+    ("cpunumber", "cpuNumber", "mincpunumber", "maxcpunumber", 1, "vm.serviceoffering.cpu.cores.max", "CPU cores",
+     "The CPU cores of this offering id:{uuid} is not customizable. This is predefined in the Template."),
+    ("memory", "memory", "minmemory", "maxmemory", 32, "vm.serviceoffering.ram.size.max", "memory",
+     "The memory of this offering id:{uuid} is not customizable. This is predefined in the Template."),
+)
+
+
+def check_custom_range(app, offering, details, rule):
+    """One ranged custom value (cpu cores or memory): in bounds when customizable, absent when fixed."""
+    field, key, min_name, max_name, default_min, cap_setting, label, fixed_text = rule
+    if offering[field] is not None:
+        if key in details:
+            raise invalid(fixed_text.format(uuid=offering["uuid"]))
+        return
+    extra = offering.get("details", {})
+    cap = app.settings.integer(cap_setting) or INT_MAX
+    low, high = int(extra.get(min_name, default_min)), min(int(extra.get(max_name, INT_MAX)), cap)
+    value = as_int(details.get(key))
+    if value < low or value > high:
+        raise invalid(f"Invalid {label} value, specify a value between {low} and {high}")
+
+
 def validate_custom_parameters(app, offering, details):
     """UVM.validateCustomParameters [main] (spec 3.5); all failures are 431."""
     if not details and is_dynamic(offering):
         raise invalid("Need to specify custom parameter values cpu, cpu speed and memory when using custom offering")
-    extra = offering.get("details", {})
-    uuid = offering["uuid"]
-    if offering["cpunumber"] is None:
-        cap = app.settings.integer("vm.serviceoffering.cpu.cores.max") or INT_MAX
-        low, high = int(extra.get("mincpunumber", 1)), min(int(extra.get("maxcpunumber", INT_MAX)), cap)
-        value = as_int(details.get("cpuNumber"))
-        if value < low or value > high:
-            raise invalid(f"Invalid CPU cores value, specify a value between {low} and {high}")
-    elif "cpuNumber" in details:
-        raise invalid(f"The CPU cores of this offering id:{uuid} is not customizable. This is predefined in the Template.")
+    check_custom_range(app, offering, details, CUSTOM_RANGES[0])
     if offering["cpuspeed"] is None:
         if as_int(details.get("cpuSpeed")) <= 0:
             raise invalid("Invalid CPU speed value, specify a value between 1 and 2147483647")
     elif "cpuSpeed" in details:
-        raise invalid(f"The CPU speed of this offering id:{uuid} is not customizable. This is predefined as"
-                      f" {offering['cpuspeed']} MHz.")
-    if offering["memory"] is None:
-        cap = app.settings.integer("vm.serviceoffering.ram.size.max") or INT_MAX
-        low, high = int(extra.get("minmemory", 32)), min(int(extra.get("maxmemory", INT_MAX)), cap)
-        value = as_int(details.get("memory"))
-        if value < low or value > high:
-            raise invalid(f"Invalid memory value, specify a value between {low} and {high}")
-    elif "memory" in details:
-        raise invalid(f"The memory of this offering id:{uuid} is not customizable. This is predefined in the Template.")
+        raise invalid(f"The CPU speed of this offering id:{offering['uuid']} is not customizable. This is predefined"
+                      f" as {offering['cpuspeed']} MHz.")
+    check_custom_range(app, offering, details, CUSTOM_RANGES[1])
 
 
 def target_size(offering, details):

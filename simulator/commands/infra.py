@@ -2,22 +2,11 @@
 
 from simulator.errors import invalid
 from simulator.model import host_allocated, overcommit, percent, vm_size
-from simulator.registry import LIST_PARAMS, command, listing, param
+from simulator.registry import LIST_PARAMS, by_id_and_name, command, listing, param
 from simulator.views import MIB, account_response, compact, host_response, owner_fields
 
 TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "executable", "community", "all")
 CAPACITY_TYPES = {0: "MEMORY", 1: "CPU", 90: "CPU_CORE"}
-
-
-def by_id_and_name(found, values):
-    """Apply the common id / name / keyword filters."""
-    if "id" in values:
-        found = [obj for obj in found if obj["id"] == values["id"]["id"]]
-    if "name" in values:
-        found = [obj for obj in found if obj["name"] == values["name"]]
-    if "keyword" in values:
-        found = [obj for obj in found if values["keyword"].lower() in obj["name"].lower()]
-    return found
 
 
 def named_filters(values, keys):

@@ -2,7 +2,7 @@
 
 from simulator.errors import invalid
 from simulator.model import is_dynamic, vm_size
-from simulator.registry import LIST_PARAMS, command, listing, param
+from simulator.registry import LIST_PARAMS, by_id_and_name, command, listing, param
 from simulator.views import offering_response
 
 INT_MAX = 2147483647
@@ -114,12 +114,7 @@ def list_service_offerings(ctx, values):
     found = [o for o in ctx.store.all("offering") if not o["removed"] and (state.lower() == "all" or o["state"] == state)]
     if values.get("issystem"):
         found = []
-    if "id" in values:
-        found = [o for o in found if o["id"] == values["id"]["id"]]
-    if "name" in values:
-        found = [o for o in found if o["name"] == values["name"]]
-    if "keyword" in values:
-        found = [o for o in found if values["keyword"].lower() in o["name"].lower()]
+    found = by_id_and_name(found, values)
     for key in ("cpunumber", "memory", "cpuspeed"):
         if key in values:
             found = [o for o in found if o[key] is None or o[key] >= values[key]]
