@@ -22,7 +22,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state imp
 
 # Options that tell apart VMs (and narrow listings) by zone and owner, shared by vm_scale and vm_scaling_info.
 OWNER_SCOPE_SPEC = dict(zone=dict(type="str"), account=dict(type="str"), domain=dict(type="str"), project=dict(type="str"))
-VALUE_OPTIONS = (("cpu_number", "cpuNumber"), ("cpu_speed", "cpuSpeed"), ("memory", "memory"))
+VALUE_OPTIONS = ("cpu_number", "cpu_speed", "memory")
 RECONFIGURE_FAILED = "Unable to reconfigure VM."
 ROOT_ADMIN = 1
 
@@ -238,12 +238,17 @@ def owner_scope(api, params):
                 project=find_project(api, params["project"], domain=domain) if params.get("project") else None)
 
 
-def requested_target(api, params, situation, zone):
-    """The Target of the module options; raises InvalidValue naming the bad option."""
-    values = dict((option, whole_number(option, params.get(option))) for option, _key in VALUE_OPTIONS)
-    given = [option for option, value in values.items() if value is not None]
-    if not params.get("service_offering") and not given:
+def requested_values(params):
+    """cpu_number, cpu_speed and memory as positive ints (or None); raises InvalidValue before anything is read."""
+    values = dict((option, whole_number(option, params.get(option))) for option in VALUE_OPTIONS)
+    if not params.get("service_offering") and all(value is None for value in values.values()):
         raise InvalidValue("nothing to scale to: give service_offering, or cpu_number/cpu_speed/memory for a custom offering")
+    return values
+
+
+def requested_target(api, params, values, situation, zone):
+    """The Target of the module options; raises InvalidValue naming the bad option."""
+    given = [option for option in VALUE_OPTIONS if values[option] is not None]
     if params.get("service_offering"):
         offering = offering_from(find_service_offering(api, params["service_offering"], zone=zone))
         if given and not offering.custom:
@@ -386,10 +391,11 @@ def refusal(vm, plan):
 def scale_vm(module):
     """vm_scale: plan, validate, execute and verify; returns the result dict."""
     params, api = module.params, module.api
+    values = requested_values(params)
     scope = owner_scope(api, params)
     vm = find_vm(api, params["vm"], **scope)
     situation = Reader(api).situation(vm)
-    target = requested_target(api, params, situation, scope["zone"])
+    target = requested_target(api, params, values, situation, scope["zone"])
     options = planner.Options(allow_migration=params["allow_migration"], allow_restart=params["allow_restart"])
     plan = planner.plan(situation, target, options)
     if plan.action == planner.REFUSE:
