@@ -115,6 +115,11 @@ def domain_prepared(vm, zone_setting, flag_changed, restarted):
                   "a stop and start makes sure" % name)
 
 
+def _reworded(exc, errortext):
+    """The same CloudStack error (command, codes, action) with a more helpful text."""
+    return ApiError(exc.command, errortext, errorcode=exc.errorcode, cserrorcode=exc.cserrorcode, action=exc.action)
+
+
 def set_flag(api, kind, resource, desired, check_mode, command, result_key):
     """Set ``isdynamicallyscalable`` on a template or VM: returns ``(changed, resource after)``."""
     if bool(resource.get(FLAG, False)) == desired:
@@ -158,15 +163,18 @@ def ensure_vm_scalable(module):
     try:
         changed, vm_after = set_flag(api, "VM", vm, desired, module.check_mode, "updateVirtualMachine", "virtualmachine")
     except ApiError as exc:
-        raise ApiError(exc.command, explain(vm, exc.errortext), errorcode=exc.errorcode, cserrorcode=exc.cserrorcode,
-                       action=exc.action)
+        raise _reworded(exc, explain(vm, exc.errortext))
     if changed:
         tracker.add(FLAG, not desired, desired)
     if restart:
         tracker.add("restarted", False, True)
         if not module.check_mode:
             stopped = run_action(api, vm_after, "stop", params["wait_timeout"], {"force": params["force_stop"]})
-            vm_after = dict(run_action(api, stopped, "start", params["wait_timeout"]))
+            try:
+                vm_after = run_action(api, stopped, "start", params["wait_timeout"])
+            except ApiError as exc:
+                raise _reworded(exc, "%s. VM %s was stopped for the restart and is not running: start it with "
+                                     "livescale.cloudstack.vm_state (state: started)" % (exc.errortext, vm.get("name")))
     prepared, reason = domain_prepared(vm_after, zone_setting, changed, restart)
     return {"changed": changed, "vm": vm_after, "restarted": restart, "prepared": prepared,
             "prepared_reason": reason, "zone_setting": zone_setting, "diff": tracker.diff()}

@@ -108,3 +108,10 @@ def test_restart_of_a_stuck_vm_is_refused_before_any_write():
     with pytest.raises(CloudStackError, match="is Stopping for .* Not retried"):
         run(api, apply="restart")
     assert api.writes == []
+
+
+def test_failed_start_after_the_restart_says_the_vm_is_left_stopped():
+    api = fake(vm(), fail={"startVirtualMachine": "Unable to orchestrate the start of VM instance"})
+    with pytest.raises(ApiError, match="VM web-01 was stopped for the restart and is not running: start it with livescale.cloudstack.vm_state"):
+        run(api, apply="restart")
+    assert [write[0] for write in api.writes] == ["updateVirtualMachine", "stopVirtualMachine", "startVirtualMachine"]
