@@ -58,7 +58,7 @@ class Jobs:
         store = self.app.store
         with store.lock:
             job = store.get("job", job_id)
-            if job is None or job["status"] != 0:
+            if store.closed or job is None or job["status"] != 0:
                 return
             try:
                 result = run()

@@ -3,7 +3,7 @@
 import re
 from collections import namedtuple
 
-from simulator.errors import invalid, server
+from simulator.errors import server
 
 Param = namedtuple("Param", "name type required entity description")
 Command = namedtuple("Command", "name handler params isasync admin response_name cmdclass fields description")
@@ -51,7 +51,7 @@ def split_params(raw):
 
 
 def validate(cmd, plain, maps, store):
-    """Typed values for the declared parameters, or 431 with ParamProcessWorker's texts."""
+    """Typed values for the declared parameters, or 431 with ParamProcessWorker's texts (cserrorcode 9999)."""
     short = cmd.response_name[:-len("response")]
     values = {}
     for spec in cmd.params:
@@ -60,16 +60,16 @@ def validate(cmd, plain, maps, store):
             if entries:
                 values[spec.name] = [entries[i] for i in sorted(entries)]
             elif spec.required:
-                raise invalid(f"Unable to execute API command {short} due to missing parameter {spec.name}")
+                raise server(431, f"Unable to execute API command {short} due to missing parameter {spec.name}")
             continue
         raw = plain.get(spec.name)
         if raw is None:
             if spec.required:
-                raise invalid(f"Unable to execute API command {short} due to missing parameter {spec.name}")
+                raise server(431, f"Unable to execute API command {short} due to missing parameter {spec.name}")
             continue
         if raw == "":
             if spec.required:
-                raise invalid(f"Invalid value provided for API arg: {spec.name}")
+                raise server(431, f"Invalid value provided for API arg: {spec.name}")
             continue
         values[spec.name] = convert(short, spec, raw, store)
     return values
@@ -85,14 +85,14 @@ def convert(short, spec, raw, store):
         except ValueError:
             number = None
         if number is None or abs(number) > INT_RANGE[spec.type]:
-            raise invalid(f"Unable to execute API command {short} due to invalid value {raw} for parameter {spec.name}")
+            raise server(431, f"Unable to execute API command {short} due to invalid value {raw} for parameter {spec.name}")
         return number
     if spec.type == "list":
         return [item for item in raw.split(",") if item]
     if spec.type == "uuid" and spec.entity:
         obj = store.by_uuid(spec.entity, raw)
-        if obj is None:
-            raise invalid(f"Unable to execute API command {short} due to invalid value. Invalid parameter"
+        if obj is None or obj.get("removed"):
+            raise server(431, f"Unable to execute API command {short} due to invalid value. Invalid parameter"
                           f" {spec.name} value={raw} due to incorrect long value format, or entity does not exist"
                           " or due to incorrect parameter annotation for the field in api cmd class.")
         return obj

@@ -30,6 +30,15 @@ def load_seed(app, path):
         seed = yaml.safe_load(handle) or {}
     if not isinstance(seed, dict):
         raise SeedError(f"{path}: the seed must be a mapping with zones, accounts, ... (see simulator/README.md)")
+    try:
+        load_all(app, seed)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise SeedError(f"{path}: malformed entry ({type(err).__name__}: {err}); see simulator/README.md for the"
+                        " format") from None
+
+
+def load_all(app, seed):
+    """Every section of a parsed seed, in dependency order."""
     load_domains(app, seed.get("domains") or [{"name": "ROOT"}])
     load_zones(app, seed.get("zones") or [])
     for item in seed.get("templates") or []:

@@ -29,7 +29,7 @@ class Store:
             obj = json.loads(data)
             self._objects.setdefault(kind, {})[oid] = obj
             self._by_uuid.setdefault(kind, {})[obj["uuid"]] = oid
-        self._in_transaction = False
+        self.closed = False
 
     def meta(self, key, default=None):
         """A value of the meta table."""
@@ -45,16 +45,12 @@ class Store:
         """Group many writes into one SQLite transaction."""
         with self.lock:
             self._db.execute("BEGIN")
-            self._in_transaction = True
             try:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            else:
-                self._db.execute("COMMIT")
-            finally:
-                self._in_transaction = False
+            self._db.execute("COMMIT")
 
     def add(self, kind, obj):
         """Insert a new object: assigns `id` and, if absent, `uuid`; returns the stored dict."""
@@ -103,6 +99,7 @@ class Store:
         return found[0] if found else None
 
     def close(self):
-        """Close the database."""
+        """Close the database; later job work is dropped (the job stays in progress for the next start)."""
         with self.lock:
             self._db.close()
+            self.closed = True

@@ -61,6 +61,8 @@ def test_update_changes_names_and_state_never_size(admin):
     assert admin.ok("listServiceOfferings", name="Small", state="all")["count"] == 1
     admin.ok("deleteServiceOffering", id=offering["id"])
     assert admin.ok("listServiceOfferings", name="Small", state="all") == {}
+    status, body = admin.call("updateServiceOffering", id=offering["id"], name="Again")
+    assert (status, body["updateserviceofferingresponse"]["cserrorcode"]) == (431, 9999)
 
 
 def test_list_for_a_running_vm_offers_only_scale_up_targets(admin):

@@ -92,5 +92,6 @@ def test_update_errors_are_431_and_change_nothing(admin, ids, params, text):
     status, body = admin.call("updateConfiguration", **params)
     assert status == 431
     assert body["updateconfigurationresponse"]["errortext"] == text
+    assert body["updateconfigurationresponse"]["cserrorcode"] == 4350
     assert value(admin, "enable.dynamic.scale.vm")["value"] == "false"
     assert value(admin, "scale.retry")["value"] == "2"

@@ -63,3 +63,17 @@ def test_users_see_only_their_jobs(tmp_path):
         status, body = alice.call("queryAsyncJobResult", jobid=admin_job)
         assert status == 531
         assert [j["jobid"] for j in alice.ok("listAsyncJobs")["asyncjobs"]] == [own["jobid"]]
+
+
+def test_bad_seed_stops_the_start_with_a_clear_message(tmp_path):
+    seed = tmp_path / "bad.yml"
+    seed.write_text("accounts:\n  - name: acme\n    role: Owner\n")
+    sim = SimulatorProcess(seed, tmp_path / "state.sqlite")
+    try:
+        sim.start()
+    except RuntimeError as err:
+        message = str(err)
+    else:
+        sim.stop()
+        message = "started"
+    assert "account acme: role 'Owner' must be one of Admin, DomainAdmin, User" in message

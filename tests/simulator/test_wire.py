@@ -82,7 +82,7 @@ def test_tampered_parameter_breaks_the_signature(admin):
 def test_parameter_errors_are_synchronous_431(admin, params, text):
     status, body = admin.call("scaleVirtualMachine", **params)
     assert status == 431
-    assert body == {"scalevirtualmachineresponse": {"uuidList": [], "errorcode": 431, "cserrorcode": 4350,
+    assert body == {"scalevirtualmachineresponse": {"uuidList": [], "errorcode": 431, "cserrorcode": 9999,
                                                     "errortext": text}}
     assert "jobid" not in json.dumps(body)
 
