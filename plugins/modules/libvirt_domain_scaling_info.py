@@ -141,6 +141,10 @@ domain:
       description: Whether the domain has the C(org.qemu.guest_agent.0) channel.
       type: bool
       sample: true
+    acpi:
+      description: Whether the domain has ACPI, which QEMU needs to hot-plug memory.
+      type: bool
+      sample: true
     cpu_shares:
       description: "C(cputune/shares)."
       type: int
