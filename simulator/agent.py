@@ -294,21 +294,21 @@ class HostAgent:
         if dest.domain_type != self.domain_type:
             raise AgentError("cannot migrate %s from a %s host (%s) to a %s host (%s)"
                              % (name, self.domain_type, self.uri, dest.domain_type, dest.uri))
-        with self._lock:
+        first, second = sorted((self, dest), key=lambda agent: agent.uri)  # one lock order: no deadlock
+        with first._lock, second._lock:
             domain = self._require(name)
             xml = _without_id(domain.XMLDesc(_libvirt.libvirt.VIR_DOMAIN_XML_MIGRATABLE))
-            with dest._lock:
-                if dest._lookup(name) is not None:
-                    raise AgentError("cannot migrate %s: a domain with that name already runs on %s" % (name, dest.uri))
-                try:
-                    dest.conn.createXML(xml, 0)
-                except _libvirt.libvirt.libvirtError as exc:
-                    raise AgentError("cannot migrate %s to %s: %s; it still runs on %s"
-                                     % (name, dest.uri, exc.get_error_message(), self.uri)) from exc
-                books = self._books.pop(name, None)
-                if books is not None:
-                    dest._books[name] = books
-                view = dest.view(name)
+            if dest._lookup(name) is not None:
+                raise AgentError("cannot migrate %s: a domain with that name already runs on %s" % (name, dest.uri))
+            try:
+                dest.conn.createXML(xml, 0)
+            except _libvirt.libvirt.libvirtError as exc:
+                raise AgentError("cannot migrate %s to %s: %s; it still runs on %s"
+                                 % (name, dest.uri, exc.get_error_message(), self.uri)) from exc
+            books = self._books.pop(name, None)
+            if books is not None:
+                dest._books[name] = books
+            view = dest.view(name)
             domain.destroy()
             return view
 
