@@ -23,10 +23,10 @@ def test_only_the_licence_entry_is_ignored():
 
 def test_every_module_has_exactly_one_licence_entry_per_ignore_file():
     modules = sorted(f"plugins/modules/{path.name}" for path in (ROOT / "plugins" / "modules").glob("*.py"))
-    files = sorted({name for name, _, _ in ignore_entries()})
+    files = sorted({entry[0] for entry in ignore_entries()})
     assert files, "tests/sanity/ignore-<version>.txt is missing"
     for name in files:
-        listed = sorted(path for file_name, path, _ in ignore_entries() if file_name == name)
+        listed = sorted(entry[1] for entry in ignore_entries() if entry[0] == name)
         assert listed == modules, f"{name} must list each module once: expected {modules}, got {listed}"
 
 
