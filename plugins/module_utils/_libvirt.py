@@ -25,6 +25,8 @@ import time
 import xml.etree.ElementTree as ET
 from collections import namedtuple
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import Waiter, WaitTimeout
+
 try:
     import libvirt
     import libvirt_qemu
@@ -504,19 +506,20 @@ def _guest_converged(guest, vcpus, memory_mib):
 def wait_for_guest(domain, vcpus, memory_mib, timeout, clock=time.monotonic, sleep=time.sleep):
     """Poll the guest until ``vcpus`` CPUs and ``memory_mib`` (DIMM) memory are online; bounded by ``timeout``."""
     start = clock()
-    interval = 0.2
-    while True:
+
+    def poll():
         remaining = timeout - (clock() - start)
-        guest = guest_view(domain, min(DEFAULT_GUEST_TIMEOUT, max(1, remaining)))
-        if _guest_converged(guest, vcpus, memory_mib):
-            return guest
-        if clock() - start + interval > timeout:
-            wanted = ", ".join(part for part in (
-                "%d CPUs online" % vcpus if vcpus is not None else "",
-                "%d MiB online" % memory_mib if memory_mib is not None else "") if part)
-            raise GuestNotConverged(domain.name(), clock() - start, wanted, guest)
-        sleep(interval)
-        interval = min(interval * 1.5, 1.0)
+        last[0] = guest_view(domain, min(DEFAULT_GUEST_TIMEOUT, max(1, remaining)))
+        return last[0] if _guest_converged(last[0], vcpus, memory_mib) else None
+
+    last = [None]
+    try:
+        return poll() or Waiter(timeout, clock, sleep, first=0.2, cap=1.0).until(poll, "guest of %s" % domain.name())
+    except WaitTimeout:
+        wanted = ", ".join(part for part in (
+            "%d CPUs online" % vcpus if vcpus is not None else "",
+            "%d MiB online" % memory_mib if memory_mib is not None else "") if part)
+        raise GuestNotConverged(domain.name(), clock() - start, wanted, last[0])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -348,42 +348,34 @@ class ScriptedGuest:
         return json.dumps({"return": answer})
 
 
-class FakeClock:
-    """Monotonic clock advanced only by the injected sleep."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+@pytest.fixture
+def fake_time():
+    """(clock, sleep, slept): a monotonic clock that moves only when the injected sleep is called."""
+    slept = []
+    return (lambda: sum(slept)), slept.append, slept
 
 
-def test_wait_for_guest_until_cpus_and_memory_online(monkeypatch):
+def test_wait_for_guest_until_cpus_and_memory_online(monkeypatch, fake_time):
     guest = ScriptedGuest(online_cpus=[2, 2, 3], online_blocks=[4, 6, 6])
     monkeypatch.setattr(lv.libvirt_qemu, "qemuAgentCommand", guest)
-    clock = FakeClock()
-    view = lv.wait_for_guest(RecordingDomain(False), 3, 768, timeout=10, clock=clock, sleep=clock.sleep)
+    clock, sleep, slept = fake_time
+    view = lv.wait_for_guest(RecordingDomain(False), 3, 768, timeout=10, clock=clock, sleep=sleep)
     assert (view.online_cpus, view.online_memory_mib, view.agent_version) == (3, 768, "7.2.0")
-    assert clock.sleeps == [0.2, 0.2 * 1.5]
+    assert slept == [0.2, 0.2 * 1.5]
 
 
-def test_wait_for_guest_is_bounded_and_shows_the_guest(monkeypatch):
+def test_wait_for_guest_is_bounded_and_shows_the_guest(monkeypatch, fake_time):
     monkeypatch.setattr(lv.libvirt_qemu, "qemuAgentCommand", ScriptedGuest(online_cpus=[2], online_blocks=[4]))
-    clock = FakeClock()
+    clock, sleep, _ = fake_time
     with pytest.raises(lv.GuestNotConverged) as info:
-        lv.wait_for_guest(RecordingDomain(False), 3, 768, timeout=3, clock=clock, sleep=clock.sleep)
+        lv.wait_for_guest(RecordingDomain(False), 3, 768, timeout=3, clock=clock, sleep=sleep)
     assert "the guest shows 2/4 CPUs online, 4/6 memory blocks online (512 MiB online)" in str(info.value)
     assert "wanted 3 CPUs online, 768 MiB online" in str(info.value)
-    assert clock.now <= 3 and info.value.guest.online_cpus == 2
+    assert clock() == pytest.approx(3) and info.value.guest.online_cpus == 2
 
 
-def test_outcome_carries_the_guest_view_of_a_failed_wait(monkeypatch):
+def test_outcome_carries_the_guest_view_of_a_failed_wait(monkeypatch, fake_time):
     monkeypatch.setattr(lv.libvirt_qemu, "qemuAgentCommand", ScriptedGuest(online_cpus=[1], online_blocks=[6]))
-    clock = FakeClock()
-    result, failure = lv.outcome(lv.wait_for_guest, RecordingDomain(False), 2, None, 1, clock, clock.sleep)
+    clock, sleep, _ = fake_time
+    result, failure = lv.outcome(lv.wait_for_guest, RecordingDomain(False), 2, None, 1, clock, sleep)
     assert result is None and failure["guest"]["online_cpus"] == 1 and "1/4 CPUs online" in failure["msg"]
