@@ -366,7 +366,7 @@ def test_wait_for_guest_until_cpus_and_memory_online(monkeypatch, fake_time):
 
 def test_wait_for_guest_is_bounded_and_shows_the_guest(monkeypatch, fake_time):
     monkeypatch.setattr(lv.libvirt_qemu, "qemuAgentCommand", ScriptedGuest(online_cpus=[2], online_blocks=[4]))
-    clock, sleep, _ = fake_time
+    clock, sleep = fake_time[:2]
     with pytest.raises(lv.GuestNotConverged) as info:
         lv.wait_for_guest(RecordingDomain(False), 3, 768, timeout=3, clock=clock, sleep=sleep)
     assert "the guest shows 2/4 CPUs online, 4/6 memory blocks online (512 MiB online)" in str(info.value)
@@ -376,6 +376,6 @@ def test_wait_for_guest_is_bounded_and_shows_the_guest(monkeypatch, fake_time):
 
 def test_outcome_carries_the_guest_view_of_a_failed_wait(monkeypatch, fake_time):
     monkeypatch.setattr(lv.libvirt_qemu, "qemuAgentCommand", ScriptedGuest(online_cpus=[1], online_blocks=[6]))
-    clock, sleep, _ = fake_time
+    clock, sleep = fake_time[:2]
     result, failure = lv.outcome(lv.wait_for_guest, RecordingDomain(False), 2, None, 1, clock, sleep)
     assert result is None and failure["guest"]["online_cpus"] == 1 and "1/4 CPUs online" in failure["msg"]
