@@ -21,7 +21,7 @@ DEFINITIONS = [Setting(*row) for row in [
     ("allow.diskoffering.change.during.scale.vm", "Boolean", "false", ("global", "zone"), True, "Advanced",
      "UserVmManager", "Determines whether to allow or disallow disk offering change for root volume during scaling"
      " of a stopped or running vm"),
-    ("auto.migrate.vm.on.live.scale.insufficient.capacity", "Boolean", "true", ("global", "zone", "cluster"), True,
+    ("auto.migrate.vm.on.live.scale.insufficient.capacity", "Boolean", "true", ("global", "cluster"), True,
      "Advanced", "UserVmManager",
      "Defines whether a VM should be automatically migrated to a suitable host when the current host lacks"
      " sufficient compute capacity to live scale the instance. Defaults to true."),
@@ -37,36 +37,36 @@ DEFINITIONS = [Setting(*row) for row in [
      "Times to retry locking the state of a VM for operations, -1 means forever"),
     ("vm.job.timeout", "Long", "600000", ("global",), True, "Advanced", "VirtualMachineManager",
      "Time in milliseconds to wait before attempting to cancel a VM related job"),
-    ("cpu.overprovisioning.factor", "Float", "1.0", ("global", "zone", "cluster"), True, "Advanced",
+    ("cpu.overprovisioning.factor", "Float", "1.0", ("global", "cluster"), True, "Advanced",
      "CapacityManager", "Used for CPU overprovisioning calculation; available CPU will be"
      " (actualCpuCapacity * cpu.overprovisioning.factor)"),
-    ("mem.overprovisioning.factor", "Float", "1.0", ("global", "zone", "cluster"), True, "Advanced",
+    ("mem.overprovisioning.factor", "Float", "1.0", ("global", "cluster"), True, "Advanced",
      "CapacityManager", "Used for memory overprovisioning calculation"),
-    ("cluster.cpu.allocated.capacity.disablethreshold", "Float", "0.85", ("global", "zone", "cluster"), True,
+    ("cluster.cpu.allocated.capacity.disablethreshold", "Float", "0.85", ("global", "cluster"), True,
      "Alert", "DeploymentClusterPlanner", "Percentage (as a value between 0 and 1) of cpu utilization above which"
      " allocators will disable using the cluster for low cpu available"),
-    ("cluster.memory.allocated.capacity.disablethreshold", "Float", "0.85", ("global", "zone", "cluster"), True,
+    ("cluster.memory.allocated.capacity.disablethreshold", "Float", "0.85", ("global", "cluster"), True,
      "Alert", "DeploymentClusterPlanner", "Percentage (as a value between 0 and 1) of memory utilization above"
      " which allocators will disable using the cluster for low memory available"),
     ("vm.serviceoffering.cpu.cores.max", "Integer", "0", ("global",), True, "Advanced", "ConfigurationManager",
      "Maximum CPU cores for vm service offering. If 0 - no limitation"),
     ("vm.serviceoffering.ram.size.max", "Integer", "0", ("global",), True, "Advanced", "ConfigurationManager",
      "Maximum RAM size in MB for vm service offering. If 0 - no limitation"),
-    ("kvm.memory.dynamic.scaling.capacity", "Integer", "0", ("global", "zone", "cluster"), True, "Advanced",
+    ("kvm.memory.dynamic.scaling.capacity", "Integer", "0", ("global", "cluster"), True, "Advanced",
      "CapacityManager", "Defines the maximum memory capacity in MiB for which VMs can be dynamically scaled to"
      " with KVM. The 'kvm.memory.dynamic.scaling.capacity' setting's value will be used to define the value of"
      " the '<maxMemory />' element of domain XMLs. If it is set to a value less than or equal to '0', then the"
      " host's memory capacity will be considered."),
-    ("kvm.cpu.dynamic.scaling.capacity", "Integer", "0", ("global", "zone", "cluster"), True, "Advanced",
+    ("kvm.cpu.dynamic.scaling.capacity", "Integer", "0", ("global", "cluster"), True, "Advanced",
      "CapacityManager", "Defines the maximum vCPU capacity for which VMs can be dynamically scaled to with KVM."
      " The 'kvm.cpu.dynamic.scaling.capacity' setting's value will be used to define the value of the"
      " '<vcpu />' element of domain XMLs. If it is set to a value less than or equal to '0', then the host's"
      " CPU cores capacity will be considered."),
     ("vm.min.memory.equals.memory.divided.by.mem.overprovisioning.factor", "Boolean", "true",
-     ("global", "zone", "cluster"), True, "Advanced", "HypervisorGuru",
+     ("global", "cluster"), True, "Advanced", "HypervisorGuru",
      "If we set this to 'true', a minimum memory (memory/ mem.overprovisioning.factor) will be set to the VM"),
     ("vm.min.cpu.speed.equals.cpu.speed.divided.by.cpu.overprovisioning.factor", "Boolean", "true",
-     ("global", "zone", "cluster"), True, "Advanced", "HypervisorGuru",
+     ("global", "cluster"), True, "Advanced", "HypervisorGuru",
      "If we set this to 'true', a minimum CPU speed (cpu speed/ cpu.overprovisioning.factor) will be set"
      " to the VM"),
     ("resource.count.running.vms.only", "Boolean", "false", ("global",), True, "Advanced",

@@ -43,17 +43,23 @@ def test_name_is_a_substring_match_and_scope_only_with_an_id(admin, ids):
     assert "enable.dynamic.scale.vm" not in cluster_keys and "scale.retry" not in cluster_keys
 
 
-def test_cluster_value_falls_back_to_zone_then_global(admin, ids):
+def test_cluster_value_falls_back_to_global(admin, ids):
     name = "cpu.overprovisioning.factor"
     admin.ok("updateConfiguration", name=name, value="3.0")
     assert value(admin, name, clusterid=ids["clusterid"])["value"] == "1.0"
     admin.ok("resetConfiguration", name=name, clusterid=ids["clusterid"])
     assert value(admin, name, clusterid=ids["clusterid"])["value"] == "3.0"
-    admin.ok("updateConfiguration", name=name, value="2.0", zoneid=ids["zoneid"])
-    assert value(admin, name, clusterid=ids["clusterid"])["value"] == "2.0"
-    assert admin.ok("listClusters")["cluster"][0]["cpuovercommitratio"] == "2.0"
+    assert admin.ok("listClusters")["cluster"][0]["cpuovercommitratio"] == "3.0"
     host = admin.ok("listHosts", name="kvm-a1-01")["host"][0]
-    assert host["cpuwithoverprovisioning"] == "76800"
+    assert host["cpuwithoverprovisioning"] == "115200"
+    status, body = admin.call("updateConfiguration", name=name, value="2.0", zoneid=ids["zoneid"])
+    assert (status, body["updateconfigurationresponse"]["errortext"]) == (
+        431, "Invalid scope id provided for the parameter cpu.overprovisioning.factor")
+
+
+def test_zone_value_falls_back_to_global(admin, ids):
+    admin.ok("updateConfiguration", name="enable.dynamic.scale.vm", value="true")
+    assert value(admin, "enable.dynamic.scale.vm", zoneid=ids["zoneid"])["value"] == "true"
 
 
 def test_account_value_falls_back_to_domain(admin, ids):
