@@ -39,7 +39,12 @@ _QUERY_STRING = re.compile(r"\?[^\s)'\"]*")
 
 
 class CloudStackError(Exception):
-    """Base of every error raised by the livescale.cloudstack helpers."""
+    """Base of every error raised by the livescale.cloudstack helpers.
+
+    ``result`` holds extra fields for the failed module result (e.g. the refused plan).
+    """
+
+    result = None
 
 
 class ConfigurationError(CloudStackError):

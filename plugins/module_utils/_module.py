@@ -87,8 +87,8 @@ def connection_settings(params, default_files=None):
 
 
 def failure_fields(exc):
-    """fail_json fields for a typed error: msg plus command/errorcode/cserrorcode/errortext/jobid when known."""
-    fields = dict(msg=str(exc))
+    """fail_json fields for a typed error: its result fields, msg, and command/errorcode/cserrorcode/errortext/jobid when known."""
+    fields = dict(exc.result or {}, msg=str(exc))
     for name in _ERROR_FIELDS:
         value = getattr(exc, name, None)
         if value is not None:

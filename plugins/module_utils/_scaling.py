@@ -383,9 +383,11 @@ def verify(vm_after, plan):
 
 
 def refusal(vm, plan):
-    """The error of a refused plan: every reason, and that nothing was changed."""
-    return InvalidValue("VM %s cannot be scaled to %s (%s), nothing was changed: %s" % (
+    """The error of a refused plan: every reason, and that nothing was changed; the plan goes into the result."""
+    error = InvalidValue("VM %s cannot be scaled to %s (%s), nothing was changed: %s" % (
         label(vm), plan.offering.name, planner.size(plan.cpu, plan.speed, plan.memory), "; ".join(plan.reasons)))
+    error.result = dict(plan=plan_view(plan))
+    return error
 
 
 def scale_vm(module):

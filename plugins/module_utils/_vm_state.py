@@ -147,7 +147,7 @@ def run_action(api, vm, action, timeout, params=None, host_id=None, now=utc_now)
 
 def refresh_vm(api, vm):
     """Read the VM again by id."""
-    found = api.list("listVirtualMachines", "virtualmachine", action="read VM %s" % vm.get("name"), id=vm["id"])
+    found = api.list("listVirtualMachines", "virtualmachine", action="read VM %s" % vm.get("name"), id=vm["id"], listall=True)
     if not found:
         raise CloudStackError("VM %s disappeared while it was being changed" % label(vm))
     return found[0]

@@ -5,7 +5,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, ConfigurationError, JobTimeout
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, ConfigurationError, InvalidValue, JobTimeout
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule, connection_settings
 
 SECRET = "ini-Secret-77"
@@ -123,6 +123,17 @@ def test_job_timeout_reports_the_job_id(capsys):
 
     _code, result, _output = run_module(capsys, {"api_url": CLOSED_PORT_URL, "api_key": "test-key-1", "api_secret": "test-secret-1"}, func)
     assert result["jobid"] == "job-5" and "still running after 600.0 s" in result["msg"] and "errorcode" not in result
+
+
+def test_error_result_fields_reach_the_failure(capsys):
+    def func(module):
+        error = InvalidValue("VM web-01 cannot be scaled")
+        error.result = {"plan": {"action": "refuse", "reasons": ["zone setting off"]}, "msg": "not this one"}
+        raise error
+
+    _code, result, _output = run_module(capsys, {"api_url": CLOSED_PORT_URL, "api_key": "test-key-1", "api_secret": "test-secret-1"}, func)
+    assert result["failed"] and result["msg"] == "VM web-01 cannot be scaled"
+    assert result["plan"] == {"action": "refuse", "reasons": ["zone setting off"]}
 
 
 def test_missing_connection_settings_fail_cleanly(capsys, monkeypatch, tmp_path):
