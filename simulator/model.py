@@ -64,23 +64,56 @@ def account_usage(app, account):
     return usage
 
 
+def in_subtree(domain, root):
+    """True when domain is root or below it."""
+    return domain["path"] == root["path"] or domain["path"].startswith(root["path"] + "/")
+
+
+def domain_usage(app, root):
+    """Resource counts of every account in a domain and its subdomains."""
+    usage = {"cpu": 0, "memory": 0, "vm": 0}
+    for account in app.store.all("account"):
+        if in_subtree(app.store.get("domain", account["domain_id"]), root):
+            for resource, amount in account_usage(app, account).items():
+                usage[resource] += amount
+    return usage
+
+
 def check_resource_limits(app, account, deltas):
-    """Raise the ResourceLimitManager error (kind ResourceAllocation) when an increase passes a limit."""
+    """Raise the ResourceLimitManager error (kind ResourceAllocation) when an increase passes a limit.
+
+    The account limit first, then each domain above the account except ROOT (spec 3.6).
+    """
     if account["role"] == "Admin":
         return
     usage = account_usage(app, account)
+    domain = app.store.get("domain", account["domain_id"])
     for resource in ("cpu", "memory", "vm"):
         delta = deltas.get(resource, 0)
-        limit = account["limits"].get(resource, UNLIMITED)
-        if delta <= 0 or limit == UNLIMITED or usage[resource] + delta <= limit:
+        if delta <= 0:
             continue
-        domain = app.store.get("domain", account["domain_id"])
         kind = "user_vm" if resource == "vm" else resource
-        raise ApiError("ResourceAllocation",
-                       f"Maximum amount of resources of Type = '{kind}', tag = 'null' for Account Name ="
-                       f" {account['name']} in Domain Id = {domain['id']} is exceeded: Account Resource Limit ="
-                       f" {limit}, Current Account Resource Amount = {usage[resource]}, Current Account Resource"
-                       f" Reservation = 0, Requested Resource Amount = {delta}.")
+        limit = account["limits"].get(resource, UNLIMITED)
+        if limit != UNLIMITED and usage[resource] + delta > limit:
+            raise ApiError("ResourceAllocation",
+                           f"Maximum amount of resources of Type = '{kind}', tag = 'null' for Account Name ="
+                           f" {account['name']} in Domain Id = {domain['id']} is exceeded: Account Resource Limit ="
+                           f" {limit}, Current Account Resource Amount = {usage[resource]}, Current Account Resource"
+                           f" Reservation = 0, Requested Resource Amount = {delta}.")
+        check_domain_limits(app, domain, resource, kind, delta)
+
+
+def check_domain_limits(app, domain, resource, kind, delta):
+    """Domain limits from the account's domain up to, not including, ROOT."""
+    while domain is not None and domain.get("parent_id"):
+        limit = domain.get("limits", {}).get(resource, UNLIMITED)
+        current = domain_usage(app, domain)[resource] if limit != UNLIMITED else 0
+        if limit != UNLIMITED and current + delta > limit:
+            raise ApiError("ResourceAllocation",
+                           f"Maximum domain resource limits of Type '{kind}' for Domain Id = {domain['uuid']} is"
+                           f" exceeded: Domain Resource Limit = {limit}, Current Domain Resource Amount = {current},"
+                           f" Current Resource Reservation = 0, Requested Resource Amount = {delta}.")
+        domain = app.store.get("domain", domain["parent_id"])
 
 
 def visible_account_ids(store, caller):
@@ -88,8 +121,7 @@ def visible_account_ids(store, caller):
     if caller.is_root_admin:
         return {account["id"] for account in store.all("account")}
     if caller.role == "DomainAdmin":
-        path = caller.domain["path"]
-        domains = {d["id"] for d in store.all("domain") if d["path"] == path or d["path"].startswith(path + "/")}
+        domains = {d["id"] for d in store.all("domain") if in_subtree(d, caller.domain)}
         return {account["id"] for account in store.all("account") if account["domain_id"] in domains}
     return {caller.account["id"]}
 

@@ -93,8 +93,8 @@ def convert(short, spec, raw, store):
         obj = store.by_uuid(spec.entity, raw)
         if obj is None or obj.get("removed"):
             raise server(431, f"Unable to execute API command {short} due to invalid value. Invalid parameter"
-                          f" {spec.name} value={raw} due to incorrect long value format, or entity does not exist"
-                          " or due to incorrect parameter annotation for the field in api cmd class.")
+                              f" {spec.name} value={raw} due to incorrect long value format, or entity does not"
+                              " exist or due to incorrect parameter annotation for the field in api cmd class.")
         return obj
     return raw
 

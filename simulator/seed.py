@@ -64,7 +64,8 @@ def load_domains(app, items):
     for item in items:
         parent = named(app, "domain", item["parent"], f"domain {item['name']}") if item.get("parent") else None
         path = f"{parent['path']}/{item['name']}" if parent else "ROOT"
-        app.store.add("domain", {"name": item["name"], "path": path,
+        limits = {key: int(value) for key, value in (item.get("limits") or {}).items()}
+        app.store.add("domain", {"name": item["name"], "path": path, "limits": limits,
                                  "parent_id": parent["id"] if parent else None})
 
 

@@ -104,6 +104,17 @@ def limit_text(limit):
     return "Unlimited" if limit == UNLIMITED else str(limit)
 
 
+def limit_fields(limits, usage):
+    """<resource>limit / total / available for vm, cpu and memory ("Unlimited" for -1)."""
+    body = {}
+    for resource in ("vm", "cpu", "memory"):
+        limit = limits.get(resource, UNLIMITED)
+        body[f"{resource}limit"] = limit_text(limit)
+        body[f"{resource}total"] = usage[resource]
+        body[f"{resource}available"] = limit_text(limit if limit == UNLIMITED else max(limit - usage[resource], 0))
+    return body
+
+
 def account_response(app, account):
     """AccountResponse with the resource fields the planner reads."""
     store = app.store
@@ -114,11 +125,7 @@ def account_response(app, account):
                                                       "User": "User"}[account["role"]],
             "domainid": domain["uuid"], "domain": domain["name"], "domainpath": domain["path"],
             "state": account["state"]}
-    for resource, key in (("vm", "vm"), ("cpu", "cpu"), ("memory", "memory")):
-        limit = account["limits"].get(resource, UNLIMITED)
-        body[f"{key}limit"] = limit_text(limit)
-        body[f"{key}total"] = usage[resource]
-        body[f"{key}available"] = limit_text(limit if limit == UNLIMITED else max(limit - usage[resource], 0))
+    body.update(limit_fields(account["limits"], usage))
     vms = store.find("vm", account_id=account["id"])
     body["vmrunning"] = sum(1 for vm in vms if vm["state"] == "Running")
     body["vmstopped"] = sum(1 for vm in vms if vm["state"] == "Stopped")

@@ -1,9 +1,9 @@
 """Zones, pods, clusters, hosts, capacity, templates, accounts, domains, events and the empty lists tools ask for."""
 
 from simulator.errors import invalid
-from simulator.model import host_allocated, overcommit, percent, vm_size
+from simulator.model import domain_usage, host_allocated, in_subtree, overcommit, percent, vm_size
 from simulator.registry import LIST_PARAMS, by_id_and_name, command, listing, param
-from simulator.views import MIB, account_response, compact, host_response, owner_fields
+from simulator.views import MIB, account_response, compact, host_response, limit_fields, owner_fields
 
 TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "executable", "community", "all")
 CAPACITY_TYPES = {0: "MEMORY", 1: "CPU", 90: "CPU_CORE"}
@@ -208,9 +208,9 @@ def list_accounts(ctx, values):
          fields=("id", "name", "level", "parentdomainid", "path", "haschild"))
 def list_domains(ctx, values):
     """Lists the domains the caller may see."""
-    path = ctx.caller.domain["path"]
-    domains = [d for d in ctx.store.all("domain") if ctx.caller.is_root_admin or d["path"] == path
-               or (ctx.caller.role == "DomainAdmin" and d["path"].startswith(path + "/"))]
+    caller = ctx.caller
+    domains = [d for d in ctx.store.all("domain") if caller.is_root_admin or d["id"] == caller.domain["id"]
+               or (caller.role == "DomainAdmin" and in_subtree(d, caller.domain))]
     domains = by_id_and_name(domains, values)
     items = []
     for domain in domains:
@@ -219,7 +219,8 @@ def list_domains(ctx, values):
                               "parentdomainid": parent["uuid"] if parent else None,
                               "parentdomainname": parent["name"] if parent else None, "path": domain["path"],
                               "haschild": any(d["parent_id"] == domain["id"] for d in ctx.store.all("domain")),
-                              "state": "Active"}))
+                              "state": "Active", **limit_fields(domain.get("limits", {}),
+                                                                domain_usage(ctx.app, domain))}))
     return listing("domain", items, values)
 
 

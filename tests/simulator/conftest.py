@@ -10,7 +10,8 @@ from simulator.testing import DEFAULT_SEED, InProcessSimulator, SimulatorProcess
 DEFAULT = yaml.safe_load(DEFAULT_SEED.read_text())
 
 
-def build_seed(tmp_path, hosts=None, settings=(), vms=None, offerings=(), scalable=True, name="seed.yml"):
+def build_seed(tmp_path, hosts=None, settings=(), vms=None, offerings=(), scalable=True, name="seed.yml",
+               domain_limits=None):
     """A seed file: the default one with own libvirt node files per host and the given changes.
 
     scalable=True: template scalable, enable.dynamic.scale.vm true in zone-a, web-01 and db-01 Running and
@@ -25,6 +26,8 @@ def build_seed(tmp_path, hosts=None, settings=(), vms=None, offerings=(), scalab
         node.write_text("<node/>")
         host["uri"] = f"test://{node}"
     seed["service_offerings"] += list(offerings)
+    if domain_limits:
+        seed["domains"][1]["limits"] = domain_limits
     seed["settings"] = list(settings)
     if scalable:
         seed["templates"][0]["isdynamicallyscalable"] = True

@@ -96,6 +96,19 @@ def test_running_scale_rules(world, case, vm, offering, params, code, text):
     assert_parity(world, vm)
 
 
+def test_domain_limit_is_checked_after_the_account_limit(make_sim):
+    sim = make_sim(domain_limits={"cpu": 4})
+    world = World(sim.client())
+    code, text = job_error(world.scale("web-01", "Custom", **{"details[0].cpuNumber": "3"}))
+    domain = world.client.ok("listDomains", name="customers")["domain"][0]
+    assert code == 530
+    assert text == (f"Maximum domain resource limits of Type 'cpu' for Domain Id = {domain['id']} is exceeded:"
+                    " Domain Resource Limit = 4, Current Domain Resource Amount = 3, Current Resource Reservation = 0,"
+                    " Requested Resource Amount = 2.")
+    assert (domain["cpulimit"], domain["cputotal"], domain["cpuavailable"]) == ("4", 3, "1")
+    assert world.scale("web-01", "Custom", **{"details[0].cpuNumber": "2"})["jobstatus"] == 1
+
+
 @pytest.mark.parametrize("setting, scope, text", [
     ("enable.dynamic.scale.vm", "zoneid", r"Dynamically scaling Instances is disabled for this zone, please contact"
                                           r" your admin\."),
