@@ -50,6 +50,14 @@ def overcommit(settings, cluster_id):
             settings.decimal("mem.overprovisioning.factor", "cluster", cluster_id))
 
 
+def host_has_capacity(app, host, cpu_mhz, memory_mib):
+    """checkIfHostHasCapacity without reserved capacity: the extra MHz and MiB fit under the overcommitted totals."""
+    cpu_factor, mem_factor = overcommit(app.settings, host["cluster_id"])
+    used_cpu, used_mem = host_allocated(app.store, host)
+    return (used_cpu + cpu_mhz <= host["cores"] * host["cpu_mhz"] * cpu_factor
+            and used_mem + memory_mib <= host["memory_mib"] * mem_factor)
+
+
 def account_usage(app, account):
     """{'cpu', 'memory', 'vm'} counted the way CloudStack's resource counts are."""
     running_only = app.settings.boolean("resource.count.running.vms.only")

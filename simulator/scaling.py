@@ -3,7 +3,8 @@
 from simulator import agent as host_agent
 from simulator import vmops
 from simulator.errors import ApiError, invalid, runtime, server
-from simulator.model import check_resource_limits, host_allocated, is_dynamic, overcommit, vm_size, vm_to_string
+from simulator.model import (check_resource_limits, host_allocated, host_has_capacity, is_dynamic, overcommit, vm_size,
+                             vm_to_string)
 
 INT_MAX = 2147483647
 CUSTOM_KEYS = (("cpunumber", "cpuNumber"), ("cpuspeed", "cpuSpeed"), ("memory", "memory"))
@@ -208,10 +209,7 @@ class Scaler:
         """checkIfHostHasCpuCapability and checkIfHostHasCapacity (no reserved capacity)."""
         if host["cores"] < new[0] or host["cpu_mhz"] < new[1]:
             return False
-        cpu_factor, mem_factor = overcommit(self.app.settings, host["cluster_id"])
-        used_cpu, used_mem = host_allocated(self.app.store, host)
-        return (used_cpu + cpu_diff <= host["cores"] * host["cpu_mhz"] * cpu_factor
-                and used_mem + mem_diff_mib <= host["memory_mib"] * mem_factor)
+        return host_has_capacity(self.app, host, cpu_diff, mem_diff_mib)
 
     def _retry_loop(self, cur, new):
         app, vm = self.app, self.vm

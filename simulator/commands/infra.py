@@ -1,7 +1,7 @@
 """Zones, pods, clusters, hosts, capacity, templates, accounts, domains, events and the empty lists tools ask for."""
 
 from simulator.errors import invalid
-from simulator.model import domain_usage, host_allocated, in_subtree, overcommit, percent, vm_size
+from simulator.model import domain_usage, host_allocated, host_has_capacity, in_subtree, overcommit, percent, vm_size
 from simulator.registry import LIST_PARAMS, by_id_and_name, command, listing, param
 from simulator.views import MIB, account_response, compact, host_response, limit_fields, owner_fields
 
@@ -90,10 +90,7 @@ def list_hosts(ctx, values):
             if host["id"] == vm.get("host_id"):
                 continue
             cores, speed, memory = vm_size(ctx.store, vm)
-            cpu_factor, mem_factor = overcommit(ctx.settings, host["cluster_id"])
-            used_cpu, used_mem = host_allocated(ctx.store, host)
-            enough = (used_cpu + cores * speed <= host["cores"] * host["cpu_mhz"] * cpu_factor
-                      and used_mem + memory <= host["memory_mib"] * mem_factor)
+            enough = host_has_capacity(ctx.app, host, cores * speed, memory)
             same_cluster = vm.get("host_id") and ctx.store.get("host", vm["host_id"])["cluster_id"] == host["cluster_id"]
             body.update(hasenoughcapacity=enough, suitableformigration=bool(enough and same_cluster))
         items.append(body)

@@ -4,7 +4,7 @@ from simulator import agent as host_agent
 from simulator import scaling, vmops
 from simulator.errors import invalid, runtime, server
 from simulator.jobs import AsyncWork
-from simulator.model import check_resource_limits, host_allocated, is_dynamic, overcommit, vm_size, vm_to_string
+from simulator.model import check_resource_limits, host_has_capacity, is_dynamic, vm_size, vm_to_string
 from simulator.registry import LIST_PARAMS, command, listing, param
 from simulator.views import vm_response
 
@@ -42,10 +42,7 @@ def host_fits(app, host, vm, offering_tags):
         return False
     if not offering_tags <= set(host["tags"]):
         return False
-    cpu_factor, mem_factor = overcommit(app.settings, host["cluster_id"])
-    used_cpu, used_mem = host_allocated(app.store, host)
-    return (used_cpu + cores * speed <= host["cores"] * host["cpu_mhz"] * cpu_factor
-            and used_mem + memory <= host["memory_mib"] * mem_factor)
+    return host_has_capacity(app, host, cores * speed, memory)
 
 
 def start_vm(app, vm, account, wanted_host=None):
