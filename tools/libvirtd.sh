@@ -41,7 +41,17 @@ wait_ready() {
   done
 }
 
+fix_kvm_node() {
+  # Without udev, /dev/kvm keeps the kernel's root-only mode. libvirt then probes QEMU with KVM but
+  # finds KVM unusable for its qemu user on every capability lookup, so it re-probes QEMU each time
+  # (~2 s) and domain starts queue behind the probes. Give the node the group and mode udev would.
+  if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
+    chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+  fi
+}
+
 start() {
+  fix_kvm_node
   if answers; then
     echo "libvirtd: already running ($URI answers)"
     return 0
