@@ -53,10 +53,17 @@ class SimulatorProcess:
             if match:
                 self.url = match.group(1)
                 self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
+                threading.Thread(target=self._drain, args=(self.process.stdout,), daemon=True).start()
                 return self
         self.process.kill()
         self.process.wait()
         raise RuntimeError("simulator did not start:\n" + "".join(self.output))
+
+    def _drain(self, stream):
+        """Keep reading the output so a chatty simulator never blocks on a full pipe (last 200 lines kept)."""
+        with stream:
+            for line in stream:
+                self.output = (self.output + [line])[-200:]
 
     def stop(self):
         """Terminate (SIGTERM) and wait; the db stays for a restart."""
@@ -67,8 +74,6 @@ class SimulatorProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process is not None:
-            self.process.stdout.close()
         self.process = None
 
     def restart(self):
