@@ -57,6 +57,8 @@ class SimulatorProcess:
                 return self
         self.process.kill()
         self.process.wait()
+        self.process.stdout.close()
+        self.process = None
         raise RuntimeError("simulator did not start:\n" + "".join(self.output))
 
     def _drain(self, stream):
