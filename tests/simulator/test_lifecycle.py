@@ -159,3 +159,16 @@ def test_capacity_and_account_fields(world):
     assert (capacity["CPU"]["capacityused"], capacity["CPU"]["capacitytotal"]) == (1000, 76800)
     metrics = client.ok("listVirtualMachinesMetrics", id=world.vms["web-01"]["id"])["virtualmachine"][0]
     assert metrics["cputotal"] == "1 x 1.00 Ghz" and metrics["memorytotal"] == "1.00 GB"
+
+
+@pytest.mark.parametrize("params, text", [
+    ({"hostid": "host", "storageid": "pool-1"}, "Only one of hostId and storageId can be specified"),
+    ({}, "Please specify a host or storage as destination, or pass 'autoselect=true' to automatically select a"
+         " destination host which do not require storage migration"),
+])
+def test_migrate_parameter_errors_are_synchronous(world, params, text):
+    if params.get("hostid"):
+        params["hostid"] = world.hosts["kvm-a1-02"]["id"]
+    status, body = world.client.call("migrateVirtualMachine", virtualmachineid=world.vms["web-01"]["id"], **params)
+    assert (status, body["migratevirtualmachineresponse"]["errortext"]) == (431, text)
+    assert world.vm("web-01")["hostname"] == "kvm-a1-01"
