@@ -224,10 +224,10 @@ def _reasons(facts):
         reasons.append("qemu-guest-agent is installed but not running: start and enable it "
                        "(systemctl enable --now qemu-guest-agent) and give the VM a guest agent channel")
     if facts["cpus"]["offline_list"]:
-        reasons.append("CPUs %s are present but offline: echo 1 > /sys/devices/system/cpu/cpuN/online for each"
+        reasons.append("present but offline CPUs: %s; online each with echo 1 > /sys/devices/system/cpu/cpuN/online"
                        % facts["cpus"]["offline_list"])
     if facts["memory"]["offline_blocks"]:
-        reasons.append("memory blocks %s are present but offline: echo online > /sys/devices/system/memory/<block>/state"
+        reasons.append("present but offline memory blocks: %s; online each with echo online > /sys/devices/system/memory/BLOCK/state"
                        % ", ".join(facts["memory"]["offline_blocks"]))
     return reasons
 

@@ -100,8 +100,8 @@ def block_offline(tree):
     (kernel_without_balloon, "kernel %s is built without CONFIG_VIRTIO_BALLOON" % RELEASE),
     (agent_missing, "qemu-guest-agent is not installed: install the package qemu-guest-agent"),
     (agent_stopped, "qemu-guest-agent is installed but not running: start and enable it"),
-    (cpus_offline, "CPUs 2-3 are present but offline"),
-    (block_offline, "memory blocks memory5 are present but offline"),
+    (cpus_offline, "present but offline CPUs: 2-3; online each with echo 1 > /sys/devices/system/cpu/cpuN/online"),
+    (block_offline, "present but offline memory blocks: memory5; online each with echo online > /sys/devices/system/memory/BLOCK/state"),
 ])
 def test_each_problem_gives_one_reason_with_its_fix(tmp_path, breakage, reason):
     breakage(GuestTree(tmp_path))

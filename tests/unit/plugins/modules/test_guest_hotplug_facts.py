@@ -22,7 +22,7 @@ def test_facts_and_top_level_agree(tmp_path, capsys, check_mode):
     facts = result["ansible_facts"]["livescale_guest_hotplug"]
     assert code == 0 and result["changed"] is False
     assert facts["ready"] is False and facts["reasons"] == [
-        "CPUs 2-3 are present but offline: echo 1 > /sys/devices/system/cpu/cpuN/online for each"]
+        "present but offline CPUs: 2-3; online each with echo 1 > /sys/devices/system/cpu/cpuN/online"]
     for key, value in facts.items():
         assert result[key] == value, key
 
