@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(1, str(REPO_ROOT / ".build" / "collections"))
 
-from tests.e2e.harness import BOOT_TIMEOUT, LARGE, SMALL, Guest, Pinger, Stack, missing_prerequisites, wait_for  # noqa: E402
+from tests.e2e.harness import BOOT_TIMEOUT, LARGE, SMALL, Guest, Pinger, Stack, WORKDIR_MARK, missing_prerequisites, wait_for  # noqa: E402
 
 SIZES = {SMALL: (1, 512), LARGE: (2, 1024)}
 SEEN_TIMEOUT = 120
@@ -133,7 +133,7 @@ def main(argv=None):
         parser.error("this machine lacks: " + "; ".join(missing))
     report = {"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
               "machine": "%s, %s" % (platform.node(), platform.platform()), "rounds": []}
-    with tempfile.TemporaryDirectory(prefix="livescale-bench-") as workdir:
+    with tempfile.TemporaryDirectory(prefix=WORKDIR_MARK + "-bench-") as workdir:
         stack = Stack(workdir).start()
         try:
             report["guest"] = {key: stack.manifest[key] for key in ("kernel_release", "versions", "build_seconds")}

@@ -23,6 +23,7 @@ SCALE_PLAYBOOK = Path(__file__).resolve().parent / "scale.yml"
 URI = "qemu:///system"
 ZONE, TEMPLATE, SMALL, LARGE = "e2e-zone", "livescale-minimal-guest", "e2e-small", "e2e-large"
 COMMANDS = ("virsh", "libvirtd", "virtlogd", "qemu-system-x86_64", "apt-get", "dpkg", "cpio", "gzip", "ldd")
+WORKDIR_MARK = "livescale-e2e"
 PING_PERIOD = 0.1
 BOOT_TIMEOUT = 90
 GUEST_TIMEOUT = 30
@@ -117,8 +118,10 @@ class Guest:
         root = ET.fromstring(self.conn.lookupByName(self.name).XMLDesc(0))
         vcpu = root.find("vcpu")
         dimms = [int(node.find("target/size").text) // 1024 for node in root.findall("devices/memory[@model='dimm']")]
+        max_memory = root.find("maxMemory")
         return {"vcpus": int(vcpu.get("current", vcpu.text)), "max_vcpus": int(vcpu.text), "dimms_mib": dimms,
-                "memory_mib": int(root.find("memory").text) // 1024}
+                "memory_mib": int(root.find("memory").text) // 1024,
+                "max_memory_mib": int(max_memory.text) // 1024 if max_memory is not None else None}
 
 
 class Pinger(threading.Thread):
@@ -148,11 +151,32 @@ class Pinger(threading.Thread):
         return max(later - earlier for earlier, later in zip(points, points[1:])), len(self.answered)
 
 
+def destroy_leftovers():
+    """Destroy domains an earlier, killed run left behind (their console log is in a workdir marked livescale-e2e).
+
+    Their names would clash with the new simulator's instance names; runs on one machine are therefore sequential.
+    """
+    import libvirt  # pylint: disable=import-outside-toplevel
+    conn = libvirt.open(URI)
+    try:
+        for domain in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+            logs = [node.get("path", "") for node in ET.fromstring(domain.XMLDesc(0)).findall("devices/serial/source")]
+            if any(WORKDIR_MARK in path for path in logs):
+                domain.destroy()
+    finally:
+        conn.close()
+
+
 class Stack:
-    """libvirtd + cached guest + in-process simulator seeded with tests/e2e/seed.yml."""
+    """libvirtd + cached guest + in-process simulator seeded with tests/e2e/seed.yml.
+
+    The workdir's path must contain livescale-e2e (see destroy_leftovers).
+    """
 
     def __init__(self, workdir):
         self.workdir = Path(workdir)
+        if WORKDIR_MARK not in str(self.workdir):
+            raise ValueError("workdir %s must contain %s in its path" % (workdir, WORKDIR_MARK))
         self.simulator = self.client = self.manifest = None
         self.ids = {}
 
@@ -163,6 +187,7 @@ class Stack:
         from simulator import agent  # pylint: disable=import-outside-toplevel
         from simulator.testing import InProcessSimulator  # pylint: disable=import-outside-toplevel
         start_libvirtd()
+        destroy_leftovers()
         self.manifest = build_guest("minimal")
         agent.agent_for(URI, guest_image=_libvirt.GuestImage(
             kernel=self.manifest["kernel"], initrd=self.manifest["initrd"], cmdline=self.manifest["cmdline"],

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.e2e.harness import BOOT_TIMEOUT, GUEST_TIMEOUT, LARGE, SMALL, Guest, Pinger, Stack, missing_prerequisites, wait_for
+from tests.e2e.harness import BOOT_TIMEOUT, GUEST_TIMEOUT, LARGE, SMALL, Guest, Pinger, Stack, WORKDIR_MARK, missing_prerequisites, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +25,7 @@ def stack(tmp_path_factory):
         if os.environ.get("LIVESCALE_E2E"):
             pytest.fail(message + " (LIVESCALE_E2E is set, so this fails instead of skipping)")
         pytest.skip(message)
-    running = Stack(tmp_path_factory.mktemp("e2e")).start()
+    running = Stack(tmp_path_factory.mktemp(WORKDIR_MARK)).start()
     try:
         yield running
     finally:
@@ -38,7 +38,7 @@ def test_live_scale_up_then_refused_and_restarted_scale_down(stack):
     guest = Guest(vm["instancename"])
     try:
         wait_for(guest.answers, BOOT_TIMEOUT, "guest agent of %s answers; console:\n%s" % (VM, stack.console_tail()))
-        assert guest.live_xml() == {"vcpus": 1, "max_vcpus": 4, "dimms_mib": [], "memory_mib": 512}
+        assert guest.live_xml() == {"vcpus": 1, "max_vcpus": 4, "dimms_mib": [], "memory_mib": 512, "max_memory_mib": 2048}
         assert guest.sees(1, 512), (guest.online_vcpus(), guest.online_memory_mib())
 
         pinger = Pinger(vm["instancename"])
@@ -51,7 +51,7 @@ def test_live_scale_up_then_refused_and_restarted_scale_down(stack):
         assert result["changed"] is True and result["plan"]["action"] == "live", result["plan"]
         scaled = stack.vm(VM)
         assert (scaled["state"], scaled["serviceofferingname"], scaled["cpunumber"], scaled["memory"]) == ("Running", LARGE, 2, 1024)
-        assert guest.live_xml() == {"vcpus": 2, "max_vcpus": 4, "dimms_mib": [512], "memory_mib": 1024}
+        assert guest.live_xml() == {"vcpus": 2, "max_vcpus": 4, "dimms_mib": [512], "memory_mib": 1024, "max_memory_mib": 2048}
         assert answers > 0 and longest_gap <= MAX_PING_GAP, "guest stopped answering for %.2f s during the live scale" % longest_gap
 
         refused = stack.vm_scale(VM, SMALL)
@@ -65,7 +65,7 @@ def test_live_scale_up_then_refused_and_restarted_scale_down(stack):
         down = stack.vm(VM)
         assert (down["state"], down["serviceofferingname"], down["cpunumber"], down["memory"]) == ("Running", SMALL, 1, 512)
         wait_for(guest.answers, BOOT_TIMEOUT, "guest agent answers after the restart; console:\n%s" % stack.console_tail())
-        assert guest.live_xml() == {"vcpus": 1, "max_vcpus": 4, "dimms_mib": [], "memory_mib": 512}
+        assert guest.live_xml() == {"vcpus": 1, "max_vcpus": 4, "dimms_mib": [], "memory_mib": 512, "max_memory_mib": 2048}
         wait_for(lambda: guest.sees(1, 512), GUEST_TIMEOUT, "guest sees 1 vCPU and 512 MiB after the restart")
     finally:
         guest.close()
