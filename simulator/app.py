@@ -30,11 +30,10 @@ class Context:
             self._visible = visible_account_ids(self.store, self.caller)
         return self._visible
 
-    def check_access(self, obj, kind="resource"):
-        """PermissionDenied (531) when the caller may not operate on an account-owned object."""
+    def check_access(self, obj):
+        """PermissionDenied (531, DomainChecker's text) when the caller may not operate on an account-owned object."""
         if obj["account_id"] not in self.visible_accounts:
-            raise denied(f"Account {self.caller.account['name']} does not have permission to operate with"
-                         f" {kind} {obj['uuid']}")
+            raise denied("Caller does not have permission to operate with provided resource.")
         return obj
 
 

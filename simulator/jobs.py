@@ -5,7 +5,8 @@ import time
 
 from simulator.errors import ApiError
 
-INTERRUPTED = "Job failed because the management server restarted before the job completed"
+# AsyncJobManagerImpl.cleanupLeftOverJobs: stored as the result, a plain text that the API does not show
+INTERRUPTED = "job cancelled because of management server restart or shutdown"
 
 
 class AsyncWork:
@@ -25,13 +26,14 @@ class Jobs:
         self.app = app
         self.delay = delay
         self.sleep = sleep
+        self.pending = {}  # instance uuid -> uuid of its job in progress (UserVmResponse jobid/jobstatus)
 
     def fail_interrupted(self):
-        """Jobs left in progress by a previous process end as failed (530)."""
+        """Jobs left in progress by a previous process end as failed (530) with CloudStack's plain-text result."""
         store = self.app.store
         with store.lock:
             for job in store.find("job", status=0):
-                self._finish(job, 2, 530, {"errorcode": 530, "errortext": INTERRUPTED})
+                self._finish(job, 2, 530, INTERRUPTED)
 
     def submit(self, ctx, work):
         """Store a job for `work` and start it; returns the async envelope body."""
@@ -46,6 +48,8 @@ class Jobs:
             "instancetype": work.instance_type, "instanceid": work.instance_uuid,
             "created": self.app.now(), "completed": None,
         })
+        if work.instance_uuid:
+            self.pending[work.instance_uuid] = job["uuid"]
         threading.Thread(target=self._work, args=(job["id"], work.run), daemon=True).start()
         body = {"jobid": job["uuid"]}
         if work.created_id:
@@ -73,6 +77,8 @@ class Jobs:
     def _finish(self, job, status, code, result):
         job.update(status=status, resultcode=code, result=result, completed=self.app.now())
         self.app.store.save("job", job)
+        if self.pending.get(job["instanceid"]) == job["uuid"]:
+            del self.pending[job["instanceid"]]
 
     def response(self, job):
         """The AsyncJobResponse fields of a job (queryAsyncJobResult / listAsyncJobs)."""
@@ -84,7 +90,7 @@ class Jobs:
                 "domainpath": domain["path"], "userid": user["uuid"] if user else None, "cmd": job["cmd"],
                 "jobstatus": job["status"], "jobprocstatus": job["procstatus"],
                 "jobresultcode": job["resultcode"], "jobresulttype": job["resulttype"]}
-        if job["result"] is not None:
+        if isinstance(job["result"], dict):
             body["jobresult"] = job["result"]
         if job["instanceid"]:
             body.update(jobinstancetype=job["instancetype"], jobinstanceid=job["instanceid"])

@@ -26,11 +26,47 @@ def vm_size(store, vm, offering=None):
     return pick("cpunumber", "cpuNumber"), pick("cpuspeed", "cpuSpeed"), pick("memory", "memory")
 
 
+def java_json(fields):
+    """Selected fields as ReflectionToStringBuilderUtils prints them (commons-lang3 JSON style)."""
+    return json.dumps(fields, separators=(",", ":"))
+
+
+def java_string(label, fields, end=""):
+    """A CloudStack VO's toString(): label, the selected fields, optional end text."""
+    return f"{label} {java_json(fields)}{end}"
+
+
 def vm_to_string(vm):
-    """VMInstanceVO.toString() in commons-lang3 JSON style."""
-    fields = {"id": vm["id"], "state": vm["state"], "instanceName": vm["instancename"], "type": "User",
-              "uuid": vm["uuid"]}
-    return "VM instance " + json.dumps(fields, separators=(",", ":"))
+    """VMInstanceVO.toString()."""
+    return java_string("VM instance", {"id": vm["id"], "state": vm["state"], "instanceName": vm["instancename"],
+                                       "type": "User", "uuid": vm["uuid"]})
+
+
+def account_to_string(account):
+    """AccountVO.toString()."""
+    return f"Account [{java_json({'id': account['id'], 'accountName': account['name'], 'uuid': account['uuid']})}]"
+
+
+def user_to_string(user):
+    """UserVO.toString()."""
+    return java_string("User", {"id": user["id"], "username": user["username"], "uuid": user["uuid"]}, ".")
+
+
+def host_to_string(host):
+    """HostVO.toString()."""
+    return java_string("Host", {"id": host["id"], "name": host["name"], "type": "Routing", "uuid": host["uuid"]})
+
+
+def domain_to_string(domain):
+    """DomainVO.toString(); CloudStack's path is "/" for ROOT and "/a/b/" below it."""
+    path = "/" + "".join(part + "/" for part in domain["path"].split("/")[1:])
+    return java_string("Domain", {"id": domain["id"], "name": domain["name"], "path": path, "uuid": domain["uuid"]})
+
+
+def offering_to_string(offering):
+    """ServiceOfferingVO.toString()."""
+    return java_string("Service offering", {"id": offering["id"], "uuid": offering["uuid"], "name": offering["name"]},
+                       ".")
 
 
 def host_allocated(store, host):

@@ -6,7 +6,12 @@ from collections import namedtuple
 from simulator.errors import server
 
 Param = namedtuple("Param", "name type required entity description")
-Command = namedtuple("Command", "name handler params isasync admin response_name cmdclass fields description")
+Command = namedtuple("Command", "name handler params isasync admin roles response_name cmdclass fields description")
+# Roles besides the root admin that may call a command: CloudStack's default role permissions
+# (create-default-role-api-mappings.sql and the schema upgrades; role 3 Domain Admin, role 4 User).
+EVERYONE = ("DomainAdmin", "User")
+DOMAIN_ADMINS = ("DomainAdmin",)
+ROOT_ONLY = ()
 
 COMMANDS = {}
 INT_RANGE = {"integer": 2147483647, "long": 9223372036854775807, "short": 32767}
@@ -18,11 +23,11 @@ def param(name, kind="string", required=False, entity=None, description=""):
     return Param(name, kind, required, entity, description or name)
 
 
-def command(name, params=(), isasync=False, admin=False, response_name=None, cmdclass=None, fields=(),
-            description=""):
-    """Register a handler `func(ctx, values)` for an API command."""
+def command(name, params=(), isasync=False, admin=False, roles=EVERYONE, response_name=None, cmdclass=None,
+            fields=(), description=""):
+    """Register a handler `func(ctx, values)`; admin: the class exists only in api.command.admin."""
     def register(func):
-        COMMANDS[name.lower()] = Command(name, func, tuple(params), isasync, admin,
+        COMMANDS[name.lower()] = Command(name, func, tuple(params), isasync, admin, tuple(roles),
                                          response_name or name.lower() + "response", cmdclass, tuple(fields),
                                          description or func.__doc__ or name)
         return func
@@ -32,6 +37,11 @@ def command(name, params=(), isasync=False, admin=False, response_name=None, cmd
 def lookup(name):
     """The registered command for a (case-insensitive) name, or None."""
     return COMMANDS.get((name or "").lower())
+
+
+def allowed(cmd, role):
+    """Whether an account of this role may call the command (the root admin may call all)."""
+    return role == "Admin" or role in cmd.roles
 
 
 def split_params(raw):
@@ -88,15 +98,21 @@ def convert(short, spec, raw, store):
             raise server(431, f"Unable to execute API command {short} due to invalid value {raw} for parameter {spec.name}")
         return number
     if spec.type == "list":
-        return [item for item in raw.split(",") if item]
+        items = [item for item in raw.split(",") if item]
+        return [entity(short, spec, item, store) for item in items] if spec.entity else items
     if spec.type == "uuid" and spec.entity:
-        obj = store.by_uuid(spec.entity, raw)
-        if obj is None or obj.get("removed"):
-            raise server(431, f"Unable to execute API command {short} due to invalid value. Invalid parameter"
-                              f" {spec.name} value={raw} due to incorrect long value format, or entity does not"
-                              " exist or due to incorrect parameter annotation for the field in api cmd class.")
-        return obj
+        return entity(short, spec, raw, store)
     return raw
+
+
+def entity(short, spec, raw, store):
+    """The stored object a uuid parameter names, or ParamProcessWorker's 431."""
+    obj = store.by_uuid(spec.entity, raw)
+    if obj is None or obj.get("removed"):
+        raise server(431, f"Unable to execute API command {short} due to invalid value. Invalid parameter"
+                          f" {spec.name} value={raw} due to incorrect long value format, or entity does not"
+                          " exist or due to incorrect parameter annotation for the field in api cmd class.")
+    return obj
 
 
 def listing(object_name, items, values):

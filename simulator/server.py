@@ -131,9 +131,9 @@ def dispatch(app, raw):
             name = cmd.response_name if cmd else "errorresponse"
             return 401, error_body(name, server(401, AUTH_FAILED), with_cs=False)
         try:
-            if cmd.admin and not caller.is_root_admin:
-                raise server(432, f"The API [{cmd.name}] does not exist or is not available for the account for"
-                                  f" user id [{caller.user['uuid']}].")
+            if not registry.allowed(cmd, caller.role):
+                raise server(432, f"The API [{cmd.name}] does not exist or is not available for the account"
+                                  f" {caller.account['name']}.")
             plain, maps = registry.split_params(raw)
             values = registry.validate(cmd, plain, maps, app.store)
             ctx = app.context(caller, cmd)

@@ -20,7 +20,10 @@ def owner_fields(store, account_id):
 
 
 def vm_response(ctx, vm, metrics=False):
-    """UserVmResponse: Full view for root admin, Restricted (no host or instance name) for others."""
+    """UserVmResponse: Full view for root admin, Restricted (no host or instance name) for others.
+
+    A VM with a job in progress carries its jobid and jobstatus, as UserVmJoinVO does.
+    """
     store = ctx.store
     full = ctx.caller.is_root_admin
     zone = store.get("zone", vm["zone_id"])
@@ -55,6 +58,9 @@ def vm_response(ctx, vm, metrics=False):
     if full:
         body["arch"] = "x86_64"
     body["tags"] = []
+    jobid = ctx.app.jobs.pending.get(vm["uuid"])
+    if jobid:
+        body.update(jobid=jobid, jobstatus=0)
     return compact(body)
 
 

@@ -150,6 +150,7 @@ def recover(app):
     for vm in app.store.all("vm"):
         if vm["state"] in SETTLE:
             vm["state"] = SETTLE[vm["state"]]
+            vm["lastupdated"] = app.now()
             if vm["state"] == "Stopped":
                 vm["last_host_id"], vm["host_id"] = vm.get("host_id"), None
             app.store.save("vm", vm)

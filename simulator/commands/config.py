@@ -1,7 +1,7 @@
 """Settings: listConfigurations, updateConfiguration, resetConfiguration (spec 2.9)."""
 
 from simulator.errors import invalid
-from simulator.registry import LIST_PARAMS, command, listing, param
+from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, ROOT_ONLY, command, listing, param
 from simulator.settings import BY_NAME, DEFINITIONS, RESPONSE_TYPES, check_value
 
 SCOPE_PARAMS = (("zoneid", "zone"), ("clusterid", "cluster"), ("domainid", "domain"), ("accountid", "account"),
@@ -34,7 +34,7 @@ def config_response(ctx, setting, scope, obj, value=None):
     return body
 
 
-@command("listConfigurations", admin=True, params=(
+@command("listConfigurations", admin=True, roles=DOMAIN_ADMINS, params=(
     param("name"), param("category")) + SCOPE_ID_PARAMS + (param("group"), param("subgroup")) + LIST_PARAMS,
     fields=CONFIG_FIELDS)
 def list_configurations(ctx, values):
@@ -60,7 +60,7 @@ def setting_for(name):
     return setting
 
 
-@command("updateConfiguration", admin=True, params=(param("name", required=True), param("value")) + SCOPE_ID_PARAMS,
+@command("updateConfiguration", admin=True, roles=DOMAIN_ADMINS, params=(param("name", required=True), param("value")) + SCOPE_ID_PARAMS,
          fields=CONFIG_FIELDS)
 def update_configuration(ctx, values):
     """Updates a configuration at global scope or at the scope of the id given."""
@@ -81,7 +81,7 @@ def update_configuration(ctx, values):
     return {"configuration": config_response(ctx, setting, scope, obj, value=sent)}
 
 
-@command("resetConfiguration", admin=True, params=(param("name", required=True),) + SCOPE_ID_PARAMS + (
+@command("resetConfiguration", admin=True, roles=ROOT_ONLY, params=(param("name", required=True),) + SCOPE_ID_PARAMS + (
     param("imagestoreid", "uuid", entity="imagestore"),), fields=CONFIG_FIELDS)
 def reset_configuration(ctx, values):
     """Removes the override at the given scope (or resets the global value to its default)."""

@@ -1,8 +1,9 @@
 """Zones, pods, clusters, hosts, capacity, templates, accounts, domains, events and the empty lists tools ask for."""
 
-from simulator.errors import invalid
-from simulator.model import domain_usage, host_allocated, host_has_capacity, in_subtree, overcommit, percent, vm_size
-from simulator.registry import LIST_PARAMS, by_id_and_name, command, listing, param
+from simulator.errors import denied, invalid
+from simulator.model import (account_to_string, domain_usage, host_allocated, host_has_capacity, in_subtree,
+                             java_string, overcommit, percent, vm_size)
+from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, ROOT_ONLY, by_id_and_name, command, listing, param
 from simulator.views import MIB, account_response, compact, host_response, limit_fields, owner_fields
 
 TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "executable", "community", "all")
@@ -33,7 +34,7 @@ def list_zones(ctx, values):
                              "zonetoken": z["uuid"][:8], "tags": []} for z in zones], values)
 
 
-@command("listPods", admin=True, params=(param("id", "uuid", entity="pod"), param("name"),
+@command("listPods", admin=True, roles=ROOT_ONLY, params=(param("id", "uuid", entity="pod"), param("name"),
                                          param("zoneid", "uuid", entity="zone")) + LIST_PARAMS,
          fields=("id", "name", "zoneid", "zonename", "allocationstate"))
 def list_pods(ctx, values):
@@ -44,7 +45,7 @@ def list_pods(ctx, values):
                            for p in pods], values)
 
 
-@command("listClusters", admin=True, params=(param("id", "uuid", entity="cluster"), param("name"),
+@command("listClusters", admin=True, roles=ROOT_ONLY, params=(param("id", "uuid", entity="cluster"), param("name"),
                                              param("zoneid", "uuid", entity="zone"), param("podid", "uuid", entity="pod"),
                                              param("hypervisor")) + LIST_PARAMS,
          fields=("id", "name", "podid", "podname", "zoneid", "zonename", "hypervisortype", "clustertype",
@@ -63,7 +64,7 @@ def list_clusters(ctx, values):
     return listing("cluster", items, values)
 
 
-@command("listHosts", admin=True, params=(param("id", "uuid", entity="host"), param("name"),
+@command("listHosts", admin=True, roles=ROOT_ONLY, params=(param("id", "uuid", entity="host"), param("name"),
                                           param("zoneid", "uuid", entity="zone"), param("podid", "uuid", entity="pod"),
                                           param("clusterid", "uuid", entity="cluster"), param("state"), param("type"),
                                           param("resourcestate"), param("hypervisor"), param("details", "list"),
@@ -125,7 +126,7 @@ def capacity_rows(ctx, zone, cluster=None):
     return rows
 
 
-@command("listCapacity", admin=True, params=(param("zoneid", "uuid", entity="zone"),
+@command("listCapacity", admin=True, roles=ROOT_ONLY, params=(param("zoneid", "uuid", entity="zone"),
                                              param("clusterid", "uuid", entity="cluster"),
                                              param("podid", "uuid", entity="pod"), param("type", "integer"),
                                              param("fetchlatest", "boolean"), param("sortby")) + LIST_PARAMS,
@@ -144,6 +145,12 @@ def list_capacity(ctx, values):
     if "type" in values:
         rows = [row for row in rows if row["type"] == values["type"]]
     return listing("capacity", rows, values)
+
+
+def template_to_string(template):
+    """VMTemplateVO.toString() (the simulator's unique name is the template name)."""
+    return java_string("Template", {"id": template["id"], "format": template["format"], "uniqueName": template["name"],
+                                    "name": template["name"], "uuid": template["uuid"]})
 
 
 def template_response(ctx, template):
@@ -173,13 +180,19 @@ def list_templates(ctx, values):
     return listing("template", [template_response(ctx, t) for t in templates], values)
 
 
-@command("updateTemplate", admin=True, params=(param("id", "uuid", required=True, entity="template"), param("name"),
+@command("updateTemplate", params=(param("id", "uuid", required=True, entity="template"), param("name"),
                                                param("displaytext"), param("isdynamicallyscalable", "boolean"),
                                                param("passwordenabled", "boolean")),
          fields=("id", "name", "displaytext", "isdynamicallyscalable"))
 def update_template(ctx, values):
     """Updates a template (isdynamicallyscalable only when given; existing VMs keep their flag)."""
     template = values["id"]
+    caller = ctx.caller
+    if not caller.is_root_admin and template.get("account_id") != caller.account["id"]:
+        if template["ispublic"]:
+            raise denied("Domain Admin and regular users can modify only their own Public Templates")
+        raise denied(f"Account {account_to_string(caller.account)} does not have permission to launch instances"
+                     f" from template {template_to_string(template)}")
     for key in ("name", "displaytext", "isdynamicallyscalable", "passwordenabled"):
         if key in values:
             template[key] = values[key]
@@ -200,7 +213,7 @@ def list_accounts(ctx, values):
     return listing("account", [account_response(ctx.app, a) for a in accounts], values)
 
 
-@command("listDomains", params=(param("id", "uuid", entity="domain"), param("name"), param("level", "integer"),
+@command("listDomains", admin=True, roles=DOMAIN_ADMINS, params=(param("id", "uuid", entity="domain"), param("name"), param("level", "integer"),
                                 param("details", "list")) + LIST_PARAMS,
          fields=("id", "name", "level", "parentdomainid", "path", "haschild"))
 def list_domains(ctx, values):
@@ -307,6 +320,6 @@ def empty_list(name, object_name):
 for _name, _object in (("listProjects", "project"), ("listNetworks", "network"), ("listTags", "tag"),
                        ("listNics", "nic"), ("listDiskOfferings", "diskoffering"), ("listSSHKeyPairs", "sshkeypair"),
                        ("listAffinityGroups", "affinitygroup"), ("listSecurityGroups", "securitygroup"),
-                       ("listPublicIpAddresses", "publicipaddress"), ("listVPCs", "vpc"), ("listISOs", "iso"),
+                       ("listPublicIpAddresses", "publicipaddress"), ("listVPCs", "vpc"), ("listIsos", "iso"),
                        ("listInstanceGroups", "instancegroup"), ("listUserData", "userdata")):
     empty_list(_name, _object)

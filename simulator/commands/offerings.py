@@ -2,7 +2,7 @@
 
 from simulator.errors import invalid
 from simulator.model import is_dynamic, vm_size
-from simulator.registry import LIST_PARAMS, by_id_and_name, command, listing, param
+from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, by_id_and_name, command, listing, param
 from simulator.views import offering_response
 
 INT_MAX = 2147483647
@@ -119,11 +119,11 @@ def list_service_offerings(ctx, values):
         if key in values:
             found = [o for o in found if o[key] is None or o[key] >= values[key]]
     if "virtualmachineid" in values:
-        found = offers_for_vm(ctx, ctx.check_access(values["virtualmachineid"], "VM"), found)
+        found = offers_for_vm(ctx, ctx.check_access(values["virtualmachineid"]), found)
     return listing("serviceoffering", [offering_response(o) for o in found], values)
 
 
-@command("createServiceOffering", admin=True, params=(
+@command("createServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(
     param("name", required=True), param("displaytext"), param("cpunumber", "integer"),
     param("cpuspeed", "integer"), param("memory", "integer"), param("offerha", "boolean"),
     param("limitcpuuse", "boolean"), param("isvolatile", "boolean"), param("storagetype"), param("tags"),
@@ -139,7 +139,7 @@ def create_service_offering(ctx, values):
     return {"serviceoffering": offering_response(offering)}
 
 
-@command("updateServiceOffering", admin=True, params=(
+@command("updateServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(
     param("id", "uuid", required=True, entity="offering"), param("name"), param("displaytext"),
     param("sortkey", "integer"), param("hosttags"), param("storagetags"), param("state"), param("domainid"),
     param("zoneid")), fields=OFFERING_FIELDS)
@@ -155,7 +155,7 @@ def update_service_offering(ctx, values):
     return {"serviceoffering": offering_response(offering)}
 
 
-@command("deleteServiceOffering", admin=True, params=(param("id", "uuid", required=True, entity="offering"),),
+@command("deleteServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(param("id", "uuid", required=True, entity="offering"),),
          fields=("success",))
 def delete_service_offering(ctx, values):
     """Deletes a service offering (VMs using it keep it)."""

@@ -4,8 +4,8 @@ from simulator import agent as host_agent
 from simulator import scaling, vmops
 from simulator.errors import invalid, runtime, server
 from simulator.jobs import AsyncWork
-from simulator.model import check_resource_limits, host_has_capacity, is_dynamic, vm_size, vm_to_string
-from simulator.registry import LIST_PARAMS, command, listing, param
+from simulator.model import check_resource_limits, host_has_capacity, host_to_string, is_dynamic, vm_size, vm_to_string
+from simulator.registry import LIST_PARAMS, ROOT_ONLY, command, listing, param
 from simulator.views import vm_response
 
 VM_FIELDS = ("id", "name", "displayname", "account", "userid", "username", "domainid", "domain", "domainpath",
@@ -14,7 +14,7 @@ VM_FIELDS = ("id", "name", "displayname", "account", "userid", "username", "doma
              "templatedisplaytext", "passwordenabled", "serviceofferingid", "serviceofferingname", "cpunumber",
              "cpuspeed", "memory", "guestosid", "rootdeviceid", "rootdevicetype", "securitygroup", "nic",
              "hypervisor", "instancename", "details", "isdynamicallyscalable", "deleteprotection", "ostypeid",
-             "osdisplayname", "vmtype", "arch", "tags")
+             "osdisplayname", "vmtype", "arch", "tags", "jobid", "jobstatus")
 SCALE_EXTRAS = ("miniops", "maxiops", "automigrate", "shrinkok")
 SCALE_PARAMS = (param("id", "uuid", required=True, entity="vm"),
                 param("serviceofferingid", "uuid", required=True, entity="offering"), param("details", "map"),
@@ -29,7 +29,7 @@ def new_vm(app, account, zone, template, offering, name, details):
         "zone_id": zone["id"], "template_id": template["id"], "offering_id": offering["id"], "state": "Stopped",
         "host_id": None, "last_host_id": None, "haenable": bool(offering["offerha"]),
         "limitcpuuse": bool(offering["limitcpuuse"]), "isdynamicallyscalable": False, "details": details,
-        "instancename": "", "domain": None, "created": app.now(), "lastupdated": None})
+        "instancename": "", "domain": None, "created": app.now(), "lastupdated": app.now()})
     vm["instancename"] = f"i-{account['id']}-{vm['id']}-VM"
     app.store.save("vm", vm)
     return vm
@@ -206,7 +206,7 @@ def deploy_virtual_machine(ctx, values):
     param("considerlasthost", "boolean")), fields=VM_FIELDS)
 def start_virtual_machine(ctx, values):
     """Starts a virtual machine."""
-    vm = ctx.check_access(values["id"], "VM")
+    vm = ctx.check_access(values["id"])
     host = values.get("hostid") if ctx.caller.is_root_admin else None
     return vm_job(ctx, vm, lambda target: start_vm(ctx.app, target, owner_of(ctx, target), host))
 
@@ -215,7 +215,7 @@ def start_virtual_machine(ctx, values):
     param("id", "uuid", required=True, entity="vm"), param("forced", "boolean")), fields=VM_FIELDS)
 def stop_virtual_machine(ctx, values):
     """Stops a virtual machine."""
-    vm = ctx.check_access(values["id"], "VM")
+    vm = ctx.check_access(values["id"])
     return vm_job(ctx, vm, lambda target: stop_vm(ctx.app, target, owner_of(ctx, target)))
 
 
@@ -223,56 +223,62 @@ def stop_virtual_machine(ctx, values):
     param("id", "uuid", required=True, entity="vm"), param("forced", "boolean")), fields=VM_FIELDS)
 def reboot_virtual_machine(ctx, values):
     """Reboots a virtual machine (the domain keeps its definition)."""
-    vm = ctx.check_access(values["id"], "VM")
+    vm = ctx.check_access(values["id"])
 
     def body(target):
         if target["state"] != "Running":
-            raise server(530, "Failed to reboot vm instance")
+            raise server(530, "Failed to reboot Instance")
         ctx.app.event(owner_of(ctx, target), "VM.REBOOT", f"Rebooted VM {target['name']}", vm=target)
     return vm_job(ctx, vm, body)
 
 
-@command("migrateVirtualMachine", isasync=True, admin=True, cmdclass="vm.MigrateVMCmd", params=(
-    param("virtualmachineid", "uuid", required=True, entity="vm"), param("hostid", "uuid", entity="host"),
-    param("storageid"), param("autoselect", "boolean")), fields=VM_FIELDS)
+@command("migrateVirtualMachine", isasync=True, admin=True, roles=ROOT_ONLY, cmdclass="vm.MigrateVMCmd", params=(
+    param("hostid", "uuid", entity="host"), param("virtualmachineid", "uuid", required=True, entity="vm"),
+    param("storageid", "uuid", entity="storagepool"), param("autoselect", "boolean")), fields=VM_FIELDS)
 def migrate_virtual_machine(ctx, values):
-    """Live-migrates a Running VM to another host of its cluster."""
-    vm = values["virtualmachineid"]
-    if "hostid" in values and "storageid" in values:
-        raise invalid("Only one of hostId and storageId can be specified")
-    if "hostid" not in values and "storageid" not in values and not values.get("autoselect"):
-        raise invalid("Please specify a host or storage as destination, or pass 'autoselect=true' to automatically"
-                      " select a destination host which do not require storage migration")
-    if "storageid" in values:
-        raise invalid(f"Unable to find storage pool {values['storageid']}: the simulator has no storage pools")
-    return vm_job(ctx, vm, lambda target: migrate_vm(ctx.app, target, values.get("hostid")))
+    """Live-migrates a Running VM; as in MigrateVMCmd the checks run inside the job (no storage pools here)."""
+    def body(target):
+        if "hostid" not in values and not values.get("autoselect", True):
+            raise invalid("Please specify a host or storage as destination, or pass 'autoselect=true' to automatically"
+                          " select a destination host which do not require storage migration")
+        migrate_vm(ctx.app, target, values.get("hostid"))
+    return vm_job(ctx, values["virtualmachineid"], body)
 
 
-def migrate_vm(app, vm, dest):
-    """Running -> Migrating -> Running on another host of the same cluster."""
-    if vm["state"] != "Running":
-        raise invalid(f"VM is not Running, unable to migrate the vm {vm_to_string(vm)}")
-    source = app.store.get("host", vm["host_id"])
-    offering = app.store.get("offering", vm["offering_id"])
-    tags = {tag for tag in offering["hosttags"].split(",") if tag}
+def migration_destination(app, vm, source, dest):
+    """UserVmManagerImpl.checkVmMigrationDestination, or the planner's pick in the cluster when dest is None."""
     if dest is None:
+        offering = app.store.get("offering", vm["offering_id"])
+        tags = {tag for tag in offering["hosttags"].split(",") if tag}
         dest = next((h for h in app.store.find("host", cluster_id=source["cluster_id"])
                      if h["id"] != source["id"] and host_fits(app, h, vm, tags)), None)
         if dest is None:
-            raise runtime(f"Unable to find a suitable destination host to migrate {vm_to_string(vm)}")
+            raise runtime(f"Unable to find suitable destination to migrate VM {vm['instancename']}")
+        return dest
     if dest["id"] == source["id"]:
-        raise invalid(f"Cannot migrate the VM, the destination host {dest['name']} is the host it runs on")
+        raise invalid("Cannot migrate VM, VM is already present on this host, please specify valid destination host to"
+                      " migrate the VM")
+    if dest["state"] != "Up" or dest["resourcestate"] != "Enabled":
+        raise invalid(f"Cannot migrate VM, destination host is not in correct state, has status: {dest['state']},"
+                      f" state: {dest['resourcestate']}")
     if dest["cluster_id"] != source["cluster_id"]:
-        raise invalid(f"Cannot migrate the VM to host {dest['name']}: it is not in the cluster of host"
-                      f" {source['name']} and the simulator has no storage migration")
-    if not host_fits(app, dest, vm, tags):
-        raise runtime(f"Unable to migrate {vm_to_string(vm)}: host {dest['name']} lacks capacity")
+        raise runtime("Source and destination host are not in same cluster and all volumes are not on zone wide"
+                      f" primary store, unable to migrate to host: {host_to_string(dest)}")
+    return dest
+
+
+def migrate_vm(app, vm, dest):
+    """Running -> Migrating -> Running on another host of the same cluster (UserVmManagerImpl.migrateVirtualMachine)."""
+    if vm["state"] != "Running":
+        raise invalid("VM is not Running, unable to migrate the vm with specified id")
+    source = app.store.get("host", vm["host_id"])
+    dest = migration_destination(app, vm, source, dest)
     vmops.transit(app, vm, "MigrationRequested")
     try:
         vmops.migrate_domain(app, vm, source, dest)
     except host_agent.AgentError as err:
         vmops.transit(app, vm, "OperationFailed")
-        raise runtime(f"Failed to migrate {vm_to_string(vm)} due to [{err}]") from err
+        raise runtime(str(err)) from err
     vm["host_id"], vm["last_host_id"] = dest["id"], source["id"]
     vmops.transit(app, vm, "OperationSucceeded")
     app.event(app.store.get("account", vm["account_id"]), "VM.MIGRATE",
@@ -284,7 +290,7 @@ def migrate_vm(app, vm, dest):
     fields=VM_FIELDS)
 def destroy_virtual_machine(ctx, values):
     """Destroys a virtual machine (expunge=true removes it)."""
-    vm = ctx.check_access(values["id"], "VM")
+    vm = ctx.check_access(values["id"])
     app = ctx.app
 
     def run():
@@ -313,7 +319,7 @@ def destroy_virtual_machine(ctx, values):
     param("cleanupdetails", "boolean"), param("deleteprotection", "boolean")), fields=VM_FIELDS)
 def update_virtual_machine(ctx, values):
     """Updates properties of a virtual machine (isdynamicallyscalable rules of spec 2.4)."""
-    vm = ctx.check_access(values["id"], "VM")
+    vm = ctx.check_access(values["id"])
     if vm["state"] in ("Error", "Expunging"):
         raise invalid(f"Vm {vm_to_string(vm)} is not in the right state")
     if values.get("isdynamicallyscalable"):
@@ -351,7 +357,7 @@ def scale_extras(values):
 @command("scaleVirtualMachine", isasync=True, cmdclass="vm.ScaleVMCmd", params=SCALE_PARAMS, fields=VM_FIELDS)
 def scale_virtual_machine(ctx, values):
     """Scales the virtual machine to a new service offering (live when Running)."""
-    vm = ctx.check_access(values["id"], "VM")
+    vm = ctx.check_access(values["id"])
     offering = values["serviceofferingid"]
     extras = scale_extras(values)
     return vm_job(ctx, vm, lambda target: scaling.scale(ctx.app, target, offering, values.get("details"), extras))
@@ -360,6 +366,6 @@ def scale_virtual_machine(ctx, values):
 @command("changeServiceForVirtualMachine", params=SCALE_PARAMS, fields=VM_FIELDS)
 def change_service_for_virtual_machine(ctx, values):
     """Changes the service offering of a Stopped virtual machine."""
-    vm = ctx.check_access(values["id"], "VM")
+    vm = ctx.check_access(values["id"])
     scaling.change_service(ctx.app, vm, values["serviceofferingid"], values.get("details"), scale_extras(values))
     return {"virtualmachine": vm_response(ctx, vm)}

@@ -1,8 +1,18 @@
 """SQLite state across restarts, jobs interrupted by a restart, async job queries (spec 1.5)."""
 
+from simulator.store import Store
 from simulator.testing import SimulatorProcess
 
 from .conftest import build_seed
+
+
+def sim_db_job(db_path, jobid):
+    """A job record as stored in a simulator's database."""
+    store = Store(db_path)
+    try:
+        return store.by_uuid("job", jobid)
+    finally:
+        store.close()
 
 
 def test_state_survives_restart_and_seed_is_not_reloaded(tmp_path):
@@ -39,9 +49,11 @@ def test_job_in_flight_at_shutdown_fails_after_restart(tmp_path):
         sim.start()
         admin = sim.client()
         job = admin.ok("queryAsyncJobResult", jobid=jobid)
-        assert (job["jobstatus"], job["jobresultcode"]) == (2, 530)
-        assert job["jobresult"]["errorcode"] == 530
-        assert "restarted" in job["jobresult"]["errortext"]
+        # cleanupLeftOverJobs stores a plain-text result, which the API cannot deserialize and so leaves out
+        assert (job["jobstatus"], job["jobresultcode"], job["jobresulttype"]) == (2, 530, "object")
+        assert "jobresult" not in job
+        stored = sim_db_job(tmp_path / "state.sqlite", jobid)
+        assert stored["result"] == "job cancelled because of management server restart or shutdown"
         assert admin.ok("listVirtualMachines", id=web["id"])["virtualmachine"][0]["state"] == "Running"
         listed = admin.ok("listAsyncJobs")["asyncjobs"]
         assert [j["jobid"] for j in listed] == [jobid]
