@@ -48,6 +48,8 @@ DEFINITIONS = [Setting(*row) for row in [
     ("cluster.memory.allocated.capacity.disablethreshold", "Float", "0.85", ("global", "cluster"), True,
      "Alert", "DeploymentClusterPlanner", "Percentage (as a value between 0 and 1) of memory utilization above"
      " which allocators will disable using the cluster for low memory available"),
+    ("allow.domain.admins.to.create.tagged.offerings", "Boolean", "false", ("global", "account"), True, "Advanced",
+     "ConfigurationManager", "Allow domain admins to create offerings with tags."),
     ("vm.serviceoffering.cpu.cores.max", "Integer", "0", ("global",), True, "Advanced", "ConfigurationManager",
      "Maximum CPU cores for vm service offering. If 0 - no limitation"),
     ("vm.serviceoffering.ram.size.max", "Integer", "0", ("global",), True, "Advanced", "ConfigurationManager",

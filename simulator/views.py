@@ -64,14 +64,25 @@ def vm_response(ctx, vm, metrics=False):
     return compact(body)
 
 
-def offering_response(offering):
-    """ServiceOfferingResponse."""
+def linked(store, kind, ids):
+    """(comma-separated uuids, comma-separated names) of an offering's domains or zones, or (None, None)."""
+    objs = [store.get(kind, oid) for oid in ids or ()]
+    if not objs:
+        return None, None
+    return ",".join(o["uuid"] for o in objs), ",".join(o["name"] for o in objs)
+
+
+def offering_response(store, offering):
+    """ServiceOfferingResponse; domainid/domain and zoneid/zone only for offerings limited to some."""
+    domain_ids, domains = linked(store, "domain", offering.get("domain_ids"))
+    zone_ids, zones = linked(store, "zone", offering.get("zone_ids"))
     return compact({
         "id": offering["uuid"], "name": offering["name"], "state": offering["state"],
         "displaytext": offering["displaytext"], "cpunumber": offering["cpunumber"], "cpuspeed": offering["cpuspeed"],
         "memory": offering["memory"], "created": offering["created"], "storagetype": offering["storagetype"],
         "provisioningtype": "thin", "offerha": bool(offering["offerha"]), "limitcpuuse": bool(offering["limitcpuuse"]),
-        "isvolatile": bool(offering["isvolatile"]), "hosttags": offering.get("hosttags") or None,
+        "isvolatile": bool(offering["isvolatile"]), "domainid": domain_ids, "domain": domains, "zoneid": zone_ids,
+        "zone": zones, "hosttags": offering.get("hosttags") or None,
         "issystem": False, "defaultuse": False, "networkrate": offering.get("networkrate"),
         "iscustomizediops": False, "serviceofferingdetails": dict(offering["details"]) or None,
         "iscustomized": is_dynamic(offering) or bool(offering.get("customized")),

@@ -1,6 +1,7 @@
 """Settings: listConfigurations, updateConfiguration, resetConfiguration (spec 2.9)."""
 
-from simulator.errors import invalid
+from simulator.errors import denied, invalid
+from simulator.model import account_to_string, in_subtree
 from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, ROOT_ONLY, command, listing, param
 from simulator.settings import BY_NAME, DEFINITIONS, RESPONSE_TYPES, check_value
 
@@ -13,8 +14,21 @@ SCOPE_ID_PARAMS = (param("zoneid", "uuid", entity="zone"), param("clusterid", "u
                    param("storageid", "uuid", entity="storagepool"))
 
 
-def scope_of(values):
-    """(scope, object) from the one scope id given; ('global', None) when none; 431 for several."""
+def scope_of(ctx, values):
+    """(scope, object) from the one scope id given; ('global', None) when none; 431 for several.
+
+    As in CloudStack, a domain admin naming no account or domain works on its own domain, and the account or
+    domain given must be one the caller may operate on.
+    """
+    caller = ctx.caller
+    if caller.role == "DomainAdmin" and "accountid" not in values and "domainid" not in values:
+        values = dict(values, domainid=caller.domain)
+    if "accountid" in values:
+        ctx.check_access({"account_id": values["accountid"]["id"]})
+    domain = values.get("domainid")
+    if domain is not None and not (caller.is_root_admin or in_subtree(domain, caller.domain)):
+        raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within domain"
+                     f" id={domain['uuid']}")
     given = [(scope, values[key]) for key, scope in SCOPE_PARAMS if key in values]
     if len(given) > 1:
         raise invalid("cannot handle multiple IDs, provide only one ID corresponding to the scope")
@@ -39,7 +53,7 @@ def config_response(ctx, setting, scope, obj, value=None):
     fields=CONFIG_FIELDS)
 def list_configurations(ctx, values):
     """Lists all configurations; name is a substring match, value the effective one in the given scope."""
-    scope, obj = scope_of(values)
+    scope, obj = scope_of(ctx, values)
     found = [s for s in DEFINITIONS if s.category != "Hidden"]
     if scope != "global":
         found = [s for s in found if scope in s.scopes]
@@ -65,12 +79,14 @@ def setting_for(name):
 def update_configuration(ctx, values):
     """Updates a configuration at global scope or at the scope of the id given."""
     setting = setting_for(values["name"])
-    scope, obj = scope_of(values)
+    raw = values.get("value")
+    if raw is None:
+        raise invalid(f"The new value for the [{setting.name}] configuration must be given.")
+    scope, obj = scope_of(ctx, values)
     if scope not in setting.scopes:
         raise invalid(f"Invalid scope id provided for the parameter {setting.name}")
-    raw = values.get("value")
     scope_id = obj["id"] if obj else 0
-    if raw is None or raw == "null":
+    if raw.strip() in ("", "null"):
         ctx.settings.set(setting.name, scope, scope_id, None if scope == "global" else "")
         sent = "" if scope != "global" else None
     else:
@@ -86,7 +102,7 @@ def update_configuration(ctx, values):
 def reset_configuration(ctx, values):
     """Removes the override at the given scope (or resets the global value to its default)."""
     setting = setting_for(values["name"])
-    scope, obj = scope_of(values)
+    scope, obj = scope_of(ctx, values)
     if scope not in setting.scopes:
         raise invalid(f"Invalid scope id provided for the parameter {setting.name}")
     ctx.settings.set(setting.name, scope, obj["id"] if obj else 0, None)

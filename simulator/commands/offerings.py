@@ -1,14 +1,14 @@
 """Service offerings: list/create/update/deleteServiceOffering (spec 2.6-2.8)."""
 
-from simulator.errors import invalid
-from simulator.model import is_dynamic, vm_size
+from simulator.errors import invalid, runtime
+from simulator.model import domain_to_string, in_subtree, is_dynamic, offering_to_string, user_to_string, vm_size
 from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, by_id_and_name, command, listing, param
 from simulator.views import offering_response
 
 INT_MAX = 2147483647
 BOUNDS = ("mincpunumber", "maxcpunumber", "minmemory", "maxmemory")
 OFFERING_FIELDS = ("id", "name", "state", "displaytext", "cpunumber", "cpuspeed", "memory", "created", "storagetype",
-                   "provisioningtype", "offerha", "limitcpuuse", "isvolatile", "hosttags", "issystem", "defaultuse",
+                   "provisioningtype", "offerha", "limitcpuuse", "isvolatile", "domainid", "domain", "zoneid", "zone", "hosttags", "issystem", "defaultuse",
                    "networkrate", "iscustomizediops", "serviceofferingdetails", "iscustomized",
                    "dynamicscalingenabled", "diskofferingstrictness", "encryptroot", "hasannotations")
 
@@ -53,6 +53,7 @@ def build_offering(app, values):
             "storagetype": values.get("storagetype") or "shared", "hosttags": values.get("hosttags") or "",
             "networkrate": optional_int(values, "networkrate"),
             "dynamicscalingenabled": flag(values, "dynamicscalingenabled", True), "details": details,
+            "domain_ids": [], "zone_ids": [],
             "state": "Active", "issystem": False, "removed": False, "created": app.now()}
 
 
@@ -102,6 +103,85 @@ def offers_for_vm(ctx, vm, offerings):
     return kept
 
 
+def child_filtered(store, domain_ids):
+    """DomainHelper.filterChildSubDomains: drop a domain whose parent domain is in the list too (order kept)."""
+    domains = [store.get("domain", oid) for oid in dict.fromkeys(domain_ids)]
+    return [d["id"] for d in domains if not any(o["id"] != d["id"] and in_subtree(d, o) for o in domains)]
+
+
+def resolve_ids(store, text, kind, keyword, existing):
+    """DomainAndZoneIdResolver: a comma-separated uuid list ('public'/'all' skipped); absent keeps `existing`."""
+    if not text:
+        return list(existing)
+    found = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item or item.lower() == keyword:
+            continue
+        obj = store.by_uuid(kind, item)
+        if obj is None:
+            raise invalid(f"Failed to create service offering because invalid {kind} has been specified.")
+        found.append(obj["id"])
+    return found
+
+
+def offering_visible(ctx, offering):
+    """Public offerings, or those linked to the caller's domain, a parent of it or (domain admins) a child of it."""
+    caller = ctx.caller
+    if caller.is_root_admin or not offering.get("domain_ids"):
+        return True
+    for domain in (ctx.store.get("domain", oid) for oid in offering["domain_ids"]):
+        if in_subtree(caller.domain, domain) or (caller.role == "DomainAdmin" and in_subtree(domain, caller.domain)):
+            return True
+    return False
+
+
+def check_domain_admin_create(ctx, domain_ids, values):
+    """ConfigurationManagerImpl.createServiceOffering: what a domain admin may create."""
+    caller = ctx.caller
+    user = user_to_string(caller.user)
+    if not domain_ids:
+        raise invalid(f"Unable to create public service offering by admin: {user} because it is domain-admin")
+    if (values.get("tags") or values.get("hosttags")) and not tagged_offerings_allowed(ctx):
+        raise invalid(f"User [{user}] is unable to create service offerings with storage tags or host tags.")
+    for domain in (ctx.store.get("domain", oid) for oid in domain_ids):
+        if not in_subtree(domain, caller.domain):
+            raise invalid(f"Unable to create service offering by another domain-admin: {user} for domain:"
+                          f" {domain['uuid']}")
+
+
+def tagged_offerings_allowed(ctx):
+    """allow.domain.admins.to.create.tagged.offerings for the caller's account."""
+    return ctx.settings.boolean("allow.domain.admins.to.create.tagged.offerings", "account",
+                                ctx.caller.account["id"])
+
+
+def check_domain_admin_update(ctx, offering, domain_ids, zone_ids, values):
+    """ConfigurationManagerImpl.updateServiceOffering for a domain admin; returns the final domain list."""
+    caller = ctx.caller
+    user, name = user_to_string(caller.user), offering_to_string(offering)
+    if sorted(zone_ids) != sorted(offering["zone_ids"]):
+        raise invalid(f"Unable to update zone(s) for service offering: {name} by admin: {user} as it is domain-admin")
+    if not offering["domain_ids"]:
+        raise invalid(f"Unable to update public service offering: {name} by user: {user} because it is domain-admin")
+    if not domain_ids:
+        raise invalid(f"Unable to update service offering: {name} to a public offering by user: {user} because it is"
+                      " domain-admin")
+    if ("hosttags" in values or "storagetags" in values) and not tagged_offerings_allowed(ctx):
+        raise invalid(f"User [{user}] is unable to update storage tags or host tags.")
+    kept = []
+    for domain in (ctx.store.get("domain", oid) for oid in offering["domain_ids"]):
+        if not in_subtree(domain, caller.domain):
+            if {"name", "displaytext", "sortkey"} & set(values):
+                raise invalid(f"Unable to update service offering: {name} as it has linked domain(s) which are not"
+                              f" child domain for domain-admin: {user}")
+            kept.append(domain["id"])
+    for domain in (ctx.store.get("domain", oid) for oid in domain_ids):
+        if not in_subtree(domain, caller.domain):
+            raise invalid(f"Unable to update service offering: {name} by domain-admin: {user} with domain:"
+                          f" {domain_to_string(domain)} which is not a child domain")
+    return domain_ids + kept
+
+
 @command("listServiceOfferings", params=(
     param("id", "uuid", entity="offering"), param("name"), param("virtualmachineid", "uuid", entity="vm"),
     param("issystem", "boolean"), param("state"), param("cpunumber", "integer"), param("memory", "integer"),
@@ -114,29 +194,37 @@ def list_service_offerings(ctx, values):
     found = [o for o in ctx.store.all("offering") if not o["removed"] and (state.lower() == "all" or o["state"] == state)]
     if values.get("issystem"):
         found = []
-    found = by_id_and_name(found, values)
+    found = [o for o in by_id_and_name(found, values) if offering_visible(ctx, o)]
+    if "zoneid" in values:
+        found = [o for o in found if not o.get("zone_ids") or values["zoneid"]["id"] in o["zone_ids"]]
     for key in ("cpunumber", "memory", "cpuspeed"):
         if key in values:
             found = [o for o in found if o[key] is None or o[key] >= values[key]]
     if "virtualmachineid" in values:
         found = offers_for_vm(ctx, ctx.check_access(values["virtualmachineid"]), found)
-    return listing("serviceoffering", [offering_response(o) for o in found], values)
+    return listing("serviceoffering", [offering_response(ctx.store, o) for o in found], values)
 
 
 @command("createServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(
     param("name", required=True), param("displaytext"), param("cpunumber", "integer"),
     param("cpuspeed", "integer"), param("memory", "integer"), param("offerha", "boolean"),
     param("limitcpuuse", "boolean"), param("isvolatile", "boolean"), param("storagetype"), param("tags"),
-    param("hosttags"), param("domainid", "list"), param("zoneid", "list"), param("issystem", "boolean"),
+    param("hosttags"), param("domainid", "list", entity="domain"), param("zoneid", "list", entity="zone"),
+    param("issystem", "boolean"),
     param("networkrate", "integer"), param("serviceofferingdetails", "map"), param("customized", "boolean"),
     param("mincpunumber", "integer"), param("maxcpunumber", "integer"), param("minmemory", "integer"),
     param("maxmemory", "integer"), param("dynamicscalingenabled", "boolean")),
     fields=OFFERING_FIELDS)
 def create_service_offering(ctx, values):
-    """Creates a service offering."""
-    offering = ctx.store.add("offering", build_offering(ctx.app, values))
+    """Creates a service offering, public or for the given domains and zones."""
+    record = build_offering(ctx.app, values)
+    record["domain_ids"] = child_filtered(ctx.store, [d["id"] for d in values.get("domainid", [])])
+    record["zone_ids"] = list(dict.fromkeys(z["id"] for z in values.get("zoneid", [])))
+    if ctx.caller.role == "DomainAdmin":
+        check_domain_admin_create(ctx, record["domain_ids"], values)
+    offering = ctx.store.add("offering", record)
     ctx.app.event(ctx.caller.account, "SERVICE.OFFERING.CREATE", f"Service offering {offering['name']} created")
-    return {"serviceoffering": offering_response(offering)}
+    return {"serviceoffering": offering_response(ctx.store, offering)}
 
 
 @command("updateServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(
@@ -144,15 +232,25 @@ def create_service_offering(ctx, values):
     param("sortkey", "integer"), param("hosttags"), param("storagetags"), param("state"), param("domainid"),
     param("zoneid")), fields=OFFERING_FIELDS)
 def update_service_offering(ctx, values):
-    """Updates a service offering (name, display text, host tags, state; never its size)."""
-    offering = values["id"]
-    if "state" in values and values["state"] not in ("Active", "Inactive"):
-        raise invalid(f"Invalid state value {values['state']}: use Active or Inactive")
-    for key in ("name", "displaytext", "hosttags", "state"):
+    """Updates a service offering (name, display text, host tags, state, domains, zones; never its size)."""
+    offering, store = values["id"], ctx.store
+    domain_ids = resolve_ids(store, values.get("domainid"), "domain", "public", offering["domain_ids"])
+    zone_ids = resolve_ids(store, values.get("zoneid"), "zone", "all", offering["zone_ids"])
+    state = {"active": "Active", "inactive": "Inactive"}.get(values.get("state", "").lower())
+    if values.get("state") and state is None:
+        raise invalid(f"Invalid state value: {values['state']}")
+    domain_ids = child_filtered(store, domain_ids)
+    if domain_ids and any(vm["offering_id"] == offering["id"] and vm["state"] not in ("Destroyed", "Expunging")
+                          and vm["domain_id"] not in domain_ids for vm in store.all("vm")):
+        raise runtime("There are Instances associated to this service offering outside of the specified domains.")
+    if ctx.caller.role == "DomainAdmin":
+        domain_ids = check_domain_admin_update(ctx, offering, domain_ids, zone_ids, values)
+    for key in ("name", "displaytext", "hosttags"):
         if key in values:
             offering[key] = values[key]
-    ctx.store.save("offering", offering)
-    return {"serviceoffering": offering_response(offering)}
+    offering.update(domain_ids=domain_ids, zone_ids=zone_ids, state=state or offering["state"])
+    store.save("offering", offering)
+    return {"serviceoffering": offering_response(store, offering)}
 
 
 @command("deleteServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(param("id", "uuid", required=True, entity="offering"),),
@@ -160,6 +258,13 @@ def update_service_offering(ctx, values):
 def delete_service_offering(ctx, values):
     """Deletes a service offering (VMs using it keep it)."""
     offering = values["id"]
+    if ctx.caller.role == "DomainAdmin":
+        user, name = user_to_string(ctx.caller.user), offering_to_string(offering)
+        if not offering["domain_ids"]:
+            raise invalid(f"Unable to delete public service offering: {name} by admin: {user} because it is domain-admin")
+        if not all(in_subtree(ctx.store.get("domain", oid), ctx.caller.domain) for oid in offering["domain_ids"]):
+            raise invalid(f"Unable to delete service offering: {name} as it has linked domain(s) which are not child"
+                          f" domain for domain-admin: {user}")
     offering["removed"] = True
     ctx.store.save("offering", offering)
     return {"success": True}
