@@ -11,11 +11,12 @@ DEFAULT = yaml.safe_load(DEFAULT_SEED.read_text())
 
 
 def build_seed(tmp_path, hosts=None, settings=(), vms=None, offerings=(), scalable=True, name="seed.yml",
-               domain_limits=None):
+               domain_limits=None, domains=(), accounts=(), clusters=()):
     """A seed file: the default one with own libvirt node files per host and the given changes.
 
     scalable=True: template scalable, enable.dynamic.scale.vm true in zone-a, web-01 and db-01 Running and
     scalable (their domains are prepared when the simulator starts them).
+    domains, accounts and clusters (of pod-a1, hosts with their own uri) are added to the default ones.
     """
     seed = copy.deepcopy(DEFAULT)
     cluster = seed["zones"][0]["pods"][0]["clusters"][0]
@@ -26,6 +27,9 @@ def build_seed(tmp_path, hosts=None, settings=(), vms=None, offerings=(), scalab
         node.write_text("<node/>")
         host["uri"] = f"test://{node}"
     seed["service_offerings"] += list(offerings)
+    seed["domains"] += list(domains)
+    seed["accounts"] += list(accounts)
+    seed["zones"][0]["pods"][0]["clusters"] += list(clusters)
     if domain_limits:
         seed["domains"][1]["limits"] = domain_limits
     seed["settings"] = list(settings)

@@ -1,0 +1,241 @@
+"""Texts and rules checked against CloudStack [main]: role gate, migrate, job queries, offerings' domains, VM job fields."""
+
+import io
+import re
+import threading
+
+import pytest
+
+from simulator.testing import SimulatorProcess
+
+from .conftest import World
+
+DOMAIN_ADMIN = (SimulatorProcess.domain_admin_key, SimulatorProcess.domain_admin_secret)
+USER = (SimulatorProcess.user_key, SimulatorProcess.user_secret)
+OTHER_DOMAIN = [{"name": "other", "parent": "ROOT"}]
+OTHER_USER = [{"name": "bob-acct", "domain": "other", "role": "User",
+               "users": [{"username": "bob", "apikey": "BOB-KEY", "secretkey": "BOB-SECRET"}]}]
+
+
+@pytest.fixture
+def sim(make_sim):
+    """Default seed plus a domain `other` with user bob; no dynamic scaling."""
+    return make_sim(scalable=False, domains=OTHER_DOMAIN, accounts=OTHER_USER)
+
+
+@pytest.fixture
+def world(sim):
+    """Ids of the seed's objects (root admin)."""
+    return World(sim.client())
+
+
+def error(client, command, **params):
+    """(HTTP status, errortext) of a failing synchronous call."""
+    status, body = client.call(command, **params)
+    assert status != 200, body
+    return status, next(iter(body.values()))["errortext"]
+
+
+def job_error(client, command, **params):
+    """(jobresultcode, errortext) of an async call whose job fails."""
+    job = client.run(command, **params)
+    assert job["jobstatus"] == 2, job
+    return job["jobresultcode"], job["jobresult"]["errortext"]
+
+
+@pytest.mark.parametrize("keys, command, allowed", [
+    (DOMAIN_ADMIN, "listHosts", False), (DOMAIN_ADMIN, "listCapacity", False),
+    (DOMAIN_ADMIN, "resetConfiguration", False), (DOMAIN_ADMIN, "migrateVirtualMachine", False),
+    (DOMAIN_ADMIN, "listConfigurations", True), (DOMAIN_ADMIN, "listDomains", True),
+    (USER, "listDomains", False), (USER, "listConfigurations", False), (USER, "createServiceOffering", False),
+    (USER, "listVirtualMachinesMetrics", True), (USER, "updateTemplate", True),
+])
+def test_role_gate_follows_default_role_permissions(sim, keys, command, allowed):
+    client = sim.client(*keys)
+    account = "customers-admin" if keys == DOMAIN_ADMIN else "acme"
+    status, body = client.call(command)
+    listed = client.ok("listApis", name=command)
+    if allowed:
+        assert status != 432 and listed["count"] == 1
+    else:
+        assert (status, body) == (432, {"errorresponse": {
+            "uuidList": [], "errorcode": 432, "cserrorcode": 9999,
+            "errortext": f"The API [{command}] does not exist or is not available for the account {account}."}})
+        assert listed == {}
+
+
+def test_users_may_update_only_their_own_templates(sim, world):
+    template = sim.client().ok("listTemplates", templatefilter="all")["template"][0]
+    alice = sim.client(*USER)
+    assert error(alice, "updateTemplate", id=template["id"], displaytext="mine") == (
+        531, "Domain Admin and regular users can modify only their own Public Templates")
+    assert sim.client().ok("listTemplates", templatefilter="all", id=template["id"])["template"][0]["displaytext"] \
+        == template["displaytext"]
+
+
+def test_domain_admin_settings_default_to_its_domain(sim, world):
+    dora = sim.client(*DOMAIN_ADMIN)
+    key = "max.account.cpus"
+    updated = dora.ok("updateConfiguration", name=key, value="12")["configuration"]
+    assert (updated["value"], updated["scope"]) == ("12", "domain")
+    admin = sim.client()
+    assert admin.ok("listConfigurations", name=key)["configuration"][0]["value"] == "40"
+    customers = admin.ok("listDomains", name="customers")["domain"][0]["id"]
+    assert admin.ok("listConfigurations", name=key, domainid=customers)["configuration"][0]["value"] == "12"
+    assert dora.ok("listConfigurations", name=key)["configuration"][0]["value"] == "12"
+    other = admin.ok("listDomains", name="other")["domain"][0]["id"]
+    status, text = error(dora, "updateConfiguration", name=key, value="1", domainid=other)
+    assert status == 531 and re.fullmatch(
+        r'Account Account \[\{"id":\d+,"accountName":"customers-admin","uuid":"[0-9a-f-]{36}"\}\] does not have'
+        f" permission to operate within domain id={other}", text), text
+    assert error(dora, "updateConfiguration", name="scale.retry", value="1", zoneid=world.client.ok(
+        "listZones")["zone"][0]["id"]) == (431, "cannot handle multiple IDs, provide only one ID corresponding to the"
+                                               " scope")
+    assert error(admin, "updateConfiguration", name=key) == (
+        431, "The new value for the [max.account.cpus] configuration must be given.")
+
+
+def test_migrate_rules_and_texts(make_sim, tmp_path):
+    node = tmp_path / "kvm-b1-01.xml"
+    node.write_text("<node/>")
+    sim = make_sim(scalable=False, clusters=[{"name": "cluster-b1", "hosts": [
+        {"name": "kvm-b1-01", "uri": f"test://{node}"}]}])
+    world = World(sim.client())
+    client, web = world.client, world.vms["web-01"]["id"]
+    assert job_error(client, "migrateVirtualMachine", virtualmachineid=web, hostid=world.hosts["kvm-a1-01"]["id"]) \
+        == (431, "Cannot migrate VM, VM is already present on this host, please specify valid destination host to"
+                 " migrate the VM")
+    code, text = job_error(client, "migrateVirtualMachine", virtualmachineid=web,
+                           hostid=world.hosts["kvm-b1-01"]["id"])
+    assert code == 530 and re.fullmatch(
+        r"Source and destination host are not in same cluster and all volumes are not on zone wide primary store,"
+        r' unable to migrate to host: Host \{"id":\d+,"name":"kvm-b1-01","type":"Routing","uuid":"[0-9a-f-]{36}"\}',
+        text), text
+    assert job_error(client, "migrateVirtualMachine", virtualmachineid=web, autoselect="false") == (
+        431, "Please specify a host or storage as destination, or pass 'autoselect=true' to automatically select a"
+             " destination host which do not require storage migration")
+    moved = client.run("migrateVirtualMachine", virtualmachineid=web)["jobresult"]["virtualmachine"]
+    assert moved["hostname"] == "kvm-a1-02"
+    sim.app.store.by_uuid("host", world.hosts["kvm-a1-01"]["id"])["resourcestate"] = "Disabled"
+    instance = world.vm("web-01")["instancename"]
+    assert job_error(client, "migrateVirtualMachine", virtualmachineid=web) == (
+        530, f"Unable to find suitable destination to migrate VM {instance}")
+    assert job_error(client, "migrateVirtualMachine", virtualmachineid=web, hostid=world.hosts["kvm-a1-01"]["id"]) \
+        == (431, "Cannot migrate VM, destination host is not in correct state, has status: Up, state: Disabled")
+    assert world.vm("web-01")["hostname"] == "kvm-a1-02"
+
+
+def test_query_job_by_resource_and_its_errors(sim, world):
+    admin, alice = sim.client(), sim.client(*USER)
+    web = world.vms["web-01"]["id"]
+    first = alice.run("stopVirtualMachine", id=web)
+    second = alice.run("startVirtualMachine", id=web)
+    by_resource = alice.ok("queryAsyncJobResult", resourcetype="VirtualMachine", resourceid=web)
+    assert by_resource["jobid"] == second["jobid"] != first["jobid"]
+    assert error(alice, "queryAsyncJobResult") == (
+        431, "Expected parameter job id or parameters resource type and resource id")
+    assert error(alice, "queryAsyncJobResult", resourceid=web) == (431, "Both resourceid and resourcetype required")
+    assert error(alice, "queryAsyncJobResult", resourcetype="Spaceship", resourceid=web) == (
+        431, "Invalid resourcetype")
+    assert error(alice, "queryAsyncJobResult", resourcetype="VirtualMachine", resourceid="web-01") == (
+        431, "Invalid value provided for API arg: resourceid")
+    db = world.vms["db-01"]["id"]
+    job_id = sim.app.store.by_uuid("job", first["jobid"])["id"]
+    assert error(alice, "queryAsyncJobResult", jobid=first["jobid"], resourcetype="VirtualMachine", resourceid=db) \
+        == (431, f"Unable to find a job by id {job_id} resource type VirtualMachine resource id {db}")
+    admin_job = admin.run("rebootVirtualMachine", id=web)
+    admin_job_id = sim.app.store.by_uuid("job", admin_job["jobid"])["id"]
+    status, text = error(alice, "queryAsyncJobResult", jobid=admin_job["jobid"])
+    assert status == 531 and re.fullmatch(
+        r'Account Account \[\{"id":\d+,"accountName":"acme","uuid":"[0-9a-f-]{36}"\}\] is not authorized to see job'
+        f" id={admin_job_id}", text), text
+    bob = sim.client("BOB-KEY", "BOB-SECRET")
+    assert error(bob, "queryAsyncJobResult", resourcetype="VirtualMachine", resourceid=web) == (
+        531, "Caller does not have permission to operate with provided resource.")
+
+
+def test_offerings_linked_to_domains_and_zones(sim, world):
+    admin, alice, bob = sim.client(), sim.client(*USER), sim.client("BOB-KEY", "BOB-SECRET")
+    customers = admin.ok("listDomains", name="customers")["domain"][0]
+    zone = admin.ok("listZones")["zone"][0]
+    created = admin.ok("createServiceOffering", name="Gold", cpunumber=2, cpuspeed=1000, memory=2048,
+                       domainid=customers["id"], zoneid=zone["id"])["serviceoffering"]
+    assert (created["domainid"], created["domain"], created["zoneid"], created["zone"]) == (
+        customers["id"], "customers", zone["id"], "zone-a")
+    assert list(created).index("isvolatile") < list(created).index("domainid") < list(created).index("issystem")
+    assert "Gold" in {o["name"] for o in alice.ok("listServiceOfferings")["serviceoffering"]}
+    assert "Gold" not in {o["name"] for o in bob.ok("listServiceOfferings")["serviceoffering"]}
+    public = admin.ok("updateServiceOffering", id=created["id"], domainid="public", zoneid="all",
+                      state="inactive")["serviceoffering"]
+    assert not {"domainid", "domain", "zoneid", "zone"} & set(public) and public["state"] == "Inactive"
+    assert error(admin, "updateServiceOffering", id=created["id"], domainid="not-a-domain") == (
+        431, "Failed to create service offering because invalid domain has been specified.")
+    assert error(admin, "updateServiceOffering", id=created["id"], zoneid="not-a-zone") == (
+        431, "Failed to create service offering because invalid zone has been specified.")
+    assert error(admin, "updateServiceOffering", id=created["id"], state="Retired") == (
+        431, "Invalid state value: Retired")
+    status, text = error(admin, "createServiceOffering", name="Bad", cpunumber=1, cpuspeed=1000, memory=512,
+                         domainid="not-a-domain")
+    assert status == 431 and "Invalid parameter domainid value=not-a-domain" in text
+    web_domain = admin.ok("listDomains", name="other")["domain"][0]["id"]
+    small = world.offerings["Small"]
+    assert error(admin, "updateServiceOffering", id=small, domainid=web_domain) == (
+        530, "There are Instances associated to this service offering outside of the specified domains.")
+
+
+def test_domain_admin_offering_rules(sim, world):
+    admin, dora = sim.client(), sim.client(*DOMAIN_ADMIN)
+    customers = admin.ok("listDomains", name="customers")["domain"][0]["id"]
+    other = admin.ok("listDomains", name="other")["domain"][0]["id"]
+    user = r'User \{"id":\d+,"username":"dora","uuid":"[0-9a-f-]{36}"\}\.'
+    offering = r'Service offering \{"id":\d+,"uuid":"[0-9a-f-]{36}","name":"Small"\}\.'
+    size = {"cpunumber": 1, "cpuspeed": 1000, "memory": 512}
+    checks = [
+        (error(dora, "createServiceOffering", name="Pub", **size),
+         f"Unable to create public service offering by admin: {user} because it is domain-admin"),
+        (error(dora, "createServiceOffering", name="Tagged", domainid=customers, hosttags="ssd", **size),
+         f"User \\[{user}\\] is unable to create service offerings with storage tags or host tags\\."),
+        (error(dora, "createServiceOffering", name="Foreign", domainid=other, **size),
+         f"Unable to create service offering by another domain-admin: {user} for domain: {other}"),
+        (error(dora, "updateServiceOffering", id=world.offerings["Small"], name="Tiny"),
+         f"Unable to update public service offering: {offering} by user: {user} because it is domain-admin"),
+        (error(dora, "deleteServiceOffering", id=world.offerings["Small"]),
+         f"Unable to delete public service offering: {offering} by admin: {user} because it is domain-admin"),
+    ]
+    for (status, text), pattern in checks:
+        assert status == 431 and re.fullmatch(pattern, text), text
+    own = dora.ok("createServiceOffering", name="Team", domainid=customers, **size)["serviceoffering"]
+    assert own["domainid"] == customers
+    assert dora.ok("updateServiceOffering", id=own["id"], name="Team L")["serviceoffering"]["name"] == "Team L"
+    status, text = error(dora, "updateServiceOffering", id=own["id"], domainid="public")
+    assert status == 431 and "to a public offering by user" in text
+    assert dora.ok("deleteServiceOffering", id=own["id"]) == {"success": True}
+
+
+def test_vm_times_and_pending_job_fields(sim, world):
+    admin = sim.client()
+    web = world.vm("web-01")
+    assert web["created"] and web["lastupdated"] and "jobid" not in web
+    gate = threading.Event()
+    sim.app.jobs.delay, sim.app.jobs.sleep = 1, lambda seconds: gate.wait(30)
+    try:
+        jobid = admin.ok("stopVirtualMachine", id=web["id"])["jobid"]
+        pending = world.vm("web-01")
+        assert (pending["jobid"], pending["jobstatus"], pending["state"]) == (jobid, 0, "Running")
+    finally:
+        gate.set()
+    job = admin.wait(jobid)
+    assert job["jobresult"]["virtualmachine"]["jobid"] == jobid
+    stopped = world.vm("web-01")
+    assert "jobid" not in stopped and "jobstatus" not in stopped
+    assert stopped["state"] == "Stopped" and stopped["lastupdated"] >= web["lastupdated"]
+    assert sim.app.store.by_uuid("vm", web["id"])["lastupdated"] is not None
+
+
+def test_simulator_output_is_drained_and_bounded():
+    process = SimulatorProcess()
+    process.output = ["simulator ready on http://127.0.0.1:1/client/api\n"]
+    stream = io.StringIO("".join(f"warning {n}\n" for n in range(500)))
+    process._drain(stream)  # pylint: disable=protected-access
+    assert stream.closed
+    assert len(process.output) == 200 and process.output[-1] == "warning 499\n" and process.output[0] == "warning 300\n"
