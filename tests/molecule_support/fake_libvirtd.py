@@ -53,8 +53,8 @@ def serve(ports):
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     while True:
-        for key, _ in selector.select():
-            connection, _ = key.fileobj.accept()
+        for key, _events in selector.select():
+            connection, _address = key.fileobj.accept()
             with connection:
                 connection.sendall(GREETING)
 
