@@ -34,9 +34,9 @@ def list_zones(ctx, values):
                              "zonetoken": z["uuid"][:8], "tags": []} for z in zones], values)
 
 
-@command("listPods", admin=True, roles=ROOT_ONLY, params=(param("id", "uuid", entity="pod"), param("name"),
-                                         param("zoneid", "uuid", entity="zone")) + LIST_PARAMS,
-         fields=("id", "name", "zoneid", "zonename", "allocationstate"))
+@command("listPods", admin=True, roles=ROOT_ONLY, params=(
+    param("id", "uuid", entity="pod"), param("name"), param("zoneid", "uuid", entity="zone")) + LIST_PARAMS,
+    fields=("id", "name", "zoneid", "zonename", "allocationstate"))
 def list_pods(ctx, values):
     """Lists pods."""
     pods = filtered(by_id_and_name(ctx.store.all("pod"), values), values, ("zoneid",))
@@ -45,11 +45,11 @@ def list_pods(ctx, values):
                            for p in pods], values)
 
 
-@command("listClusters", admin=True, roles=ROOT_ONLY, params=(param("id", "uuid", entity="cluster"), param("name"),
-                                             param("zoneid", "uuid", entity="zone"), param("podid", "uuid", entity="pod"),
-                                             param("hypervisor")) + LIST_PARAMS,
-         fields=("id", "name", "podid", "podname", "zoneid", "zonename", "hypervisortype", "clustertype",
-                 "allocationstate", "managedstate", "cpuovercommitratio", "memoryovercommitratio"))
+@command("listClusters", admin=True, roles=ROOT_ONLY, params=(
+    param("id", "uuid", entity="cluster"), param("name"), param("zoneid", "uuid", entity="zone"),
+    param("podid", "uuid", entity="pod"), param("hypervisor")) + LIST_PARAMS,
+    fields=("id", "name", "podid", "podname", "zoneid", "zonename", "hypervisortype", "clustertype",
+            "allocationstate", "managedstate", "cpuovercommitratio", "memoryovercommitratio"))
 def list_clusters(ctx, values):
     """Lists clusters with their overcommit ratios."""
     clusters = filtered(by_id_and_name(ctx.store.all("cluster"), values), values, ("zoneid", "podid"))
@@ -64,17 +64,17 @@ def list_clusters(ctx, values):
     return listing("cluster", items, values)
 
 
-@command("listHosts", admin=True, roles=ROOT_ONLY, params=(param("id", "uuid", entity="host"), param("name"),
-                                          param("zoneid", "uuid", entity="zone"), param("podid", "uuid", entity="pod"),
-                                          param("clusterid", "uuid", entity="cluster"), param("state"), param("type"),
-                                          param("resourcestate"), param("hypervisor"), param("details", "list"),
-                                          param("virtualmachineid", "uuid", entity="vm")) + LIST_PARAMS,
-         fields=("id", "name", "state", "type", "zoneid", "zonename", "podid", "podname", "hypervisor", "cpunumber",
-                 "cpuspeed", "cpuallocated", "cpuallocatedvalue", "cpuallocatedpercentage",
-                 "cpuallocatedwithoverprovisioning", "cpuused", "cpuwithoverprovisioning", "memorytotal",
-                 "memorywithoverprovisioning", "memoryallocated", "memoryallocatedpercentage",
-                 "memoryallocatedbytes", "memoryused", "clusterid", "clustername", "hosttags", "resourcestate",
-                 "hasenoughcapacity", "suitableformigration"))
+@command("listHosts", admin=True, roles=ROOT_ONLY, params=(
+    param("id", "uuid", entity="host"), param("name"), param("zoneid", "uuid", entity="zone"),
+    param("podid", "uuid", entity="pod"), param("clusterid", "uuid", entity="cluster"), param("state"),
+    param("type"), param("resourcestate"), param("hypervisor"), param("details", "list"),
+    param("virtualmachineid", "uuid", entity="vm")) + LIST_PARAMS,
+    fields=("id", "name", "state", "type", "zoneid", "zonename", "podid", "podname", "hypervisor", "cpunumber",
+            "cpuspeed", "cpuallocated", "cpuallocatedvalue", "cpuallocatedpercentage",
+            "cpuallocatedwithoverprovisioning", "cpuused", "cpuwithoverprovisioning", "memorytotal",
+            "memorywithoverprovisioning", "memoryallocated", "memoryallocatedpercentage", "memoryallocatedbytes",
+            "memoryused", "clusterid", "clustername", "hosttags", "resourcestate", "hasenoughcapacity",
+            "suitableformigration"))
 def list_hosts(ctx, values):
     """Lists hosts with allocation figures; with virtualmachineid, the hosts it could migrate to."""
     hosts = filtered(by_id_and_name(ctx.store.all("host"), values), values, ("zoneid", "podid", "clusterid"))
@@ -126,12 +126,11 @@ def capacity_rows(ctx, zone, cluster=None):
     return rows
 
 
-@command("listCapacity", admin=True, roles=ROOT_ONLY, params=(param("zoneid", "uuid", entity="zone"),
-                                             param("clusterid", "uuid", entity="cluster"),
-                                             param("podid", "uuid", entity="pod"), param("type", "integer"),
-                                             param("fetchlatest", "boolean"), param("sortby")) + LIST_PARAMS,
-         fields=("type", "name", "zoneid", "zonename", "clusterid", "clustername", "capacityallocated",
-                 "capacityused", "capacitytotal", "percentused"))
+@command("listCapacity", admin=True, roles=ROOT_ONLY, params=(
+    param("zoneid", "uuid", entity="zone"), param("clusterid", "uuid", entity="cluster"),
+    param("podid", "uuid", entity="pod"), param("type", "integer"), param("fetchlatest", "boolean"), param("sortby")) + LIST_PARAMS,
+    fields=("type", "name", "zoneid", "zonename", "clusterid", "clustername", "capacityallocated", "capacityused",
+            "capacitytotal", "percentused"))
 def list_capacity(ctx, values):
     """Lists allocated capacity per zone (or per cluster with clusterid)."""
     rows = []
@@ -180,10 +179,10 @@ def list_templates(ctx, values):
     return listing("template", [template_response(ctx, t) for t in templates], values)
 
 
-@command("updateTemplate", params=(param("id", "uuid", required=True, entity="template"), param("name"),
-                                               param("displaytext"), param("isdynamicallyscalable", "boolean"),
-                                               param("passwordenabled", "boolean")),
-         fields=("id", "name", "displaytext", "isdynamicallyscalable"))
+@command("updateTemplate", params=(
+    param("id", "uuid", required=True, entity="template"), param("name"), param("displaytext"),
+    param("isdynamicallyscalable", "boolean"), param("passwordenabled", "boolean")),
+    fields=("id", "name", "displaytext", "isdynamicallyscalable"))
 def update_template(ctx, values):
     """Updates a template (isdynamicallyscalable only when given; existing VMs keep their flag)."""
     template = values["id"]
@@ -213,9 +212,9 @@ def list_accounts(ctx, values):
     return listing("account", [account_response(ctx.app, a) for a in accounts], values)
 
 
-@command("listDomains", admin=True, roles=DOMAIN_ADMINS, params=(param("id", "uuid", entity="domain"), param("name"), param("level", "integer"),
-                                param("details", "list")) + LIST_PARAMS,
-         fields=("id", "name", "level", "parentdomainid", "path", "haschild"))
+@command("listDomains", admin=True, roles=DOMAIN_ADMINS, params=(
+    param("id", "uuid", entity="domain"), param("name"), param("level", "integer"), param("details", "list")) + LIST_PARAMS,
+    fields=("id", "name", "level", "parentdomainid", "path", "haschild"))
 def list_domains(ctx, values):
     """Lists the domains the caller may see."""
     caller = ctx.caller

@@ -88,9 +88,9 @@ def test_domain_admin_settings_default_to_its_domain(sim, world):
     assert status == 531 and re.fullmatch(
         r'Account Account \[\{"id":\d+,"accountName":"customers-admin","uuid":"[0-9a-f-]{36}"\}\] does not have'
         f" permission to operate within domain id={other}", text), text
-    assert error(dora, "updateConfiguration", name="scale.retry", value="1", zoneid=world.client.ok(
-        "listZones")["zone"][0]["id"]) == (431, "cannot handle multiple IDs, provide only one ID corresponding to the"
-                                               " scope")
+    zone = world.client.ok("listZones")["zone"][0]["id"]
+    assert error(dora, "updateConfiguration", name="scale.retry", value="1", zoneid=zone) == (
+        431, "cannot handle multiple IDs, provide only one ID corresponding to the scope")
     assert error(admin, "updateConfiguration", name=key) == (
         431, "The new value for the [max.account.cpus] configuration must be given.")
 
