@@ -141,4 +141,5 @@ def by_id_and_name(found, values):
     return found
 
 
-LIST_PARAMS = (param("keyword"), param("page", "integer"), param("pagesize", "integer"), param("listall", "boolean"))
+PAGE_PARAMS = (param("keyword"), param("page", "integer"), param("pagesize", "integer"))  # BaseListCmd
+LIST_PARAMS = PAGE_PARAMS + (param("listall", "boolean"),)  # BaseListDomainResourcesCmd and below

@@ -2,7 +2,7 @@
 
 from simulator.errors import denied, invalid
 from simulator.model import account_to_string, in_subtree
-from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, ROOT_ONLY, command, listing, param
+from simulator.registry import DOMAIN_ADMINS, PAGE_PARAMS, ROOT_ONLY, command, listing, param
 from simulator.settings import BY_NAME, DEFINITIONS, RESPONSE_TYPES, check_value
 
 SCOPE_PARAMS = (("zoneid", "zone"), ("clusterid", "cluster"), ("domainid", "domain"), ("accountid", "account"),
@@ -49,7 +49,7 @@ def config_response(ctx, setting, scope, obj, value=None):
 
 
 @command("listConfigurations", admin=True, roles=DOMAIN_ADMINS, params=(
-    param("name"), param("category")) + SCOPE_ID_PARAMS + (param("group"), param("subgroup")) + LIST_PARAMS,
+    param("name"), param("category")) + SCOPE_ID_PARAMS + (param("group"), param("subgroup")) + PAGE_PARAMS,
     fields=CONFIG_FIELDS)
 def list_configurations(ctx, values):
     """Lists all configurations; name is a substring match, value the effective one in the given scope."""

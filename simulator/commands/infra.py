@@ -3,7 +3,7 @@
 from simulator.errors import denied, invalid
 from simulator.model import (account_to_string, domain_usage, host_allocated, host_has_capacity, in_subtree,
                              java_string, overcommit, percent, vm_size)
-from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, ROOT_ONLY, by_id_and_name, command, listing, param
+from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, PAGE_PARAMS, ROOT_ONLY, by_id_and_name, command, listing, param
 from simulator.views import MIB, account_response, compact, host_response, limit_fields, owner_fields
 
 TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "executable", "community", "all")
@@ -23,7 +23,7 @@ def filtered(found, values, keys):
 
 
 @command("listZones", params=(param("id", "uuid", entity="zone"), param("name"), param("available", "boolean"),
-                              param("networktype"), param("showcapacities", "boolean")) + LIST_PARAMS,
+                              param("networktype"), param("showcapacities", "boolean")) + PAGE_PARAMS,
          fields=("id", "name", "networktype", "allocationstate", "localstorageenabled", "securitygroupsenabled"))
 def list_zones(ctx, values):
     """Lists zones."""
@@ -35,7 +35,7 @@ def list_zones(ctx, values):
 
 
 @command("listPods", admin=True, roles=ROOT_ONLY, params=(
-    param("id", "uuid", entity="pod"), param("name"), param("zoneid", "uuid", entity="zone")) + LIST_PARAMS,
+    param("id", "uuid", entity="pod"), param("name"), param("zoneid", "uuid", entity="zone")) + PAGE_PARAMS,
     fields=("id", "name", "zoneid", "zonename", "allocationstate"))
 def list_pods(ctx, values):
     """Lists pods."""
@@ -47,7 +47,7 @@ def list_pods(ctx, values):
 
 @command("listClusters", admin=True, roles=ROOT_ONLY, params=(
     param("id", "uuid", entity="cluster"), param("name"), param("zoneid", "uuid", entity="zone"),
-    param("podid", "uuid", entity="pod"), param("hypervisor")) + LIST_PARAMS,
+    param("podid", "uuid", entity="pod"), param("hypervisor")) + PAGE_PARAMS,
     fields=("id", "name", "podid", "podname", "zoneid", "zonename", "hypervisortype", "clustertype",
             "allocationstate", "managedstate", "cpuovercommitratio", "memoryovercommitratio"))
 def list_clusters(ctx, values):
@@ -68,7 +68,7 @@ def list_clusters(ctx, values):
     param("id", "uuid", entity="host"), param("name"), param("zoneid", "uuid", entity="zone"),
     param("podid", "uuid", entity="pod"), param("clusterid", "uuid", entity="cluster"), param("state"),
     param("type"), param("resourcestate"), param("hypervisor"), param("details", "list"),
-    param("virtualmachineid", "uuid", entity="vm")) + LIST_PARAMS,
+    param("virtualmachineid", "uuid", entity="vm")) + PAGE_PARAMS,
     fields=("id", "name", "state", "type", "zoneid", "zonename", "podid", "podname", "hypervisor", "cpunumber",
             "cpuspeed", "cpuallocated", "cpuallocatedvalue", "cpuallocatedpercentage",
             "cpuallocatedwithoverprovisioning", "cpuused", "cpuwithoverprovisioning", "memorytotal",
@@ -128,7 +128,7 @@ def capacity_rows(ctx, zone, cluster=None):
 
 @command("listCapacity", admin=True, roles=ROOT_ONLY, params=(
     param("zoneid", "uuid", entity="zone"), param("clusterid", "uuid", entity="cluster"),
-    param("podid", "uuid", entity="pod"), param("type", "integer"), param("fetchlatest", "boolean"), param("sortby")) + LIST_PARAMS,
+    param("podid", "uuid", entity="pod"), param("type", "integer"), param("fetchlatest", "boolean"), param("sortby")) + PAGE_PARAMS,
     fields=("type", "name", "zoneid", "zonename", "clusterid", "clustername", "capacityallocated", "capacityused",
             "capacitytotal", "percentused"))
 def list_capacity(ctx, values):
@@ -285,7 +285,7 @@ def list_hypervisors(ctx, values):
     return listing("hypervisor", [{"name": "KVM"}], values)
 
 
-@command("listOsTypes", params=(param("id"), param("description")) + LIST_PARAMS, fields=("id", "description"))
+@command("listOsTypes", params=(param("id"), param("description")) + PAGE_PARAMS, fields=("id", "description"))
 def list_os_types(ctx, values):
     """Lists the OS types of the templates."""
     items = [{"id": t["uuid"], "description": t["ostypename"], "oscategoryid": t["uuid"]}
@@ -305,20 +305,40 @@ def list_capabilities(ctx, values):
                            "kvmsnapshotenabled": True, "allowuserviewdestroyedvm": False}}
 
 
-def empty_list(name, object_name):
-    """Register a list command that always answers the empty list ({})."""
-    @command(name, params=LIST_PARAMS + (param("projectid"), param("zoneid"), param("account"),
-                                         param("domainid"), param("id"), param("name")),
-             fields=("id", "name"), description=f"Lists {object_name} objects; the simulator has none.")
+# typed parameters of the empty lists; the others are plain strings
+EMPTY_LIST_TYPES = {"zoneid": ("uuid", "zone"), "domainid": ("uuid", "domain"), "virtualmachineid": ("uuid", "vm")}
+
+
+def empty_list_param(key, required):
+    """One parameter of an empty list command, typed by EMPTY_LIST_TYPES."""
+    kind, entity = EMPTY_LIST_TYPES.get(key, ("string", None))
+    return param(key, kind, required=required, entity=entity)
+
+
+def empty_list(name, object_name, names, base=LIST_PARAMS, required=()):
+    """Register a list command that always answers the empty list ({}), with CloudStack's parameter names."""
+    params = tuple(empty_list_param(key, key in required) for key in names.split())
+
+    @command(name, params=base + params, fields=("id", "name"),
+             description=f"Lists {object_name} objects; the simulator has none.")
     def handler(ctx, values):
         del ctx
         return listing(object_name, [], values)
     return handler
 
 
-for _name, _object in (("listProjects", "project"), ("listNetworks", "network"), ("listTags", "tag"),
-                       ("listNics", "nic"), ("listDiskOfferings", "diskoffering"), ("listSSHKeyPairs", "sshkeypair"),
-                       ("listAffinityGroups", "affinitygroup"), ("listSecurityGroups", "securitygroup"),
-                       ("listPublicIpAddresses", "publicipaddress"), ("listVPCs", "vpc"), ("listIsos", "iso"),
-                       ("listInstanceGroups", "instancegroup"), ("listUserData", "userdata")):
-    empty_list(_name, _object)
+for _name, _object, _names in (
+        ("listProjects", "project", "account domainid id name"),
+        ("listNetworks", "network", "projectid zoneid account domainid id name"),
+        ("listTags", "tag", "projectid account domainid"),
+        ("listDiskOfferings", "diskoffering", "projectid zoneid account domainid id name virtualmachineid"),
+        ("listSSHKeyPairs", "sshkeypair", "projectid account domainid id name"),
+        ("listAffinityGroups", "affinitygroup", "projectid account domainid id name virtualmachineid"),
+        ("listSecurityGroups", "securitygroup", "projectid account domainid id virtualmachineid"),
+        ("listPublicIpAddresses", "publicipaddress", "projectid zoneid account domainid id"),
+        ("listVPCs", "vpc", "projectid zoneid account domainid id name"),
+        ("listIsos", "iso", "projectid zoneid account domainid id name"),
+        ("listInstanceGroups", "instancegroup", "projectid account domainid id name"),
+        ("listUserData", "userdata", "projectid account domainid id name")):
+    empty_list(_name, _object, _names)
+empty_list("listNics", "nic", "virtualmachineid", base=PAGE_PARAMS, required=("virtualmachineid",))

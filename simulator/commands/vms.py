@@ -160,13 +160,15 @@ def list_virtual_machines_metrics(ctx, values):
 
 @command("deployVirtualMachine", isasync=True, cmdclass="vm.DeployVMCmd", params=(
     param("serviceofferingid", "uuid", required=True, entity="offering"),
-    param("templateid", "uuid", required=True, entity="template"),
+    param("templateid", "uuid", entity="template"),
     param("zoneid", "uuid", required=True, entity="zone"), param("name"), param("displayname"),
     param("hostid", "uuid", entity="host"), param("startvm", "boolean"), param("dynamicscalingenabled", "boolean"),
     param("details", "map"), param("account"), param("domainid", "uuid", entity="domain"), param("group"),
     param("networkids", "list"), param("keypair"), param("userdata")), fields=VM_FIELDS)
 def deploy_virtual_machine(ctx, values):
     """Creates and automatically starts a virtual machine."""
+    if "templateid" not in values:  # the simulator has no volumeid/snapshotid alternatives
+        raise runtime("Please provide only one of the following parameters - template ID, volume ID or snapshot ID")
     app, store = ctx.app, ctx.store
     account = ctx.caller.account
     if "account" in values and ctx.caller.role != "User":

@@ -239,3 +239,16 @@ def test_simulator_output_is_drained_and_bounded():
     process._drain(stream)  # pylint: disable=protected-access
     assert stream.closed
     assert len(process.output) == 200 and process.output[-1] == "warning 499\n" and process.output[0] == "warning 300\n"
+
+
+def test_parameter_declarations_follow_the_command_classes(sim, world):
+    admin = sim.client()
+    status, text = error(admin, "listNics")
+    assert (status, text) == (431, "Unable to execute API command listnics due to missing parameter virtualmachineid")
+    assert error(admin, "deployVirtualMachine", serviceofferingid=world.offerings["Small"],
+                 zoneid=admin.ok("listZones")["zone"][0]["id"]) == (
+        530, "Please provide only one of the following parameters - template ID, volume ID or snapshot ID")
+    apis = {api["name"]: {p["name"]: p["required"] for p in api["params"]} for api in admin.ok("listApis")["api"]}
+    assert "listall" not in apis["listHosts"] and apis["listVirtualMachines"]["listall"] is False
+    assert apis["queryAsyncJobResult"] == {"jobid": False, "resourceid": False, "resourcetype": False}
+    assert apis["deployVirtualMachine"]["templateid"] is False and "listIsos" in apis
