@@ -1,6 +1,6 @@
 """Zones, pods, clusters, hosts, capacity, templates, accounts, domains, events and the empty lists tools ask for."""
 
-from simulator.errors import denied, invalid
+from simulator.errors import denied, server
 from simulator.model import (account_to_string, domain_usage, host_allocated, host_has_capacity, in_subtree,
                              java_string, overcommit, percent, vm_size)
 from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, PAGE_PARAMS, ROOT_ONLY, by_id_and_name, command, listing, param
@@ -172,7 +172,9 @@ def template_response(ctx, template):
 def list_templates(ctx, values):
     """Lists templates; templatefilter is required as in CloudStack."""
     if values["templatefilter"] not in TEMPLATE_FILTERS:
-        raise invalid(f"Invalid templatefilter {values['templatefilter']}: use one of {', '.join(TEMPLATE_FILTERS)}")
+        # TemplateFilter.valueOf's IllegalArgumentException, answered by ApiServer as a 431 ServerApiException
+        raise server(431, "No enum constant com.cloud.template.VirtualMachineTemplate.TemplateFilter."
+                          f"{values['templatefilter']}")
     templates = by_id_and_name(ctx.store.all("template"), values)
     if values["templatefilter"] == "self" and not ctx.caller.is_root_admin:
         templates = []

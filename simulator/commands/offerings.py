@@ -43,7 +43,7 @@ def build_offering(app, values):
             raise invalid("For creating a custom compute offering min/max cpu and min/max memory/cpu speed should"
                           " all be null or all specified")
         if all(given):
-            check_custom_bounds(name, bounds)
+            check_custom_bounds(name, bounds, speed)
             details.update({key: str(value) for key, value in bounds.items()})
     else:
         check_fixed(app, name, cpu, speed, memory)
@@ -57,14 +57,15 @@ def build_offering(app, values):
             "state": "Active", "issystem": False, "removed": False, "created": app.now()}
 
 
-def check_custom_bounds(name, bounds):
-    """Min/max of a custom constrained offering."""
-    if bounds["mincpunumber"] < 1 or bounds["maxcpunumber"] < bounds["mincpunumber"]:
-        raise invalid(f"Failed to create service offering {name}: specify the minimum cpu number of at least 1 and"
-                      " a maximum cpu number not below it")
-    if bounds["minmemory"] < 32 or bounds["maxmemory"] < bounds["minmemory"]:
-        raise invalid(f"Failed to create service offering {name}: specify the minimum memory of at least 32 MB and"
-                      " a maximum memory not below it")
+def check_custom_bounds(name, bounds, speed):
+    """Speed and min/max of a custom constrained offering, as createServiceOffering checks them (no min <= max check)."""
+    prefix = f"Failed to create service offering {name}: specify the"
+    if not 0 <= speed <= INT_MAX:
+        raise invalid(f"{prefix} cpu speed value between 1 and {INT_MAX}")
+    if not (0 < bounds["maxcpunumber"] <= INT_MAX and 0 < bounds["mincpunumber"] <= INT_MAX):
+        raise invalid(f"{prefix} minimum or minimum cpu number value between 1 and {INT_MAX}")
+    if bounds["minmemory"] < 32 or bounds["minmemory"] > INT_MAX or bounds["maxmemory"] > INT_MAX:
+        raise invalid(f"{prefix} memory value between 32 and {INT_MAX} MB")
 
 
 def check_fixed(app, name, cpu, speed, memory):

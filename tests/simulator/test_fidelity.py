@@ -252,3 +252,9 @@ def test_parameter_declarations_follow_the_command_classes(sim, world):
     assert "listall" not in apis["listHosts"] and apis["listVirtualMachines"]["listall"] is False
     assert apis["queryAsyncJobResult"] == {"jobid": False, "resourceid": False, "resourcetype": False}
     assert apis["deployVirtualMachine"]["templateid"] is False and "listIsos" in apis
+
+
+def test_unknown_template_filter_is_javas_enum_error(sim):
+    status, body = sim.client().call("listTemplates", templatefilter="mine")
+    assert (status, body["listtemplatesresponse"]["cserrorcode"], body["listtemplatesresponse"]["errortext"]) == (
+        431, 9999, "No enum constant com.cloud.template.VirtualMachineTemplate.TemplateFilter.mine")

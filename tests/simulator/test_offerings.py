@@ -22,6 +22,15 @@ def admin(make_sim):
      "Failed to create service offering Bad: specify the cpu speed value between 0 and 2147483647"),
     ({"cpunumber": 1, "cpuspeed": 1000, "memory": 16, "customized": "false"},
      "Failed to create service offering Bad: specify the memory value between 32 and 2147483647 MB"),
+    ({"customized": "true", "mincpunumber": 0, "maxcpunumber": 4, "minmemory": 512, "maxmemory": 1024,
+      "cpuspeed": 1000},
+     "Failed to create service offering Bad: specify the minimum or minimum cpu number value between 1 and 2147483647"),
+    ({"customized": "true", "mincpunumber": 1, "maxcpunumber": 4, "minmemory": 16, "maxmemory": 1024,
+      "cpuspeed": 1000},
+     "Failed to create service offering Bad: specify the memory value between 32 and 2147483647 MB"),
+    ({"customized": "true", "mincpunumber": 1, "maxcpunumber": 4, "minmemory": 512, "maxmemory": 1024,
+      "cpuspeed": -1},
+     "Failed to create service offering Bad: specify the cpu speed value between 1 and 2147483647"),
 ])
 def test_create_validation(admin, params, text):
     status, body = admin.call("createServiceOffering", name="Bad", **params)
