@@ -4,7 +4,7 @@ import time
 from datetime import datetime, timezone
 
 from simulator import vmops
-from simulator.errors import denied
+from simulator.errors import OPERATE_DENIED, denied
 from simulator.jobs import Jobs
 from simulator.model import visible_account_ids
 from simulator.seed import load_seed
@@ -32,9 +32,13 @@ class Context:
 
     def check_access(self, obj):
         """PermissionDenied (531, DomainChecker's text) when the caller may not operate on an account-owned object."""
-        if obj["account_id"] not in self.visible_accounts:
-            raise denied("Caller does not have permission to operate with provided resource.")
+        self.check_account(obj["account_id"])
         return obj
+
+    def check_account(self, account_id):
+        """PermissionDenied (531) when the caller may not operate on the objects of that account."""
+        if account_id not in self.visible_accounts:
+            raise denied(OPERATE_DENIED)
 
 
 class Simulator:

@@ -11,6 +11,8 @@ KINDS = {
 }
 USER_ERROR_MESSAGE = "Internal error executing command, please contact your system administrator"
 AUTH_FAILED = "unable to verify user credentials and/or request signature"
+# DomainChecker.validateCallerHasAccessToEntityOwner
+OPERATE_DENIED = "Caller does not have permission to operate with provided resource."
 
 
 class ApiError(Exception):

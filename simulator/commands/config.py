@@ -24,7 +24,7 @@ def scope_of(ctx, values):
     if caller.role == "DomainAdmin" and "accountid" not in values and "domainid" not in values:
         values = dict(values, domainid=caller.domain)
     if "accountid" in values:
-        ctx.check_access({"account_id": values["accountid"]["id"]})
+        ctx.check_account(values["accountid"]["id"])
     domain = values.get("domainid")
     if domain is not None and not (caller.is_root_admin or in_subtree(domain, caller.domain)):
         raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within domain"

@@ -54,8 +54,7 @@ def query_async_job_result(ctx, values):
     caller = ctx.caller
     if caller.role == "User" and job["account_id"] != caller.account["id"]:
         raise denied(f"Account {account_to_string(caller.account)} is not authorized to see job id={job['id']}")
-    if job["account_id"] not in ctx.visible_accounts:
-        raise denied("Caller does not have permission to operate with provided resource.")
+    ctx.check_account(job["account_id"])
     return ctx.app.jobs.response(job)
 
 
