@@ -38,7 +38,7 @@ BUSYBOX_PATH = "/bin/busybox"
 VIRTIO_MODULES = ("virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
                   "virtio_console", "virtio_balloon")
 ROOT_DISK_MODULES = ("virtio_blk", "crc16", "mbcache", "jbd2", "crc32c_generic", "ext4")
-PYTHON_PACKAGES = ("systemd-sysv", "qemu-guest-agent", "udev", "kmod", "python3")
+PYTHON_PACKAGES = ("systemd-sysv", "qemu-guest-agent", "udev", "kmod", "python3", "python3-apt")
 CMDLINE = "console=ttyS0 memhp_default_state=online"
 ROOT_CMDLINE = CMDLINE + " root=/dev/vda rw"
 DISK_HEADROOM_MIB = 256
