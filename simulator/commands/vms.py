@@ -2,7 +2,7 @@
 
 from simulator import agent as host_agent
 from simulator import scaling, vmops
-from simulator.errors import invalid, runtime, server
+from simulator.errors import ApiError, invalid, runtime, server
 from simulator.jobs import AsyncWork
 from simulator.model import check_resource_limits, host_has_capacity, host_to_string, is_dynamic, vm_size, vm_to_string
 from simulator.registry import LIST_PARAMS, ROOT_ONLY, command, listing, param
@@ -57,14 +57,15 @@ def start_vm(app, vm, account, wanted_host=None):
     host = next((h for h in candidates if host_fits(app, h, vm, tags)), None)
     if host is None:
         vmops.transit(app, vm, "OperationFailed")
-        raise runtime(f"Unable to create a deployment for {vm_to_string(vm)}")
+        # orchestrateStart after its first attempt (start.retry's loop has nothing else to try here)
+        raise ApiError("InsufficientCapacity", f"Unable to create a deployment for {vm_to_string(vm)} after 1 attempts")
     vm["host_id"] = host["id"]
     try:
         vmops.start_domain(app, vm, host)
     except host_agent.AgentError as err:
         vm["host_id"] = None
         vmops.transit(app, vm, "OperationFailed")
-        raise runtime(f"Unable to start {vm_to_string(vm)} due to [{err}]") from err
+        raise runtime(f"Unable to start a VM [{vm['uuid']}] due to [{err}].") from err
     vm["last_host_id"] = host["id"]
     vmops.transit(app, vm, "OperationSucceeded")
     app.event(account, "VM.START", f"Started VM {vm['name']} on host {host['name']}", vm=vm)
@@ -196,7 +197,12 @@ def deploy_virtual_machine(ctx, values):
 
     def body(target):
         if values.get("startvm", True):
-            start_vm(app, target, account, host)
+            try:
+                start_vm(app, target, account, host)
+            except ApiError as err:  # DeployVMCmd answers InsufficientCapacityException with its message
+                if err.kind != "InsufficientCapacity":
+                    raise
+                raise server(533, err.text) from err
     work = vm_job(ctx, vm, body)
     work.created_id = vm["uuid"]
     return work
@@ -210,7 +216,15 @@ def start_virtual_machine(ctx, values):
     """Starts a virtual machine."""
     vm = ctx.check_access(values["id"])
     host = values.get("hostid") if ctx.caller.is_root_admin else None
-    return vm_job(ctx, vm, lambda target: start_vm(ctx.app, target, owner_of(ctx, target), host))
+    def body(target):
+        try:
+            start_vm(ctx.app, target, owner_of(ctx, target), host)
+        except ApiError as err:  # VirtualMachineManagerImpl.start: the detail only for root admins
+            if err.kind != "InsufficientCapacity":
+                raise
+            detail = f"[{err.text}]" if ctx.caller.is_root_admin else "insufficient capacity"
+            raise runtime(f"Unable to start a VM [{target['uuid']}] due to {detail}.") from err
+    return vm_job(ctx, vm, body)
 
 
 @command("stopVirtualMachine", isasync=True, cmdclass="vm.StopVMCmd", params=(

@@ -258,3 +258,22 @@ def test_unknown_template_filter_is_javas_enum_error(sim):
     status, body = sim.client().call("listTemplates", templatefilter="mine")
     assert (status, body["listtemplatesresponse"]["cserrorcode"], body["listtemplatesresponse"]["errortext"]) == (
         431, 9999, "No enum constant com.cloud.template.VirtualMachineTemplate.TemplateFilter.mine")
+
+
+def test_start_without_capacity_texts(make_sim):
+    hosts = [{"name": "kvm-a1-01", "cores": 2, "cpu_mhz": 2400, "memory_mib": 1024},
+             {"name": "kvm-a1-02", "cores": 2, "cpu_mhz": 2400, "memory_mib": 1024}]
+    sim = make_sim(scalable=False, hosts=hosts)
+    world = World(sim.client())
+    db = world.vms["db-01"]
+    refusal = (r'Unable to create a deployment for VM instance \{"id":\d+,"state":"Stopped","instanceName":"i-\d+-\d+-VM",'
+               r'"type":"User","uuid":"[0-9a-f-]{36}"\} after 1 attempts')
+    code, text = job_error(world.client, "startVirtualMachine", id=db["id"])
+    assert code == 530 and re.fullmatch(rf"Unable to start a VM \[{db['id']}\] due to \[{refusal}\]\.", text), text
+    assert job_error(sim.client(*USER), "startVirtualMachine", id=db["id"]) == (
+        530, f"Unable to start a VM [{db['id']}] due to insufficient capacity.")
+    template = world.client.ok("listTemplates", templatefilter="all")["template"][0]["id"]
+    code, text = job_error(world.client, "deployVirtualMachine", serviceofferingid=world.offerings["Medium"],
+                           templateid=template, zoneid=db["zoneid"], name="big-01")
+    assert code == 533 and re.fullmatch(refusal, text), text
+    assert world.vm("db-01")["state"] == "Stopped"
