@@ -172,11 +172,13 @@ def deploy_virtual_machine(ctx, values):
         raise runtime("Please provide only one of the following parameters - template ID, volume ID or snapshot ID")
     app, store = ctx.app, ctx.store
     account = ctx.caller.account
-    if "account" in values and ctx.caller.role != "User":
-        domain = values.get("domainid") or ctx.caller.domain
-        account = store.one("account", name=values["account"], domain_id=domain["id"])
-        if account is None or account["id"] not in ctx.visible_accounts:
-            raise invalid(f"Unable to find account {values['account']} in domain {domain['uuid']}")
+    if "account" in values:  # AccountManagerImpl.finalizeAccountId, then the access check on the owner
+        if "domainid" not in values:
+            raise invalid("Account must be specified with domainId parameter")
+        account = store.one("account", name=values["account"], domain_id=values["domainid"]["id"])
+        if account is None:
+            raise invalid(f"Unable to find account by name {values['account']} in domain with specified id")
+        ctx.check_account(account["id"])
     offering, template, zone = values["serviceofferingid"], values["templateid"], values["zoneid"]
     details = scaling.merge_details(values.get("details"))
     if is_dynamic(offering):
@@ -216,6 +218,7 @@ def start_virtual_machine(ctx, values):
     """Starts a virtual machine."""
     vm = ctx.check_access(values["id"])
     host = values.get("hostid") if ctx.caller.is_root_admin else None
+
     def body(target):
         try:
             start_vm(ctx.app, target, owner_of(ctx, target), host)

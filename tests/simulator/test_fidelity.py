@@ -277,3 +277,20 @@ def test_start_without_capacity_texts(make_sim):
                            templateid=template, zoneid=db["zoneid"], name="big-01")
     assert code == 533 and re.fullmatch(refusal, text), text
     assert world.vm("db-01")["state"] == "Stopped"
+
+
+def test_deploy_for_another_account(sim, world):
+    admin, alice = sim.client(), sim.client(*USER)
+    customers = admin.ok("listDomains", name="customers")["domain"][0]["id"]
+    other = admin.ok("listDomains", name="other")["domain"][0]["id"]
+    template = admin.ok("listTemplates", templatefilter="all")["template"][0]["id"]
+    base = {"serviceofferingid": world.offerings["Small"], "templateid": template, "startvm": "false",
+            "zoneid": admin.ok("listZones")["zone"][0]["id"]}
+    assert error(admin, "deployVirtualMachine", account="acme", **base) == (
+        431, "Account must be specified with domainId parameter")
+    assert error(admin, "deployVirtualMachine", account="nobody", domainid=customers, **base) == (
+        431, "Unable to find account by name nobody in domain with specified id")
+    assert error(alice, "deployVirtualMachine", account="bob-acct", domainid=other, **base) == (
+        531, "Caller does not have permission to operate with provided resource.")
+    created = admin.ok("deployVirtualMachine", account="acme", domainid=customers, name="acme-02", **base)
+    assert admin.wait(created["jobid"])["jobresult"]["virtualmachine"]["account"] == "acme"
