@@ -11,22 +11,27 @@ memory with setMemoryFlags; DIMM sizes and cputune values live in the agent's bo
 ``DomainView`` has the same shape as on QEMU hosts, where the DIMM hot-plug and the scheduler
 parameters are real.
 
-Guest image hook (real QEMU hosts, used by the end-to-end tests): pass a bootable guest once,
-``agent_for("qemu:///system", guest_image=_libvirt.GuestImage(kernel=..., initrd=..., cmdline=...,
-disk=None, console_log=...))``; every domain the agent starts afterwards boots that kernel
-(direct kernel boot, TCG). Without an image a QEMU domain starts with nothing to boot, which is
-enough for the libvirt-level checks.
+Guest image (real QEMU hosts): the seed field ``guest_image`` of a host (simulator/seed.py) or, in
+process, ``agent_for(uri, guest_image=_libvirt.GuestImage(kernel=..., initrd=..., cmdline=..., disk=...),
+workdir=DIR)``; every domain the agent starts afterwards boots that kernel (direct kernel boot, TCG). A
+``disk`` is never written: each domain boots a qcow2 overlay ``DIR/<name>.qcow2`` on it, created at start
+and removed at stop. Without ``console_log`` each domain's serial console goes to ``DIR/<name>.console.log``.
+Without an image a QEMU domain starts with nothing to boot, which is enough for the libvirt-level checks.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt
 
+DEFAULT_WORKDIR = "/var/lib/libvirt/images/livescale-simulator"
+QCOW2_MAGIC = b"QFI\xfb"
 MAX_CPU_QUOTA = 17592186044415
 CPU_PERIOD = 10000
 MIN_CPU_QUOTA = 1000
@@ -121,14 +126,16 @@ def vm_label(name: str, uuid: str) -> str:
 class HostAgent:
     """The agent of one libvirt host (URI); thread-safe, connects on first use."""
 
-    def __init__(self, uri: str, guest_image: _libvirt.GuestImage | None = None):
+    def __init__(self, uri: str, guest_image: _libvirt.GuestImage | None = None, workdir: str | None = None):
         self.uri = uri
         self.guest_image = guest_image
+        self.workdir = workdir or DEFAULT_WORKDIR
         self.domain_type = _libvirt.domain_type_for_uri(uri)
         self.emulated = self.domain_type == "test"
         self._conn = None
         self._lock = threading.RLock()
         self._books: dict[str, _Emulated] = {}
+        self._overlays: dict[str, str] = {}
 
     @property
     def conn(self):
@@ -161,42 +168,89 @@ class HostAgent:
         AgentError if another domain has the name or libvirt refuses.
         """
         quota, period = cpu_quota_period(spec.cpu_quota_pct) if spec.cpu_quota_pct is not None else (None, None)
+        image = self._domain_image(spec.name)
         try:
             xml = _libvirt.build_domain_xml(
                 spec.name, spec.uuid, spec.vcpus, spec.max_vcpus, spec.memory_mib, spec.max_memory_mib,
-                self.domain_type, spec.cpu_shares, quota, period, guest_image=self.guest_image)
+                self.domain_type, spec.cpu_shares, quota, period, guest_image=image)
         except _libvirt.VirtError as exc:
             raise AgentError("cannot start %s: %s" % (spec.name, exc)) from exc
         prepared = spec.max_memory_mib is not None and spec.max_memory_mib > spec.memory_mib
         if self.emulated and prepared:
             xml = _with_memory_ceiling(xml, spec.max_memory_mib)
+        if image is not None and image.disk:
+            xml = _with_qcow2_disk(xml)
         with self._lock:
             existing = self._lookup(spec.name)
             if existing is not None:
                 if existing.UUIDString() == spec.uuid and existing.isActive():
+                    self._adopt_overlay(spec.name)
                     return self.view(spec.name)
                 raise AgentError("cannot start %s: another domain (UUID %s) has that name on %s"
                                  % (spec.name, existing.UUIDString(), self.uri))
+            if image is not None and image.disk:
+                self._create_overlay(spec.name, image.disk)
             try:
                 self.conn.createXML(xml, 0)
             except _libvirt.libvirt.libvirtError as exc:
+                self._remove_overlay(spec.name)
                 raise AgentError("cannot start %s on %s: %s" % (spec.name, self.uri, exc.get_error_message())) from exc
             if self.emulated:
                 self._books[spec.name] = _Emulated(spec.memory_mib, spec.cpu_shares, quota, period)
             return self.view(spec.name)
 
+    def _domain_image(self, name: str) -> _libvirt.GuestImage | None:
+        """The guest image of one domain: its own overlay instead of the base disk, its own console log."""
+        image = self.guest_image
+        if image is None:
+            return None
+        return image._replace(disk=self._overlay_path(name) if image.disk else None,
+                              console_log=image.console_log or os.path.join(self.workdir, name + ".console.log"))
+
+    def _overlay_path(self, name: str) -> str:
+        return os.path.join(self.workdir, name + ".qcow2")
+
+    def _create_overlay(self, name: str, overlay: str) -> None:
+        """qemu-img create a fresh qcow2 overlay on the base disk (a left-over overlay of that name is replaced)."""
+        base = os.path.abspath(self.guest_image.disk)
+        try:
+            os.makedirs(self.workdir, mode=0o755, exist_ok=True)
+            if os.path.exists(overlay):
+                os.unlink(overlay)
+            result = subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", disk_format(base), "-b", base,
+                                     overlay], capture_output=True, text=True, check=False)
+        except FileNotFoundError as exc:
+            raise AgentError("cannot start %s: qemu-img not found; install qemu-utils (scripts/setup.sh)" % name) from exc
+        except OSError as exc:
+            raise AgentError("cannot start %s: cannot prepare the disk overlay %s: %s" % (name, overlay, exc)) from exc
+        if result.returncode != 0:
+            raise AgentError("cannot start %s: qemu-img could not create the overlay %s on %s: %s"
+                             % (name, overlay, base, result.stderr.strip()))
+        self._overlays[name] = overlay
+
+    def _adopt_overlay(self, name: str) -> None:
+        """A running domain adopted after a simulator restart keeps its overlay, removed at its stop."""
+        if self.guest_image is not None and self.guest_image.disk and os.path.exists(self._overlay_path(name)):
+            self._overlays[name] = self._overlay_path(name)
+
+    def _remove_overlay(self, name: str) -> None:
+        overlay = self._overlays.pop(name, None)
+        if overlay is not None and os.path.exists(overlay):
+            os.unlink(overlay)
+
     def stop(self, name: str) -> None:
-        """Destroy the domain; nothing happens if it does not exist."""
+        """Destroy the domain (if it exists) and remove its disk overlay."""
         with self._lock:
             domain = self._lookup(name)
             self._books.pop(name, None)
-            if domain is None:
-                return
-            try:
-                domain.destroy()
-            except _libvirt.libvirt.libvirtError as exc:
-                if self._lookup(name) is not None:
-                    raise AgentError("cannot stop %s on %s: %s" % (name, self.uri, exc.get_error_message())) from exc
+            if domain is not None:
+                try:
+                    domain.destroy()
+                except _libvirt.libvirt.libvirtError as exc:
+                    if self._lookup(name) is not None:
+                        raise AgentError("cannot stop %s on %s: %s"
+                                         % (name, self.uri, exc.get_error_message())) from exc
+            self._remove_overlay(name)
 
     def view(self, name: str) -> DomainView | None:
         """The domain as the host sees it, or None if absent."""
@@ -308,6 +362,9 @@ class HostAgent:
             books = self._books.pop(name, None)
             if books is not None:
                 dest._books[name] = books
+            overlay = self._overlays.pop(name, None)
+            if overlay is not None:
+                dest._overlays[name] = overlay
             view = dest.view(name)
             domain.destroy()
             return view
@@ -323,6 +380,19 @@ def _with_memory_ceiling(xml: str, max_memory_mib: int) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+def _with_qcow2_disk(xml: str) -> str:
+    """The domain's disk is its qcow2 overlay (the libvirt layer writes raw disks)."""
+    root = ET.fromstring(xml)
+    root.find("devices/disk/driver").set("type", "qcow2")
+    return ET.tostring(root, encoding="unicode")
+
+
+def disk_format(path: str) -> str:
+    """'qcow2' when the image starts with the qcow2 magic, else 'raw'."""
+    with open(path, "rb") as image:
+        return "qcow2" if image.read(len(QCOW2_MAGIC)) == QCOW2_MAGIC else "raw"
+
+
 def _without_id(xml: str) -> str:
     root = ET.fromstring(xml)
     root.attrib.pop("id", None)
@@ -333,12 +403,21 @@ _AGENTS: dict[str, HostAgent] = {}
 _AGENTS_LOCK = threading.Lock()
 
 
-def agent_for(uri: str, guest_image: _libvirt.GuestImage | None = None) -> HostAgent:
-    """The one shared agent of ``uri`` in this process; ``guest_image`` (if given) is used for later starts."""
+def agent_for(uri: str, guest_image: _libvirt.GuestImage | None = None, workdir: str | None = None) -> HostAgent:
+    """The one shared agent of ``uri`` in this process; ``guest_image`` and ``workdir`` (if given) apply to later starts."""
     with _AGENTS_LOCK:
         agent = _AGENTS.get(uri)
         if agent is None:
             agent = _AGENTS[uri] = HostAgent(uri)
         if guest_image is not None:
             agent.guest_image = guest_image
+        if workdir is not None:
+            agent.workdir = workdir
         return agent
+
+
+def agent_for_host(host: dict) -> HostAgent:
+    """The shared agent of a simulator host record; its ``guest_image`` (seed field, resolved) applies to later starts."""
+    boot = dict(host.get("guest_image") or {})
+    workdir = boot.pop("workdir", None)
+    return agent_for(host["uri"], guest_image=_libvirt.GuestImage(**boot) if boot else None, workdir=workdir)

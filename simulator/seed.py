@@ -1,7 +1,12 @@
 """Load a YAML seed into a new database (format: simulator/README.md)."""
 
+import json
+import subprocess
+from pathlib import Path
+
 import yaml
 
+from simulator import agent as host_agent
 from simulator.commands.offerings import build_offering
 from simulator.commands.vms import new_vm
 from simulator.errors import ApiError
@@ -9,6 +14,11 @@ from simulator.settings import BY_NAME, check_value
 
 SCOPE_KINDS = {"zone": "zone", "cluster": "cluster", "domain": "domain", "account": "account"}
 ROLES = ("Admin", "DomainAdmin", "User")
+GUEST_BUILDER = Path(__file__).resolve().parent.parent / "tools" / "build_guest_image"
+BOOT_KEYS = ("kernel", "initrd", "cmdline", "disk")
+GUEST_IMAGE_KEYS = ("variant",) + BOOT_KEYS + ("workdir",)
+BUILD_HINT = ("build the guest with tools/build_guest_image [--variant minimal|python] and give the paths it prints,"
+              " or write guest_image: {variant: minimal}")
 
 
 class SeedError(Exception):
@@ -31,16 +41,17 @@ def load_seed(app, path):
     if not isinstance(seed, dict):
         raise SeedError(f"{path}: the seed must be a mapping with zones, accounts, ... (see simulator/README.md)")
     try:
-        load_all(app, seed)
+        load_all(app, seed, Path(path).resolve().parent)
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise SeedError(f"{path}: malformed entry ({type(err).__name__}: {err}); see simulator/README.md for the"
                         " format") from None
 
 
-def load_all(app, seed):
-    """Every section of a parsed seed, in dependency order."""
+def load_all(app, seed, base=Path(".")):
+    """Every section of a parsed seed, in dependency order; relative paths are taken from ``base``."""
     load_domains(app, seed.get("domains") or [{"name": "ROOT"}])
-    load_zones(app, seed.get("zones") or [])
+    load_zones(app, seed.get("zones") or [], base)
+    register_guest_images(app)
     for item in seed.get("templates") or []:
         app.store.add("template", {
             "name": item["name"], "displaytext": item.get("displaytext", item["name"]),
@@ -69,7 +80,7 @@ def load_domains(app, items):
                                  "parent_id": parent["id"] if parent else None})
 
 
-def load_zones(app, zones):
+def load_zones(app, zones, base):
     """Zones with their pods, clusters and hosts."""
     for zone_item in zones:
         zone = app.store.add("zone", {"name": zone_item["name"],
@@ -77,10 +88,10 @@ def load_zones(app, zones):
         for pod_item in zone_item.get("pods") or []:
             pod = app.store.add("pod", {"name": pod_item["name"], "zone_id": zone["id"]})
             for cluster_item in pod_item.get("clusters") or []:
-                load_cluster(app, zone, pod, cluster_item)
+                load_cluster(app, zone, pod, cluster_item, base)
 
 
-def load_cluster(app, zone, pod, item):
+def load_cluster(app, zone, pod, item, base):
     """A cluster, its overprovisioning factors and its hosts."""
     if item.get("hypervisor", "KVM") != "KVM":
         raise SeedError(f"cluster {item['name']}: hypervisor must be KVM")
@@ -96,7 +107,72 @@ def load_cluster(app, zone, pod, item):
             "cores": int(host.get("cores", 16)), "cpu_mhz": int(host.get("cpu_mhz", 2400)),
             "memory_mib": int(host.get("memory_mib", 65536)), "tags": list(host.get("tags") or []),
             "uri": host.get("uri", "test:///default"), "state": host.get("state", "Up"),
-            "resourcestate": host.get("resourcestate", "Enabled"), "created": app.now()})
+            "resourcestate": host.get("resourcestate", "Enabled"), "created": app.now(),
+            "guest_image": guest_image(host.get("guest_image"), f"host {host['name']}: guest_image", base)})
+
+
+def guest_image(spec, where, base):
+    """A host's guest_image resolved to absolute kernel, initrd, cmdline, disk and workdir; None without one."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise SeedError(f"{where} must be a mapping, e.g. {{variant: minimal}} or {{kernel: PATH, initrd: PATH,"
+                        f" cmdline: TEXT, disk: PATH}}, not {spec!r}")
+    unknown = sorted(set(spec) - set(GUEST_IMAGE_KEYS))
+    if unknown:
+        raise SeedError(f"{where}: unknown key {', '.join(unknown)} (allowed: {', '.join(GUEST_IMAGE_KEYS)})")
+    if "variant" in spec:
+        both = [key for key in BOOT_KEYS if key in spec]
+        if both:
+            raise SeedError(f"{where}: give either variant or {', '.join(both)}, not both (variant takes every"
+                            " path from tools/build_guest_image)")
+        image = built_image(spec["variant"], where)
+    else:
+        missing = [key for key in ("kernel", "initrd") if not spec.get(key)]
+        if missing:
+            raise SeedError(f"{where}: {' and '.join(missing)} missing; {BUILD_HINT}")
+        image = {key: spec.get(key) for key in BOOT_KEYS}
+    if not isinstance(image["cmdline"], (str, type(None))):
+        raise SeedError(f"{where}: cmdline must be a text such as \"console=ttyS0\", not {image['cmdline']!r}")
+    for key in ("kernel", "initrd", "disk"):
+        if image[key] is not None:
+            path = base / str(image[key])
+            if not path.is_file():
+                raise SeedError(f"{where}: {key} {path} does not exist; {BUILD_HINT}")
+            image[key] = str(path.resolve())
+    image["workdir"] = str((base / str(spec["workdir"])).resolve()) if spec.get("workdir") else None
+    return image
+
+
+def built_image(variant, where):
+    """kernel, initrd, cmdline and disk of a guest variant, from the JSON of tools/build_guest_image (cached)."""
+    try:
+        result = subprocess.run([str(GUEST_BUILDER), "--variant", str(variant)], capture_output=True, text=True,
+                                check=False)
+    except OSError as err:
+        raise SeedError(f"{where}: cannot run {GUEST_BUILDER} for variant {variant}: {err}") from None
+    if result.returncode != 0:
+        raise SeedError(f"{where}: variant {variant}: tools/build_guest_image failed: {result.stderr.strip()}")
+    try:
+        manifest = json.loads(result.stdout)
+        return {key: manifest[key] for key in BOOT_KEYS}
+    except (ValueError, KeyError, TypeError):
+        raise SeedError(f"{where}: variant {variant}: tools/build_guest_image printed no guest manifest"
+                        f" (kernel, initrd, cmdline, disk): {result.stdout.strip()[:300]!r}") from None
+
+
+def register_guest_images(app):
+    """Give each host's agent its guest image; hosts on one libvirt URI share one agent, so one image."""
+    first = {}
+    for host in app.store.all("host"):
+        other = first.setdefault(host["uri"], host)
+        if other["guest_image"] != host["guest_image"]:
+            raise SeedError(f"host {host['name']}: guest_image differs from the one of host {other['name']}, which"
+                            f" has the same uri {host['uri']}; hosts on one URI share one agent: give both the same"
+                            " guest_image, or give them different URIs")
+    for host in first.values():
+        if host["guest_image"] is not None:
+            host_agent.agent_for_host(host)
 
 
 def load_accounts(app, items):
