@@ -6,6 +6,8 @@
 Not a public API: it may change without notice. CloudStack's ``name`` filter is a substring match,
 so every lookup filters the answer client-side. Exactly one match returns its dict; none raises
 NotFound (or returns None with ``optional=True``); several raise Ambiguous listing "name (id)".
+It also holds the VM lookup options shared by the VM modules (``OWNER_SCOPE_SPEC``, documented in the
+``livescale.cloudstack.vm_owner`` doc fragment) and their resolution.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,8 +16,10 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, ApiError, NotFound
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, ApiError, InvalidValue, NotFound
 
+# Options that tell apart VMs of the same name by zone and owner (vm_state, vm_scalable, vm_scale, vm_scaling_info).
+OWNER_SCOPE_SPEC = dict(zone=dict(type="str"), account=dict(type="str"), domain=dict(type="str"), project=dict(type="str"))
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 PARAM_ERROR = 431
 
@@ -91,8 +95,8 @@ def find_template(api, key, zone=None, templatefilter="executable", optional=Fal
     return find(api, "template", "listTemplates", "template", key, scope=scope, optional=optional, templatefilter=templatefilter, **params)
 
 
-def _owner_scope(zone=None, account=None, domain=None, project=None):
-    """Scope text and list parameters for objects owned by an account or project."""
+def owner_filters(zone=None, account=None, domain=None, project=None):
+    """Scope text and list parameters for objects owned by an account or project (resolved dicts, or None)."""
     scope, params = _zone_scope(zone)
     parts = [scope] if scope else []
     if project:
@@ -111,7 +115,7 @@ def _owner_scope(zone=None, account=None, domain=None, project=None):
 
 def find_vm(api, key, zone=None, account=None, domain=None, project=None, optional=False):
     """A VM by id or exact name, across all accounts the caller may see unless owner-scoped."""
-    scope, params = _owner_scope(zone=zone, account=account, domain=domain, project=project)
+    scope, params = owner_filters(zone=zone, account=account, domain=domain, project=project)
     return find(api, "VM", "listVirtualMachines", "virtualmachine", key, scope=scope, optional=optional, **params)
 
 
@@ -122,10 +126,32 @@ def find_domain(api, key, optional=False):
 
 
 def find_account(api, key, domain=None, optional=False):
-    scope, params = _owner_scope(domain=domain)
+    scope, params = owner_filters(domain=domain)
     return find(api, "account", "listAccounts", "account", key, scope=scope, optional=optional, **params)
 
 
 def find_project(api, key, domain=None, optional=False):
-    scope, params = _owner_scope(domain=domain)
+    scope, params = owner_filters(domain=domain)
     return find(api, "project", "listProjects", "project", key, scope=scope, optional=optional, **params)
+
+
+def owner_scope(api, params):
+    """The zone, account, domain and project of the OWNER_SCOPE_SPEC options as dicts (None when not given).
+
+    ``domain`` is looked up first: it narrows the account and project lookups. Raises InvalidValue before any
+    read when both account and project are given, NotFound or Ambiguous naming the option's value otherwise.
+    """
+    if params.get("account") and params.get("project"):
+        raise InvalidValue("account=%s and project=%s exclude each other: a VM belongs to an account or to a project;"
+                           " keep one" % (params["account"], params["project"]))
+    domain = find_domain(api, params["domain"]) if params.get("domain") else None
+    return dict(zone=find_zone(api, params["zone"]) if params.get("zone") else None,
+                account=find_account(api, params["account"], domain=domain) if params.get("account") else None,
+                domain=domain,
+                project=find_project(api, params["project"], domain=domain) if params.get("project") else None)
+
+
+def find_owned_vm(api, params):
+    """The VM of the ``vm`` option narrowed by the OWNER_SCOPE_SPEC options: ``(vm, scope)``, scope as owner_scope."""
+    scope = owner_scope(api, params)
+    return find_vm(api, params["vm"], **scope), scope

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_template, find_vm, find_zone
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_owned_vm, find_template, find_zone
 from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import fail_if_stuck, run_action
 
 FLAG = "isdynamicallyscalable"
@@ -150,7 +150,7 @@ def ensure_vm_scalable(module):
     """Set a VM's flag, restart it if asked, and say whether its domain is prepared; returns the result dict."""
     params, api = module.params, module.api
     desired = params["dynamically_scalable"]
-    vm = find_vm(api, params["vm"], zone=find_zone(api, params["zone"]) if params.get("zone") else None)
+    vm = find_owned_vm(api, params)[0]
     zone_setting = read_zone_setting(api, vm.get("zoneid"))
     flag_changes = bool(vm.get(FLAG, False)) != desired
     if flag_changes and params["apply"] == "restart":

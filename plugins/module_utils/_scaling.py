@@ -17,11 +17,9 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils import _plann
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError, InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import (
-    find_account, find_domain, find_project, find_service_offering, find_vm, find_zone, label)
+    find_owned_vm, find_service_offering, label, owner_filters, owner_scope)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import run_action
 
-# Options that tell apart VMs (and narrow listings) by zone and owner, shared by vm_scale and vm_scaling_info.
-OWNER_SCOPE_SPEC = dict(zone=dict(type="str"), account=dict(type="str"), domain=dict(type="str"), project=dict(type="str"))
 VALUE_OPTIONS = ("cpu_number", "cpu_speed", "memory")
 RECONFIGURE_FAILED = "Unable to reconfigure VM."
 ROOT_ADMIN = 1
@@ -229,15 +227,6 @@ def _available(value):
         return None
 
 
-def owner_scope(api, params):
-    """zone, account, domain and project dicts from the module options (None when not given)."""
-    domain = find_domain(api, params["domain"]) if params.get("domain") else None
-    return dict(zone=find_zone(api, params["zone"]) if params.get("zone") else None,
-                account=find_account(api, params["account"], domain=domain) if params.get("account") else None,
-                domain=domain,
-                project=find_project(api, params["project"], domain=domain) if params.get("project") else None)
-
-
 def requested_values(params):
     """cpu_number, cpu_speed and memory as positive ints (or None); raises InvalidValue before anything is read."""
     values = dict((option, whole_number(option, params.get(option))) for option in VALUE_OPTIONS)
@@ -394,8 +383,7 @@ def scale_vm(module):
     """vm_scale: plan, validate, execute and verify; returns the result dict."""
     params, api = module.params, module.api
     values = requested_values(params)
-    scope = owner_scope(api, params)
-    vm = find_vm(api, params["vm"], **scope)
+    vm, scope = find_owned_vm(api, params)
     situation = Reader(api).situation(vm)
     target = requested_target(api, params, values, situation, scope["zone"])
     options = planner.Options(allow_migration=params["allow_migration"], allow_restart=params["allow_restart"])
@@ -435,26 +423,17 @@ def execute(api, vm, plan, situation, options, timeout):
 def scaling_info(module):
     """vm_scaling_info: readiness of one VM or of every VM matching the filters; returns the result dict."""
     params, api = module.params, module.api
-    scope = owner_scope(api, params)
     if params.get("vm"):
-        vms = [find_vm(api, params["vm"], **scope)]
+        vms = [find_owned_vm(api, params)[0]]
     else:
-        vms = list_vms(api, params, scope)
+        vms = list_vms(api, params, owner_scope(api, params))
     reader = Reader(api)
     return dict(changed=False, vms=[readiness_view(vm, reader.situation(vm)) for vm in vms])
 
 
 def list_vms(api, params, scope):
-    """The VMs matching zone/account/domain/project, name (substring, as CloudStack) and state."""
-    filters = dict(listall=True, name=params.get("name"), state=params.get("state"))
-    if scope["zone"]:
-        filters["zoneid"] = scope["zone"]["id"]
-    if scope["project"]:
-        filters["projectid"] = scope["project"]["id"]
-    elif scope["account"]:
-        filters.update(account=scope["account"]["name"], domainid=scope["account"]["domainid"])
-    elif scope["domain"]:
-        filters["domainid"] = scope["domain"]["id"]
+    """The VMs matching zone/account/domain/project (as owner_scope resolved them), name (substring, as CloudStack) and state."""
+    filters = dict(owner_filters(**scope)[1], name=params.get("name"), state=params.get("state"))
     return api.list("listVirtualMachines", "virtualmachine", action="list VMs", **filters)
 
 

@@ -15,7 +15,7 @@ import datetime
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError, InvalidValue, JobTimeout
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_host, find_vm, find_zone, label
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_host, find_owned_vm, label
 
 STUCK_STATES = ("Starting", "Stopping", "Migrating", "Restoring")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -199,7 +199,7 @@ def ensure_vm_state(module, now=utc_now):
     """Bring one VM to the module's ``state``; returns the result dict."""
     params, api = module.params, module.api
     validate_state_options(params)
-    vm = find_vm(api, params["vm"], zone=find_zone(api, params["zone"]) if params.get("zone") else None)
+    vm = find_owned_vm(api, params)[0]
     zone = {"id": vm.get("zoneid"), "name": vm.get("zonename")}
     host = find_host(api, params["host"], zone=zone) if params.get("host") else None
     fail_if_stuck(api, vm, now)

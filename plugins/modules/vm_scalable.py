@@ -25,6 +25,7 @@ author:
   - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
+  - livescale.cloudstack.vm_owner
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.full
   - livescale.cloudstack.attributes.actiongroup
@@ -33,9 +34,6 @@ options:
     description: Name or id of the VM.
     type: str
     required: true
-  zone:
-    description: Zone (name or id) of the VM, to tell apart VMs of the same name.
-    type: str
   dynamically_scalable:
     description: The wanted value of the flag.
     type: bool
@@ -65,9 +63,11 @@ EXAMPLES = r"""
     dynamically_scalable: true
     apply: restart
 
-- name: Flag db-01; it is prepared at its next start
+- name: Flag db-01 of account acme; it is prepared at its next start
   livescale.cloudstack.vm_scalable:
     vm: db-01
+    account: acme
+    domain: ROOT/customers
     dynamically_scalable: true
   register: db_flag
 
@@ -121,12 +121,13 @@ debug:
     api_calls: 6
 """
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scalable import ensure_vm_scalable
 
 ARGUMENT_SPEC = dict(
+    OWNER_SCOPE_SPEC,
     vm=dict(type="str", required=True),
-    zone=dict(type="str"),
     dynamically_scalable=dict(type="bool", required=True),
     apply=dict(type="str", choices=["next_start", "restart"], default="next_start"),
     force_stop=dict(type="bool", default=False),

@@ -28,6 +28,7 @@ author:
   - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
+  - livescale.cloudstack.vm_owner
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.full
   - livescale.cloudstack.attributes.actiongroup
@@ -36,21 +37,9 @@ options:
     description: Name or id of the VM.
     type: str
     required: true
-  zone:
-    description: Zone (name or id) of the VM, to tell apart VMs of the same name; also narrows the offering lookup.
-    type: str
-  account:
-    description: Account that owns the VM, to tell apart VMs of the same name (with O(domain) outside the caller's domain).
-    type: str
-  domain:
-    description: Domain (name, path or id) of the VM's owner.
-    type: str
-  project:
-    description: Project that owns the VM.
-    type: str
   service_offering:
     description:
-      - Name or id of the target compute offering.
+      - Name or id of the target compute offering, looked up in O(zone) when it is given.
       - With a custom offering, O(cpu_number), O(cpu_speed) and O(memory) give its values; the values not given
         stay as they are now. With a fixed offering they must not be given.
       - If not set, O(cpu_number), O(cpu_speed) and O(memory) apply to the VM's current offering, which must be custom.
@@ -184,8 +173,9 @@ debug:
   sample: {api_calls: 14}
 """
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
-from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import OWNER_SCOPE_SPEC, scale_vm
+from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import scale_vm
 
 ARGUMENT_SPEC = dict(
     OWNER_SCOPE_SPEC,

@@ -17,11 +17,13 @@ description:
     its template flag and its host, and reports whether a live scale-up is possible now, the largest vCPUs and memory a
     live scale can reach, and every blocker with its fix.
   - Uses the same planner as M(livescale.cloudstack.vm_scale), so both agree.
+  - Without O(vm), O(zone), O(account), O(domain) and O(project) select the VMs to report.
   - What the caller may not read (settings, hosts as a non-admin) is left out of the judgement.
 author:
   - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
+  - livescale.cloudstack.vm_owner
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.info_module
   - livescale.cloudstack.attributes.actiongroup
@@ -34,18 +36,6 @@ options:
     type: str
   state:
     description: Only VMs in this state, for example V(Running). Ignored with O(vm).
-    type: str
-  zone:
-    description: Only VMs of this zone (name or id).
-    type: str
-  account:
-    description: Only VMs of this account (with O(domain) outside the caller's domain).
-    type: str
-  domain:
-    description: Only VMs of this domain (name, path or id).
-    type: str
-  project:
-    description: Only VMs of this project.
     type: str
 seealso:
   - module: livescale.cloudstack.vm_scale
@@ -143,8 +133,9 @@ debug:
   sample: {api_calls: 9}
 """
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
-from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import OWNER_SCOPE_SPEC, scaling_info
+from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import scaling_info
 
 ARGUMENT_SPEC = dict(
     OWNER_SCOPE_SPEC,

@@ -24,6 +24,7 @@ author:
   - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
+  - livescale.cloudstack.vm_owner
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.actiongroup
 attributes:
@@ -39,9 +40,6 @@ options:
     description: Name or id of the VM.
     type: str
     required: true
-  zone:
-    description: Zone (name or id) of the VM, to tell apart VMs of the same name.
-    type: str
   state:
     description:
       - V(started) starts a Stopped VM.
@@ -79,7 +77,8 @@ EXAMPLES = r"""
 - name: Stop db-01, forcibly, waiting up to 10 minutes
   livescale.cloudstack.vm_state:
     vm: db-01
-    zone: zone-a
+    account: acme
+    domain: ROOT/customers
     state: stopped
     force: true
     wait_timeout: 600
@@ -123,12 +122,13 @@ debug:
     api_calls: 5
 """
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
 from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import ensure_vm_state
 
 ARGUMENT_SPEC = dict(
+    OWNER_SCOPE_SPEC,
     vm=dict(type="str", required=True),
-    zone=dict(type="str"),
     state=dict(type="str", required=True, choices=["started", "stopped", "restarted", "migrated"]),
     host=dict(type="str"),
     autoselect=dict(type="bool", default=False),

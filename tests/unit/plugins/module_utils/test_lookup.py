@@ -1,8 +1,12 @@
 """Lookups by exact name or id over a fake API whose name filter is a substring match, as CloudStack's."""
 
-import pytest
+import importlib
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, ApiError, NotFound
+import pytest
+import yaml
+
+from ansible_collections.livescale.cloudstack.plugins.doc_fragments.vm_owner import ModuleDocFragment
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, ApiError, InvalidValue, NotFound
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _lookup
 
 ZONE_A = {"id": "0b5d8f8e-1111-4a4a-8c8c-000000000001", "name": "zone-a"}
@@ -30,8 +34,9 @@ class SubstringApi:
                                errorcode=431, cserrorcode=9999, action=action)
         if "name" in params:
             rows = [row for row in rows if params["name"] in row["name"]]
-        if "zoneid" in params:
-            rows = [row for row in rows if row.get("zoneid", params["zoneid"]) == params["zoneid"]]
+        for field in ("zoneid", "account", "domainid"):
+            if field in params:
+                rows = [row for row in rows if row.get(field, params[field]) == params[field]]
         return [dict(row) for row in rows]
 
 
@@ -108,3 +113,100 @@ def test_other_api_errors_propagate():
 
     with pytest.raises(ApiError, match="find zone zone-a failed"):
         _lookup.find_zone(Broken(), "zone-a")
+
+
+ROOT = {"id": "dom-root", "name": "ROOT", "path": "ROOT"}
+CUSTOMERS = {"id": "dom-cust", "name": "customers", "path": "ROOT/customers"}
+STAFF = {"id": "dom-staff", "name": "staff", "path": "ROOT/staff"}
+ACME = {"id": "acc-acme", "name": "acme", "domainid": CUSTOMERS["id"]}
+ACME_STAFF = {"id": "acc-acme-staff", "name": "acme", "domainid": STAFF["id"]}
+GLOBEX = {"id": "acc-globex", "name": "globex", "domainid": CUSTOMERS["id"]}
+WEB_ACME = dict(WEB_01, account="acme", domainid=CUSTOMERS["id"])
+WEB_GLOBEX = dict(WEB_01, id="7e1c0c3a-2222-4b4b-9d9d-000000000009", account="globex", domainid=CUSTOMERS["id"])
+SCOPE_NONE = {"vm": "web-01", "zone": None, "account": None, "domain": None, "project": None}
+
+
+def owners(*accounts, vms=(WEB_ACME, WEB_GLOBEX)):
+    """A fake API with zone-a, three domains, the given accounts and two web-01 VMs of different accounts."""
+    return SubstringApi(listZones=[ZONE_A], listDomains=[ROOT, CUSTOMERS, STAFF], listAccounts=list(accounts or (ACME, GLOBEX)),
+                        listProjects=[], listVirtualMachines=list(vms))
+
+
+def test_owner_scope_without_options_reads_nothing():
+    api = owners()
+    assert _lookup.owner_scope(api, SCOPE_NONE) == dict(zone=None, account=None, domain=None, project=None)
+    assert api.requests == []
+
+
+def test_account_tells_apart_same_named_vms():
+    api = owners()
+    with pytest.raises(Ambiguous, match="VM 'web-01' is ambiguous"):
+        _lookup.find_owned_vm(api, SCOPE_NONE)
+    vm, scope = _lookup.find_owned_vm(api, dict(SCOPE_NONE, account="globex", zone="zone-a"))
+    assert vm == WEB_GLOBEX
+    assert (scope["account"], scope["zone"], scope["domain"], scope["project"]) == (GLOBEX, ZONE_A, None, None)
+    assert api.requests[-1] == ("listVirtualMachines", {"name": "web-01", "zoneid": ZONE_A["id"], "account": "globex",
+                                                        "domainid": CUSTOMERS["id"]})
+
+
+def test_wrong_account_is_not_found_naming_the_account():
+    api = owners(vms=(WEB_ACME,))
+    with pytest.raises(NotFound) as info:
+        _lookup.find_owned_vm(api, dict(SCOPE_NONE, account="globex"))
+    assert str(info.value) == "VM 'web-01' not found in account globex"
+
+
+def test_unknown_account_is_not_found_before_any_vm_lookup():
+    api = owners()
+    with pytest.raises(NotFound) as info:
+        _lookup.find_owned_vm(api, dict(SCOPE_NONE, account="initech", domain="ROOT/customers"))
+    assert str(info.value) == "account 'initech' not found in domain customers"
+    assert [command for command, _params in api.requests] == ["listDomains", "listAccounts"]
+
+
+def test_domain_tells_apart_same_named_accounts():
+    api = owners(ACME, ACME_STAFF)
+    with pytest.raises(Ambiguous, match="account 'acme' is ambiguous"):
+        _lookup.owner_scope(api, dict(SCOPE_NONE, account="acme"))
+    scope = _lookup.owner_scope(api, dict(SCOPE_NONE, account="acme", domain="ROOT/customers"))
+    assert (scope["account"], scope["domain"]) == (ACME, CUSTOMERS)
+    assert api.requests[-1] == ("listAccounts", {"name": "acme", "domainid": CUSTOMERS["id"], "listall": True})
+
+
+def test_domain_alone_lists_the_vms_of_that_domain():
+    api = owners(vms=(dict(WEB_ACME, domainid=STAFF["id"]), WEB_GLOBEX))
+    vm, _scope = _lookup.find_owned_vm(api, dict(SCOPE_NONE, domain="customers"))
+    assert vm == WEB_GLOBEX
+    assert api.requests[-1] == ("listVirtualMachines", {"name": "web-01", "domainid": CUSTOMERS["id"], "listall": True})
+
+
+def test_project_scope():
+    project = {"id": "prj-1", "name": "shop"}
+    api = owners()
+    api.rows["listProjects"] = [project]
+    api.rows["listVirtualMachines"] = [dict(WEB_01, projectid="prj-1")]
+    vm, scope = _lookup.find_owned_vm(api, dict(SCOPE_NONE, project="shop"))
+    assert (vm["projectid"], scope["project"]) == ("prj-1", project)
+    assert api.requests[-1] == ("listVirtualMachines", {"name": "web-01", "projectid": "prj-1"})
+    with pytest.raises(NotFound, match="project 'web' not found"):
+        _lookup.find_owned_vm(api, dict(SCOPE_NONE, project="web"))
+
+
+def test_account_and_project_exclude_each_other_before_any_read():
+    api = owners()
+    with pytest.raises(InvalidValue, match="account=acme and project=shop exclude each other: .* keep one"):
+        _lookup.find_owned_vm(api, dict(SCOPE_NONE, account="acme", project="shop"))
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("name", ["vm_state", "vm_scalable", "vm_scale", "vm_scaling_info"])
+def test_vm_modules_share_the_owner_options_and_their_documentation(name):
+    module = importlib.import_module("ansible_collections.livescale.cloudstack.plugins.modules.%s" % name)
+    assert all(module.ARGUMENT_SPEC[option] is spec for option, spec in _lookup.OWNER_SCOPE_SPEC.items())
+    assert "livescale.cloudstack.vm_owner" in yaml.safe_load(module.DOCUMENTATION)["extends_documentation_fragment"]
+    assert not set(yaml.safe_load(module.DOCUMENTATION)["options"]) & set(_lookup.OWNER_SCOPE_SPEC)
+
+
+def test_fragment_documents_exactly_the_owner_options():
+    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    assert dict((name, {"type": doc["type"]}) for name, doc in options.items()) == _lookup.OWNER_SCOPE_SPEC

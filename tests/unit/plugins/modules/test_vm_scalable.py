@@ -115,3 +115,18 @@ def test_failed_start_after_the_restart_says_the_vm_is_left_stopped():
     with pytest.raises(ApiError, match="VM web-01 was stopped for the restart and is not running: start it with livescale.cloudstack.vm_state"):
         run(api, apply="restart")
     assert [write[0] for write in api.writes] == ["updateVirtualMachine", "stopVirtualMachine", "startVirtualMachine"]
+
+
+def test_account_narrows_the_vm_lookup():
+    api = fake(vm(), listAccounts=[{"id": "a1", "name": "acme", "domainid": "d1"}])
+    result = run(api, account="acme", zone="zone-a")
+    assert api.reads[:3] == [("listZones", {"name": "zone-a"}), ("listAccounts", {"name": "acme", "listall": True}),
+                             ("listVirtualMachines", {"name": "web-01", "zoneid": "z1", "account": "acme", "domainid": "d1"})]
+    assert result["changed"] and api.writes == [("updateVirtualMachine", {"id": "vm-1", "isdynamicallyscalable": True})]
+
+
+def test_unknown_account_fails_before_any_write():
+    api = fake(vm(), listAccounts=[])
+    with pytest.raises(CloudStackError, match="account 'initech' not found"):
+        run(api, account="initech")
+    assert api.writes == []

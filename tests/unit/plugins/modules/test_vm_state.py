@@ -1,6 +1,7 @@
 """Unit tests of the vm_state logic (plugins/module_utils/_vm_state.py)."""
 
 import datetime
+import re
 
 import pytest
 
@@ -73,6 +74,21 @@ def test_bad_option_combinations_fail_before_any_call(options, fragment):
     assert api.reads == [] and api.writes == []
 
 
+def test_account_narrows_the_vm_lookup():
+    api = FakeApi(listVirtualMachines=[vm()], listAccounts=[{"id": "a1", "name": "acme", "domainid": "d1"}])
+    result, api = run("stopped", vm(), api=api, account="acme")
+    assert api.reads[:2] == [("listAccounts", {"name": "acme", "listall": True}),
+                             ("listVirtualMachines", {"name": "web-01", "account": "acme", "domainid": "d1"})]
+    assert result["action"] == "stop"
+
+
+def test_account_with_project_fails_before_any_call():
+    api = FakeApi(listVirtualMachines=[vm()])
+    with pytest.raises(InvalidValue, match="account=acme and project=shop exclude each other"):
+        run("stopped", vm(), api=api, account="acme", project="shop")
+    assert api.reads == [] and api.writes == []
+
+
 @pytest.mark.parametrize("seconds, text", [(9, "9s"), (125, "2m 05s"), (7325, "2h 02m 05s"), (-3, "0s")])
 def test_format_duration(seconds, text):
     assert _vm_state.format_duration(seconds) == text
@@ -129,10 +145,13 @@ def test_job_timeout_against_the_simulator(tmp_path):
     try:
         clock = FakeClock()
         api = CloudStackApi(simulator.url, simulator.admin_key, simulator.admin_secret, clock=clock, sleep=clock.sleep)
+        since = api.list("listVirtualMachines", "virtualmachine", name="web-01", listall=True)[0]["lastupdated"]
         params = {"vm": "web-01", "zone": "zone-a", "state": "stopped", "host": None, "autoselect": False, "force": False,
                   "wait_timeout": 60}
-        with pytest.raises(CloudStackError, match=r"stop VM web-01: job \S+ did not finish within 60 s; the VM is Running \(the API does not say since when\)"):
-            _vm_state.ensure_vm_state(FakeModule(params, api), now=lambda: NOW)
+        later = _vm_state.parse_time(since) + datetime.timedelta(minutes=3, seconds=7)
+        with pytest.raises(CloudStackError, match=r"stop VM web-01: job \S+ did not finish within 60 s; the VM is Running for 3m 07s"
+                                                  r" \(since %s, from lastupdated\)" % re.escape(since)):
+            _vm_state.ensure_vm_state(FakeModule(params, api), now=lambda: later)
         assert clock.now >= 60
         jobs = simulator.client().call("listAsyncJobs", listall="true")[1]["listasyncjobsresponse"]["asyncjobs"]
         assert [job["cmd"].rsplit(".", 1)[-1] for job in jobs] == ["StopVMCmdByAdmin"]
