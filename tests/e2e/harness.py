@@ -1,9 +1,9 @@
 """Real-stack harness shared by the end-to-end tests and the benchmark.
 
-libvirtd started by tools/libvirtd.sh, the cached minimal guest of tools/build_guest_image, the
-simulator served in this process (so its qemu:///system agent boots that guest), VMs deployed through
-the API, livescale.cloudstack.vm_scale run by ansible-playbook, and the guest watched through
-qemu-guest-agent on a libvirt connection of our own.
+libvirtd started by tools/libvirtd.sh, a cached guest of tools/build_guest_image, the standalone
+simulator (``python -m simulator``) whose seed gives the qemu:///system host ``guest_image: {variant: ...}``
+so every VM boots that guest, VMs deployed through the API, livescale.cloudstack.vm_scale run by
+ansible-playbook, and the guest watched through qemu-guest-agent on a libvirt connection of our own.
 """
 
 import importlib.util
@@ -16,6 +16,8 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEED = Path(__file__).resolve().parent / "seed.yml"
@@ -152,7 +154,7 @@ class Pinger(threading.Thread):
 
 
 def destroy_leftovers():
-    """Destroy domains an earlier, killed run left behind (their console log is in a workdir marked livescale-e2e).
+    """Destroy domains a stopped simulator or a killed run left behind (console log in a workdir marked livescale-e2e).
 
     Their names would clash with the new simulator's instance names; runs on one machine are therefore sequential.
     """
@@ -167,32 +169,40 @@ def destroy_leftovers():
         conn.close()
 
 
-class Stack:
-    """libvirtd + cached guest + in-process simulator seeded with tests/e2e/seed.yml.
+def write_seed(workdir, variant):
+    """tests/e2e/seed.yml with the host booting the cached guest ``variant``; per-VM files go to workdir."""
+    seed = yaml.safe_load(SEED.read_text())
+    host = seed["zones"][0]["pods"][0]["clusters"][0]["hosts"][0]
+    host["guest_image"] = {"variant": variant, "workdir": str(workdir)}
+    path = Path(workdir) / "seed.yml"
+    path.write_text(yaml.safe_dump(seed))
+    return path
 
-    The workdir's path must contain livescale-e2e (see destroy_leftovers).
+
+class Stack:
+    """libvirtd + cached guest + standalone simulator seeded with tests/e2e/seed.yml and the guest variant.
+
+    The workdir's path must contain livescale-e2e (see destroy_leftovers); the guest's files (console logs,
+    disk overlays) go there, so QEMU (user libvirt-qemu) must be able to reach it when the guest has a disk.
     """
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, variant="minimal"):
         self.workdir = Path(workdir)
         if WORKDIR_MARK not in str(self.workdir):
             raise ValueError("workdir %s must contain %s in its path" % (workdir, WORKDIR_MARK))
+        self.variant = variant
         self.simulator = self.client = self.manifest = None
         self.ids = {}
 
     def start(self):
         """Bring everything up; returns self."""
         sys.path.insert(0, str(REPO_ROOT))
-        from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt  # pylint: disable=import-outside-toplevel
-        from simulator import agent  # pylint: disable=import-outside-toplevel
-        from simulator.testing import InProcessSimulator  # pylint: disable=import-outside-toplevel
+        from simulator.testing import SimulatorProcess  # pylint: disable=import-outside-toplevel
         start_libvirtd()
         destroy_leftovers()
-        self.manifest = build_guest("minimal")
-        agent.agent_for(URI, guest_image=_libvirt.GuestImage(
-            kernel=self.manifest["kernel"], initrd=self.manifest["initrd"], cmdline=self.manifest["cmdline"],
-            console_log=str(self.workdir / "console.log")))
-        self.simulator = InProcessSimulator(seed=SEED, db=self.workdir / "state.sqlite").start()
+        self.manifest = build_guest(self.variant)  # builds a missing image here, not inside the simulator's start
+        self.simulator = SimulatorProcess(seed=write_seed(self.workdir, self.variant), db=self.workdir / "state.sqlite")
+        self.simulator.start()
         self.client = self.simulator.client()
         for kind, command, key, name in (("zone", "listZones", "zone", ZONE),
                                          ("template", "listTemplates", "template", TEMPLATE),
@@ -204,9 +214,16 @@ class Stack:
         return self
 
     def stop(self):
-        """Stop the simulator (and with it the domains it started)."""
-        if self.simulator is not None:
+        """Stop the VMs through the API (their domains and overlays go), then the simulator."""
+        if self.simulator is None:
+            return
+        try:
+            for vm in self.client.ok("listVirtualMachines", listall="true").get("virtualmachine", []):
+                if vm["state"] == "Running":
+                    self.client.run("stopVirtualMachine", id=vm["id"], forced="true")
+        finally:
             self.simulator.stop()
+            destroy_leftovers()
 
     def deploy(self, name, offering=SMALL):
         """Deploy and start a VM; returns the listVirtualMachines row."""
@@ -222,9 +239,9 @@ class Stack:
                     if row["name"] == name)
 
     def console_tail(self, lines=15):
-        """The end of the guest console log, for failure messages."""
-        path = self.workdir / "console.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no console log)"
+        """The end of the newest guest console log (the agent writes <instance name>.console.log), for failure messages."""
+        logs = sorted(self.workdir.glob("*.console.log"), key=lambda path: path.stat().st_mtime)
+        return "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:]) if logs else "(no console log)"
 
     def vm_scale(self, vm, offering, allow_restart=False):
         """Run livescale.cloudstack.vm_scale through ansible-playbook; returns the module result."""
