@@ -47,7 +47,7 @@ def load_seed(app, path):
                         " format") from None
 
 
-def load_all(app, seed, base=Path(".")):
+def load_all(app, seed, base):
     """Every section of a parsed seed, in dependency order; relative paths are taken from ``base``."""
     load_domains(app, seed.get("domains") or [{"name": "ROOT"}])
     load_zones(app, seed.get("zones") or [], base)
