@@ -54,8 +54,8 @@ def transit(app, vm, event):
 
 
 def agent_of(app, host):
-    """The shared agent of a host's libvirt URI."""
-    return host_agent.agent_for(host["uri"])
+    """The shared agent of a host's libvirt URI, with the host's guest image from the database."""
+    return host_agent.agent_for_host(host)
 
 
 def cpu_shares(cores, min_speed):

@@ -190,3 +190,20 @@ def test_each_vm_boots_its_own_overlay_created_at_start_and_removed_at_stop_and_
         sim.stop()
     assert not overlays["web-01"].exists(), "stopping the simulator stops the domain and removes its overlay"
     assert (digest(guest / "disk.img"), (guest / "disk.img").stat().st_mtime_ns) == (base_digest, base_mtime)
+
+
+@pytest.mark.skipif(shutil.which("qemu-img") is None, reason="qemu-img (Debian qemu-utils) not installed")
+def test_after_a_restart_running_vms_boot_the_guest_image_stored_with_their_host(tmp_path, guest, monkeypatch):
+    image = {"kernel": str(guest / "vmlinuz"), "initrd": str(guest / "initrd.img"), "disk": str(guest / "disk.img"),
+             "workdir": str(tmp_path / "overlays")}
+    seed = build_seed(tmp_path, hosts=[host("kvm-a1-01", "", image), host("kvm-a1-02", "", image)])
+    db = tmp_path / "state.sqlite"
+    InProcessSimulator(seed, db).start().stop()
+    monkeypatch.setattr(host_agent, "_AGENTS", {})  # a new process: no agent remembers the image
+    sim = InProcessSimulator(seed, db).start()
+    try:
+        vm = {vm["name"]: vm for vm in sim.client().ok("listVirtualMachines", listall="true")["virtualmachine"]}["web-01"]
+        assert vm["state"] == "Running"
+        assert (tmp_path / "overlays" / (vm["instancename"] + ".qcow2")).exists(), "the recovered domain boots the stored image"
+    finally:
+        sim.stop()
