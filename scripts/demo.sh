@@ -6,10 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 bash scripts/setup.sh
-# shellcheck disable=SC1091
-source .venv/bin/activate
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/.build/collections"
-export ANSIBLE_PYTHON_INTERPRETER="$ROOT/.venv/bin/python"
+# shellcheck source=scripts/environment.sh
+source scripts/environment.sh
 
 STATE="$(mktemp -d)"
 PORT="${LIVESCALE_DEMO_PORT:-8080}"

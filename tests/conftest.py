@@ -10,7 +10,6 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COLLECTIONS_PATH = REPO_ROOT / ".build" / "collections"
-DEFAULT_SEED = REPO_ROOT / "simulator" / "seeds" / "default.yml"
 
 
 def ansible_environment(extra=None):
@@ -47,7 +46,7 @@ def simulator(tmp_path):
     """A fresh simulator on a free loopback port, seeded with the default seed."""
     from simulator.testing import SimulatorProcess
 
-    process = SimulatorProcess(seed=DEFAULT_SEED, db=tmp_path / "state.sqlite")
+    process = SimulatorProcess(db=tmp_path / "state.sqlite")
     process.start()
     try:
         yield process

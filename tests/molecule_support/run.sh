@@ -4,8 +4,8 @@
 # Usage: tests/molecule_support/run.sh [kvm_host|guest ...]   (default: both)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-export PATH="$ROOT/.venv/bin:$PATH"
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/.build/collections"
+# shellcheck source=scripts/environment.sh
+source "$ROOT/scripts/environment.sh"
 
 roles=("$@")
 if [ "${#roles[@]}" -eq 0 ]; then
