@@ -1,9 +1,12 @@
 """The simulator's host agent: what CloudStack's KVM agent does to a domain, over real libvirt.
 
 One agent (one libvirt connection) per URI in this process: ``agent_for(uri)``. Domains are
-transient (created from XML, destroyed on stop), shaped like spec section 4.2 by
-``_libvirt.build_domain_xml``. ``scale`` follows the KVM agent's order (spec 4.3): memory (one DIMM
-of new - current total), vCPUs (only up), cpu_shares (only up), then the CPU cap (quota/period).
+transient (created from XML, destroyed on stop), written by ``simulator.domain_xml`` the way
+``LibvirtComputingResource.createVMFromSpec`` writes them. ``scale`` follows
+``LibvirtScaleVmCommandWrapper.execute``: memory (one DIMM of new - current total, only on a domain whose XML
+has ``<maxMemory slots='16' unit='KiB'>``), vCPUs (only up), cpu_shares (only up), then the CPU cap
+(``updateCpuQuotaAndPeriod``: period, then quota). The agent has its own libvirt glue and shares no code with
+the collection it is used to check.
 
 On ``test:///`` hosts libvirt cannot hot-plug devices nor set cpu_shares/quota, so the agent
 emulates them: the domain's <memory> is the ceiling (max memory) and a "DIMM" raises the live
@@ -12,8 +15,8 @@ memory with setMemoryFlags; DIMM sizes and cputune values live in the agent's bo
 parameters are real.
 
 Guest image (real QEMU hosts): the seed field ``guest_image`` of a host (simulator/seed.py) or, in
-process, ``agent_for(uri, guest_image=_libvirt.GuestImage(kernel=..., initrd=..., cmdline=..., disk=...),
-workdir=DIR)``; every domain the agent starts afterwards boots that kernel (direct kernel boot, TCG). A
+process, ``agent_for(uri, guest_image=GuestImage(kernel=..., initrd=..., cmdline=..., disk=...), workdir=DIR)``;
+every domain the agent starts afterwards boots that kernel (direct kernel boot, TCG). A
 ``disk`` is never written: each domain boots a qcow2 overlay ``DIR/<name>.qcow2`` on it, created at start
 and removed at stop. Without ``console_log`` each domain's serial console goes to ``DIR/<name>.console.log``.
 Without an image a QEMU domain starts with nothing to boot, which is enough for the libvirt-level checks.
@@ -28,14 +31,13 @@ import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt
+import libvirt
+
+from simulator.domain_xml import (MAX_CPU_QUOTA, PREPARED_MARK, DomainSpec, GuestImage, HostFacts, cpu_quota_period,
+                                  dimm_device, domain_type_for_uri, free_page_reporting, read_domain, write_domain)
 
 DEFAULT_WORKDIR = "/var/lib/libvirt/images/livescale-simulator"
 QCOW2_MAGIC = b"QFI\xfb"
-MAX_CPU_QUOTA = 17592186044415
-CPU_PERIOD = 10000
-MIN_CPU_QUOTA = 1000
-MAX_CPU_PERIOD = 1000000
 _VM_TYPES = {"i": "User", "r": "DomainRouter", "s": "SecondaryStorageVm", "v": "ConsoleProxy"}
 NOT_PREPARED = (
     "The %s is not prepared for dynamic scaling. To be prepared, the VM must be deployed with a dynamic service "
@@ -57,20 +59,6 @@ class AgentError(Exception):
             done = "; ".join(self.applied) or "nothing"
             text += " Applied: %s. Not applied: %s." % (done, "; ".join(self.not_applied) or "nothing")
         super().__init__(text)
-
-
-@dataclass(frozen=True)
-class DomainSpec:
-    """What the management server sends to start a VM."""
-
-    name: str
-    uuid: str
-    vcpus: int
-    max_vcpus: int
-    memory_mib: int
-    max_memory_mib: int | None
-    cpu_shares: int
-    cpu_quota_pct: float | None
 
 
 @dataclass(frozen=True)
@@ -103,18 +91,6 @@ class _Emulated:
     dimms: list[int] = field(default_factory=list)
 
 
-def cpu_quota_period(pct: float) -> tuple[int, int]:
-    """(quota, period) for a CPU cap of ``pct`` (a fraction of one host core), by the [main] agent rules."""
-    if not pct > 0:
-        raise AgentError("CPU quota percentage %r is not positive: give the cap as a fraction above 0" % pct)
-    period = CPU_PERIOD
-    quota = int(period * pct)
-    if quota < MIN_CPU_QUOTA:
-        quota = MIN_CPU_QUOTA
-        period = min(int(quota / pct), MAX_CPU_PERIOD)
-    return quota, period
-
-
 def vm_label(name: str, uuid: str) -> str:
     """CloudStack's VirtualMachineTO text, with the id and type read from the instance name."""
     match = re.match(r"^i-\d+-(\d+)-", name) or re.match(r"^[rsv]-(\d+)-", name)
@@ -126,11 +102,11 @@ def vm_label(name: str, uuid: str) -> str:
 class HostAgent:
     """The agent of one libvirt host (URI); thread-safe, connects on first use."""
 
-    def __init__(self, uri: str, guest_image: _libvirt.GuestImage | None = None, workdir: str | None = None):
+    def __init__(self, uri: str, guest_image: GuestImage | None = None, workdir: str | None = None):
         self.uri = uri
         self.guest_image = guest_image
         self.workdir = workdir or DEFAULT_WORKDIR
-        self.domain_type = _libvirt.domain_type_for_uri(uri)
+        self.domain_type = domain_type_for_uri(uri)
         self.emulated = self.domain_type == "test"
         self._conn = None
         self._lock = threading.RLock()
@@ -142,19 +118,22 @@ class HostAgent:
         """The agent's libvirt connection (opened once)."""
         with self._lock:
             if self._conn is None:
+                libvirt.registerErrorHandler(_quiet, None)
                 try:
-                    self._conn = _libvirt.open_connection(self.uri)
-                except _libvirt.VirtError as exc:
-                    raise AgentError(str(exc)) from exc
+                    self._conn = libvirt.open(self.uri)
+                except libvirt.libvirtError as exc:
+                    raise AgentError("cannot connect to libvirt at %s: %s"
+                                     % (self.uri, exc.get_error_message())) from exc
             return self._conn
 
     def _lookup(self, name: str):
+        """The domain named ``name`` (conn.domainLookupByName, as the KVM agent looks domains up), or None."""
         try:
-            return _libvirt.find_domain(self.conn, name)
-        except _libvirt.DomainNotFound:
-            return None
-        except _libvirt.VirtError as exc:
-            raise AgentError(str(exc)) from exc
+            return self.conn.lookupByName(name)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return None
+            raise AgentError("cannot look up domain %s on %s: %s" % (name, self.uri, exc.get_error_message())) from exc
 
     def _require(self, name: str):
         domain = self._lookup(name)
@@ -167,19 +146,12 @@ class HostAgent:
 
         AgentError if another domain has the name or libvirt refuses.
         """
-        quota, period = cpu_quota_period(spec.cpu_quota_pct) if spec.cpu_quota_pct is not None else (None, None)
         image = self._domain_image(spec.name)
-        try:
-            xml = _libvirt.build_domain_xml(
-                spec.name, spec.uuid, spec.vcpus, spec.max_vcpus, spec.memory_mib, spec.max_memory_mib,
-                self.domain_type, spec.cpu_shares, quota, period, guest_image=image)
-        except _libvirt.VirtError as exc:
-            raise AgentError("cannot start %s: %s" % (spec.name, exc)) from exc
+        xml = write_domain(spec, HostFacts(self.domain_type, image, disk_format="qcow2",
+                                           free_page_reporting=self._free_page_reporting()))
         prepared = spec.max_memory_mib is not None and spec.max_memory_mib > spec.memory_mib
         if self.emulated and prepared:
             xml = _with_memory_ceiling(xml, spec.max_memory_mib)
-        if image is not None and image.disk:
-            xml = _with_qcow2_disk(xml)
         with self._lock:
             existing = self._lookup(spec.name)
             if existing is not None:
@@ -192,15 +164,23 @@ class HostAgent:
                 self._create_overlay(spec.name, image.disk)
             try:
                 self.conn.createXML(xml, 0)
-            except _libvirt.libvirt.libvirtError as exc:
+            except libvirt.libvirtError as exc:
                 self._remove_overlay(spec.name)
                 raise AgentError("cannot start %s on %s: %s" % (spec.name, self.uri, exc.get_error_message())) from exc
             if self.emulated:
-                self._books[spec.name] = _Emulated(spec.memory_mib, spec.cpu_shares, quota, period)
+                state = read_domain(self._xml(self.conn.lookupByName(spec.name)))
+                self._books[spec.name] = _Emulated(spec.memory_mib, spec.cpu_shares, state.cpu_quota, state.cpu_period)
             return self.view(spec.name)
 
-    def _domain_image(self, name: str) -> _libvirt.GuestImage | None:
-        """The guest image of one domain: its own overlay instead of the base disk, its own console log."""
+    def _free_page_reporting(self) -> bool:
+        """MemBalloonDef's autodeflate/freePageReporting condition on this host's libvirt and hypervisor versions."""
+        try:
+            return free_page_reporting(self.conn.getLibVersion(), self.conn.getVersion())
+        except libvirt.libvirtError as exc:
+            raise AgentError("cannot read the versions of %s: %s" % (self.uri, exc.get_error_message())) from exc
+
+    def _domain_image(self, name: str) -> GuestImage | None:
+        """The guest image of one domain: its own qcow2 overlay instead of the base disk, its own console log."""
         image = self.guest_image
         if image is None:
             return None
@@ -246,7 +226,7 @@ class HostAgent:
             if domain is not None:
                 try:
                     domain.destroy()
-                except _libvirt.libvirt.libvirtError as exc:
+                except libvirt.libvirtError as exc:
                     if self._lookup(name) is not None:
                         raise AgentError("cannot stop %s on %s: %s"
                                          % (name, self.uri, exc.get_error_message())) from exc
@@ -258,20 +238,26 @@ class HostAgent:
             domain = self._lookup(name)
             if domain is None:
                 return None
-            try:
-                xml = _libvirt.domain_view(domain)
-            except _libvirt.VirtError as exc:
-                raise AgentError(str(exc)) from exc
+            xml = read_domain(self._xml(domain))
+            max_memory_mib = None if xml.max_memory_kib is None else xml.max_memory_kib // 1024
             books = self._books.get(name)
             if books is None:
                 return DomainView(
-                    xml.name, xml.uuid, xml.running, xml.vcpus, xml.max_vcpus, xml.memory_mib, xml.current_memory_mib,
-                    xml.max_memory_mib, xml.memory_slots, tuple(dimm.size_kib // 1024 for dimm in xml.dimms),
-                    xml.cpu_shares or 0, xml.cpu_quota, xml.cpu_period)
+                    xml.name, xml.uuid, xml.running, xml.vcpus, xml.max_vcpus, xml.memory_kib // 1024,
+                    xml.current_memory_kib // 1024, max_memory_mib, xml.memory_slots,
+                    tuple(size // 1024 for size in xml.dimms_kib), xml.cpu_shares or 0, xml.cpu_quota, xml.cpu_period)
             return DomainView(
                 xml.name, xml.uuid, xml.running, xml.vcpus, xml.max_vcpus, books.base_memory_mib + sum(books.dimms),
-                xml.current_memory_mib, xml.max_memory_mib, xml.memory_slots, tuple(books.dimms), books.cpu_shares,
+                xml.current_memory_kib // 1024, max_memory_mib, xml.memory_slots, tuple(books.dimms), books.cpu_shares,
                 books.cpu_quota, books.cpu_period)
+
+    def _xml(self, domain, flags: int = 0) -> str:
+        """virDomainGetXMLDesc of a domain; AgentError naming the domain when libvirt refuses."""
+        try:
+            return domain.XMLDesc(flags)
+        except libvirt.libvirtError as exc:
+            raise AgentError("cannot read the XML of domain %s on %s: %s"
+                             % (domain.name(), self.uri, exc.get_error_message())) from exc
 
     def scale(self, name: str, vcpus: int, memory_mib: int, cpu_shares: int, cpu_quota_pct: float | None,
               limit_cpu_use_change: bool) -> str:
@@ -284,7 +270,7 @@ class HostAgent:
             for index, (description, action) in enumerate(steps):
                 try:
                     action()
-                except (_libvirt.libvirt.libvirtError, _StepFailed) as exc:
+                except (libvirt.libvirtError, _StepFailed) as exc:
                     reason = exc.get_error_message() if hasattr(exc, "get_error_message") else str(exc)
                     raise AgentError("Unable to scale %s due to [%s]." % (label, reason), reason,
                                      [step[0] for step in steps[:index]], [step[0] for step in steps[index:]]) from exc
@@ -301,7 +287,7 @@ class HostAgent:
                           lambda: self._attach_dimm(domain, before, attach, label)))
         if before.vcpus < vcpus:
             steps.append(("vCPUs %d -> %d" % (before.vcpus, vcpus),
-                          lambda: domain.setVcpusFlags(vcpus, _libvirt.libvirt.VIR_DOMAIN_AFFECT_LIVE)))
+                          lambda: domain.setVcpus(vcpus)))
         if before.cpu_shares < cpu_shares:
             steps.append(("cpu_shares %d -> %d" % (before.cpu_shares, cpu_shares),
                           lambda: self._set_tune(domain, cpu_shares=cpu_shares)))
@@ -315,25 +301,24 @@ class HostAgent:
         return steps
 
     def _attach_dimm(self, domain, before: DomainView, size_mib: int, label: str) -> None:
-        if before.max_memory_mib is None:
+        if PREPARED_MARK not in domain.XMLDesc(0):
             raise _StepFailed(NOT_PREPARED % label)
-        flags = _libvirt.libvirt.VIR_DOMAIN_AFFECT_LIVE
         books = self._books.get(before.name)
         if books is None:
-            domain.attachDeviceFlags(_libvirt.dimm_xml(size_mib * 1024), flags)
+            domain.attachDevice(dimm_device(size_mib * 1024))
             return
         if len(books.dimms) >= before.dimm_slots:
             raise _StepFailed("no free memory device slot available (all %d used)" % before.dimm_slots)
         if before.memory_mib + size_mib > before.max_memory_mib:
             raise _StepFailed("Attaching memory device with size '%d' KiB would exceed domain's maxMemory config size "
                               "'%d' KiB" % (size_mib * 1024, before.max_memory_mib * 1024))
-        domain.setMemoryFlags((before.memory_mib + size_mib) * 1024, flags)
+        domain.setMemoryFlags((before.memory_mib + size_mib) * 1024, libvirt.VIR_DOMAIN_AFFECT_LIVE)
         books.dimms.append(size_mib)
 
     def _set_tune(self, domain, **params) -> None:
         books = self._books.get(domain.name())
         if books is None:
-            domain.setSchedulerParametersFlags(params, _libvirt.libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            domain.setSchedulerParametersFlags(params, libvirt.VIR_DOMAIN_AFFECT_LIVE)
             return
         for key, value in params.items():
             setattr(books, {"vcpu_period": "cpu_period", "vcpu_quota": "cpu_quota"}.get(key, key), value)
@@ -351,12 +336,12 @@ class HostAgent:
         first, second = sorted((self, dest), key=lambda agent: agent.uri)  # one lock order: no deadlock
         with first._lock, second._lock:
             domain = self._require(name)
-            xml = _without_id(domain.XMLDesc(_libvirt.libvirt.VIR_DOMAIN_XML_MIGRATABLE))
+            xml = _without_id(self._xml(domain, libvirt.VIR_DOMAIN_XML_MIGRATABLE))
             if dest._lookup(name) is not None:
                 raise AgentError("cannot migrate %s: a domain with that name already runs on %s" % (name, dest.uri))
             try:
                 dest.conn.createXML(xml, 0)
-            except _libvirt.libvirt.libvirtError as exc:
+            except libvirt.libvirtError as exc:
                 raise AgentError("cannot migrate %s to %s: %s; it still runs on %s"
                                  % (name, dest.uri, exc.get_error_message(), self.uri)) from exc
             books = self._books.pop(name, None)
@@ -370,6 +355,10 @@ class HostAgent:
             return view
 
 
+def _quiet(_context, _error) -> None:
+    """libvirt error handler that keeps errors off stderr: they arrive as exceptions anyway."""
+
+
 class _StepFailed(Exception):
     """An emulated libvirt call refused (same meaning as the libvirt error on a QEMU host)."""
 
@@ -377,13 +366,6 @@ class _StepFailed(Exception):
 def _with_memory_ceiling(xml: str, max_memory_mib: int) -> str:
     root = ET.fromstring(xml)
     root.find("memory").text = str(max_memory_mib * 1024)
-    return ET.tostring(root, encoding="unicode")
-
-
-def _with_qcow2_disk(xml: str) -> str:
-    """The domain's disk is its qcow2 overlay (the libvirt layer writes raw disks)."""
-    root = ET.fromstring(xml)
-    root.find("devices/disk/driver").set("type", "qcow2")
     return ET.tostring(root, encoding="unicode")
 
 
@@ -403,7 +385,7 @@ _AGENTS: dict[str, HostAgent] = {}
 _AGENTS_LOCK = threading.Lock()
 
 
-def agent_for(uri: str, guest_image: _libvirt.GuestImage | None = None, workdir: str | None = None) -> HostAgent:
+def agent_for(uri: str, guest_image: GuestImage | None = None, workdir: str | None = None) -> HostAgent:
     """The one shared agent of ``uri`` in this process; ``guest_image`` and ``workdir`` (if given) apply to later starts."""
     with _AGENTS_LOCK:
         agent = _AGENTS.get(uri)
@@ -420,4 +402,4 @@ def agent_for_host(host: dict) -> HostAgent:
     """The shared agent of a simulator host record; its ``guest_image`` (seed field, resolved) applies to later starts."""
     boot = dict(host.get("guest_image") or {})
     workdir = boot.pop("workdir", None)
-    return agent_for(host["uri"], guest_image=_libvirt.GuestImage(**boot) if boot else None, workdir=workdir)
+    return agent_for(host["uri"], guest_image=GuestImage(**boot) if boot else None, workdir=workdir)

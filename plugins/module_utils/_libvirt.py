@@ -11,8 +11,7 @@ Pieces:
   * a frozen typed view of a domain's XML: parse_domain_xml() / domain_view();
   * readiness(): every piece missing for live scaling, each with its fix (pure);
   * plan_scale() (pure) and apply_plan(): vCPUs up, one DIMM hot-plug, balloon; never down;
-  * the guest view through the QEMU guest agent (guest_view(), wait_for_guest());
-  * build_domain_xml(): a live-scalable domain in the shape CloudStack's KVM agent gives it.
+  * the guest view through the QEMU guest agent (guest_view(), wait_for_guest()).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -215,11 +214,6 @@ class GuestView(namedtuple("GuestView", [
 # ---------------------------------------------------------------------------------------------
 # Connections and lookups
 # ---------------------------------------------------------------------------------------------
-
-def domain_type_for_uri(uri):
-    """Domain type to create on a URI: 'test' for test:///, 'qemu' (TCG) otherwise."""
-    return "test" if uri.split(":", 1)[0] == "test" else "qemu"
-
 
 def _require_libvirt():
     if not HAS_LIBVIRT:
@@ -520,82 +514,6 @@ def wait_for_guest(domain, vcpus, memory_mib, timeout, clock=time.monotonic, sle
             "%d CPUs online" % vcpus if vcpus is not None else "",
             "%d MiB online" % memory_mib if memory_mib is not None else "") if part)
         raise GuestNotConverged(domain.name(), clock() - start, wanted, last[0])
-
-
-# ---------------------------------------------------------------------------------------------
-# Domain XML builder
-# ---------------------------------------------------------------------------------------------
-
-GuestImage = namedtuple("GuestImage", ["kernel", "initrd", "cmdline", "disk", "console_log"])
-GuestImage.__new__.__defaults__ = (None, None, None, None, None)
-GuestImage.__doc__ = "A bootable guest for real QEMU hosts: kernel and initrd paths, kernel command line, raw disk, console log."
-
-
-def _sub(parent, tag, text=None, **attrs):
-    element = ET.SubElement(parent, tag, dict((key.rstrip("_"), str(value)) for key, value in attrs.items()))
-    if text is not None:
-        element.text = str(text)
-    return element
-
-
-def build_domain_xml(name, uuid, vcpus, max_vcpus, memory_mib, max_memory_mib=None, domain_type="qemu",
-                     cpu_shares=None, cpu_quota=None, cpu_period=None, balloon_stats_period=10, guest_image=None):
-    """XML of a transient domain shaped like CloudStack's KVM agent builds it (spec 4.2).
-
-    <maxMemory slots='16'> and the NUMA cell (cpus 0-(max-1), memory = current) appear only when
-    ``max_memory_mib`` is above ``memory_mib``: a domain without them can never be memory-hot-plugged.
-    """
-    if not 1 <= vcpus <= max_vcpus:
-        raise ScaleRefused("vcpus=%d must be between 1 and max_vcpus=%d" % (vcpus, max_vcpus))
-    if memory_mib < 1 or (max_memory_mib is not None and max_memory_mib < memory_mib):
-        raise ScaleRefused("memory=%d MiB must be positive and not above max_memory=%s MiB" % (memory_mib, max_memory_mib))
-    root = ET.Element("domain", type=domain_type)
-    _sub(root, "name", name)
-    _sub(root, "uuid", uuid)
-    memory_kib = memory_mib * 1024
-    prepared = max_memory_mib is not None and max_memory_mib > memory_mib
-    if prepared:
-        _sub(root, "maxMemory", max_memory_mib * 1024, slots=DIMM_SLOTS, unit="KiB")
-    _sub(root, "memory", memory_kib, unit="KiB")
-    _sub(root, "currentMemory", memory_kib, unit="KiB")
-    _sub(root, "vcpu", max_vcpus, placement="static", current=vcpus)
-    if cpu_shares is not None or cpu_quota is not None:
-        tune = _sub(root, "cputune")
-        if cpu_shares is not None:
-            _sub(tune, "shares", cpu_shares)
-        if cpu_quota is not None:
-            _sub(tune, "period", cpu_period)
-            _sub(tune, "quota", cpu_quota)
-    image = guest_image or GuestImage()
-    _sub(_sub(root, "features"), "acpi")
-    os_element = _sub(root, "os")
-    if domain_type == "test":
-        _sub(os_element, "type", "hvm", arch="x86_64")
-    else:
-        _sub(os_element, "type", "hvm", arch="x86_64", machine="pc")
-        for tag in ("kernel", "initrd", "cmdline"):
-            if getattr(image, tag):
-                _sub(os_element, tag, getattr(image, tag))
-    cpu = _sub(root, "cpu") if domain_type == "test" else _sub(root, "cpu", mode="custom", match="exact")
-    if domain_type != "test":
-        _sub(cpu, "model", "qemu64", fallback="allow")
-    if prepared:
-        _sub(_sub(cpu, "numa"), "cell", id=0, cpus="0-%d" % (max_vcpus - 1), memory=memory_kib, unit="KiB")
-    devices = _sub(root, "devices")
-    if image.disk:
-        disk = _sub(devices, "disk", type="file", device="disk")
-        _sub(disk, "driver", name="qemu", type="raw")
-        _sub(disk, "source", file=image.disk)
-        _sub(disk, "target", dev="vda", bus="virtio")
-    if image.console_log and domain_type != "test":
-        serial = _sub(devices, "serial", type="file")
-        _sub(serial, "source", path=image.console_log)
-    channel = _sub(devices, "channel", type="unix")
-    _sub(channel, "target", type="virtio", name=GUEST_AGENT_CHANNEL)
-    balloon = _sub(devices, "memballoon", model="virtio")
-    if balloon_stats_period:
-        _sub(balloon, "stats", period=balloon_stats_period)
-    return ET.tostring(root).decode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------

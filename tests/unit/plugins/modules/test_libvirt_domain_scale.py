@@ -8,15 +8,19 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt
 from ansible_collections.livescale.cloudstack.plugins.modules import libvirt_domain_scale as module
+from simulator.domain_xml import DomainSpec, HostFacts, write_domain
 
 UUID = "0c4e3a3e-7a55-4c39-9d0b-6b9a1f6f2a01"
 
 
 @pytest.fixture
 def uri(tmp_path):
-    """A test:/// host whose only domain, i-2-20-VM, runs with 1 of 4 vCPUs and 512 MiB of 1024 (balloon at 256)."""
-    xml = _libvirt.build_domain_xml("i-2-20-VM", UUID, 1, 4, 512, 1024, "test", 1000)
-    xml = xml.replace('<currentMemory unit="KiB">524288<', '<currentMemory unit="KiB">262144<')
+    """A test:/// host whose only domain, i-2-20-VM, runs with 1 of 4 vCPUs and 512 MiB of 1024 (balloon at 256).
+
+    Written as CloudStack's agent writes it, then ballooned down to 256 MiB (CloudStack writes currentMemory = memory).
+    """
+    xml = write_domain(DomainSpec("i-2-20-VM", UUID, 1, 4, 512, 1024, 1000), HostFacts(domain_type="test"))
+    xml = xml.replace("<currentMemory>524288<", "<currentMemory>262144<")
     (tmp_path / "node.xml").write_text("<node>%s</node>" % xml)
     return "test://%s" % (tmp_path / "node.xml")
 

@@ -5,17 +5,18 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt
 from ansible_collections.livescale.cloudstack.plugins.modules import libvirt_domain_scaling_info as module
+from simulator.domain_xml import DomainSpec, HostFacts, write_domain
 
 READY_UUID = "0c4e3a3e-7a55-4c39-9d0b-6b9a1f6f2a11"
 
 
 @pytest.fixture
 def uri(tmp_path):
-    """A test:/// host with a live-scalable domain (i-2-21-VM) and a fixed one (i-2-22-VM)."""
-    ready = _libvirt.build_domain_xml("i-2-21-VM", READY_UUID, 2, 8, 1024, 4096, "test", 2000)
-    fixed = _libvirt.build_domain_xml("i-2-22-VM", "0c4e3a3e-7a55-4c39-9d0b-6b9a1f6f2a12", 2, 2, 1024, None, "test")
+    """A test:/// host with a live-scalable domain (i-2-21-VM) and a fixed one (i-2-22-VM), written as CloudStack does."""
+    host = HostFacts(domain_type="test")
+    ready = write_domain(DomainSpec("i-2-21-VM", READY_UUID, 2, 8, 1024, 4096, 2000), host)
+    fixed = write_domain(DomainSpec("i-2-22-VM", "0c4e3a3e-7a55-4c39-9d0b-6b9a1f6f2a12", 2, 2, 1024, 1024, 2000), host)
     (tmp_path / "node.xml").write_text("<node>%s%s</node>" % (ready, fixed))
     return "test://%s" % (tmp_path / "node.xml")
 
