@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from simulator import vmops
 from simulator.errors import OPERATE_DENIED, denied
 from simulator.jobs import Jobs
-from simulator.model import visible_account_ids
+from simulator.model import STARTUP_SETTINGS, visible_account_ids
 from simulator.seed import load_seed
 from simulator.settings import Settings
 from simulator.store import Store
@@ -48,12 +48,14 @@ class Simulator:
         self.clock = clock
         self.store = Store(db_path)
         self.settings = Settings(self.store)
+        self.jobs = Jobs(self, job_delay)
         if self.store.meta("seeded") is None:
             with self.store.transaction():
                 load_seed(self, seed_path)
                 self.store.set_meta("seeded", self.now())
         self.scale_retry = self.settings.integer("scale.retry")
-        self.jobs = Jobs(self, job_delay)
+        # read once, as the management server reads them in configure(); later updates need a restart
+        self.startup_settings = {name: self.settings.integer(name) for name in STARTUP_SETTINGS}
         with self.store.lock:
             self.jobs.fail_interrupted()
             vmops.recover(self)

@@ -1,5 +1,13 @@
-"""Async jobs: submitted by async commands, run on worker threads, stored in SQLite (spec 1.5)."""
+"""Async jobs: stored in SQLite (spec 1.5), run concurrently on a worker pool, one at a time per VM.
 
+As AsyncJobManagerImpl runs them: API jobs go to a fixed pool of db.cloud.maxActive / 2 threads, and the
+work of a VM goes through its VmWorkJobQueue (SyncQueueManager, queue size limit 1), so the jobs of one VM
+run one after the other in submit order while jobs of different VMs overlap. A job body runs under the
+store lock, but the time its operation takes (the seed's `timings`) passes with the lock released.
+"""
+
+import json
+import queue
 import threading
 import time
 
@@ -7,6 +15,33 @@ from simulator.errors import ApiError
 
 # AsyncJobManagerImpl.cleanupLeftOverJobs: stored as the result, a plain text that the API does not show
 INTERRUPTED = "job cancelled because of management server restart or shutdown"
+DB_CLOUD_MAX_ACTIVE = 250  # utils/conf/db.properties
+API_POOL_SIZE = DB_CLOUD_MAX_ACTIVE // 2  # AsyncJobManagerImpl.configure: apiPoolSize = cloudMaxActive / 2
+# seconds each operation takes on the host; small, so that tests stay fast yet see the transitional states
+DEFAULT_TIMINGS = {"start": 0.2, "stop": 0.1, "reboot": 0.1, "migrate": 0.2, "scale": 0.1, "expunge": 0.05}
+
+
+def check_timings(given):
+    """The defaults updated with a seed's `timings` mapping; ValueError naming a bad entry."""
+    if not isinstance(given, dict):
+        raise ValueError(f"timings must map operations to seconds, e.g. {{start: 2, stop: 1}}, not {given!r}")
+    timings = dict(DEFAULT_TIMINGS)
+    for operation, seconds in given.items():
+        if operation not in DEFAULT_TIMINGS:
+            raise ValueError(f"unknown operation '{operation}' (known: {', '.join(DEFAULT_TIMINGS)})")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError(f"{operation}: seconds must be a number >= 0, not {seconds!r}")
+        timings[operation] = float(seconds)
+    return timings
+
+
+def failure(code, text):
+    """ApiAsyncJobDispatcher.runJob's ExceptionResponse: its constructor's empty uuidList, no cserrorcode."""
+    return {"uuidList": [], "errorcode": code, "errortext": text}
+
+
+class ShutDown(Exception):
+    """The store closed while a job waited: the job is dropped and stays in progress for the next start."""
 
 
 class AsyncWork:
@@ -19,6 +54,30 @@ class AsyncWork:
         self.created_id = created_id
 
 
+class WorkerPool:
+    """Executors.newFixedThreadPool: a new (daemon) thread per task until `size` run, later tasks queue FIFO."""
+
+    def __init__(self, size, prefix):
+        self.size = size
+        self.prefix = prefix
+        self.started = 0
+        self._tasks = queue.SimpleQueue()
+        self._lock = threading.Lock()
+
+    def submit(self, task, *args):
+        """Run task(*args) on a pool thread."""
+        with self._lock:
+            if self.started < self.size:
+                self.started += 1
+                threading.Thread(target=self._serve, name=f"{self.prefix}-{self.started}", daemon=True).start()
+        self._tasks.put((task, args))
+
+    def _serve(self):
+        while True:
+            task, args = self._tasks.get()
+            task(*args)
+
+
 class Jobs:
     """Creates job records and runs them; `delay` seconds pass before each job starts its work."""
 
@@ -26,7 +85,24 @@ class Jobs:
         self.app = app
         self.delay = delay
         self.sleep = sleep
-        self.pending = {}  # instance uuid -> uuid of its job in progress (UserVmResponse jobid/jobstatus)
+        self.timings = check_timings(json.loads(app.store.meta("timings", "{}")))
+        self.pool = WorkerPool(API_POOL_SIZE, "API-Job-Executor")
+        self.queues = {}  # instance uuid -> ids of its jobs in progress, in submit order (VmWorkJobQueue)
+        self.pending = {}  # instance uuid -> uuid of the first of them (UserVmResponse jobid/jobstatus)
+        self._turn = app.store.condition()
+
+    def set_timings(self, given):
+        """Validate and keep a seed's `timings` (stored, so a restart on the same db keeps them)."""
+        self.timings = check_timings(given)
+        self.app.store.set_meta("timings", json.dumps(self.timings, sort_keys=True))
+
+    def elapse(self, operation):
+        """Let an operation's time pass with the store lock released (readers and other VMs' jobs go on).
+
+        The caller holds the lock, as a job body does; ShutDown when the store closed meanwhile.
+        """
+        if not self.app.store.pause(self.timings[operation]):
+            raise ShutDown()
 
     def fail_interrupted(self):
         """Jobs left in progress by a previous process end as failed (530) with CloudStack's plain-text result."""
@@ -36,7 +112,7 @@ class Jobs:
                 self._finish(job, 2, 530, INTERRUPTED)
 
     def submit(self, ctx, work):
-        """Store a job for `work` and start it; returns the async envelope body."""
+        """Store a job for `work`, queue it behind its instance's earlier jobs; returns the async envelope body."""
         caller = ctx.caller
         cmd = ctx.cmd
         prefix = "admin" if caller.is_root_admin or cmd.admin else "user"
@@ -49,36 +125,63 @@ class Jobs:
             "created": self.app.now(), "completed": None,
         })
         if work.instance_uuid:
-            self.pending[work.instance_uuid] = job["uuid"]
-        threading.Thread(target=self._work, args=(job["id"], work.run), daemon=True).start()
+            self.queues.setdefault(work.instance_uuid, []).append(job["id"])
+            self.pending.setdefault(work.instance_uuid, job["uuid"])
+        self.pool.submit(self._work, job["id"], work)
         body = {"jobid": job["uuid"]}
         if work.created_id:
             body = {"id": work.created_id, "jobid": job["uuid"]}
         return body
 
-    def _work(self, job_id, run):
+    def _work(self, job_id, work):
         if self.delay:
             self.sleep(self.delay)
         store = self.app.store
         with store.lock:
-            job = store.get("job", job_id)
-            if store.closed or job is None or job["status"] != 0:
-                return
             try:
-                result = run()
-            except ApiError as err:
-                code = err.job_code()
-                self._finish(job, 2, code, {"errorcode": code, "errortext": err.text})
-            except Exception as err:  # pylint: disable=broad-except
-                self._finish(job, 2, 530, {"errorcode": 530, "errortext": str(err) or type(err).__name__})
-            else:
-                self._finish(job, 1, 0, result)
+                self._wait_turn(job_id, work.instance_uuid)
+                job = store.get("job", job_id)
+                if job is not None and job["status"] == 0:
+                    self._run(job, work.run)
+            except ShutDown:
+                return
+            finally:
+                self._leave_queue(job_id, work.instance_uuid)
+
+    def _wait_turn(self, job_id, instance):
+        """Wait until the instance's earlier jobs have ended (SyncQueueManager, queue size limit 1)."""
+        while not self.app.store.closed and self.queues.get(instance, [job_id])[0] != job_id:
+            self._turn.wait()
+        if self.app.store.closed:
+            raise ShutDown()
+
+    def _leave_queue(self, job_id, instance):
+        line = self.queues.get(instance)
+        if not line:
+            return
+        line.remove(job_id)
+        if line:
+            self.pending[instance] = self.app.store.get("job", line[0])["uuid"]
+        else:
+            del self.queues[instance], self.pending[instance]
+        self._turn.notify_all()
+
+    def _run(self, job, run):
+        try:
+            result = run()
+        except ShutDown:
+            raise
+        except ApiError as err:
+            code = err.job_code()
+            self._finish(job, 2, code, failure(code, err.text))
+        except Exception as err:  # pylint: disable=broad-except
+            self._finish(job, 2, 530, failure(530, str(err) or type(err).__name__))
+        else:
+            self._finish(job, 1, 0, result)
 
     def _finish(self, job, status, code, result):
         job.update(status=status, resultcode=code, result=result, completed=self.app.now())
         self.app.store.save("job", job)
-        if self.pending.get(job["instanceid"]) == job["uuid"]:
-            del self.pending[job["instanceid"]]
 
     def response(self, job):
         """The AsyncJobResponse fields of a job (queryAsyncJobResult / listAsyncJobs)."""

@@ -3,7 +3,7 @@
 import re
 from collections import namedtuple
 
-from simulator.errors import server
+from simulator.errors import invalid, server
 
 Param = namedtuple("Param", "name type required entity description")
 Command = namedtuple("Command", "name handler params isasync admin roles response_name cmdclass fields description")
@@ -61,7 +61,11 @@ def split_params(raw):
 
 
 def validate(cmd, plain, maps, store):
-    """Typed values for the declared parameters, or 431 with ParamProcessWorker's texts (cserrorcode 9999)."""
+    """Typed values for the declared parameters, or 431 with ParamProcessWorker's texts.
+
+    ParamProcessWorker.processParameters: a missing or malformed value is a ServerApiException (cserrorcode 9999);
+    an empty required one fails validateNonEmptyString with an InvalidParameterValueException (cserrorcode 4350).
+    """
     short = cmd.response_name[:-len("response")]
     values = {}
     for spec in cmd.params:
@@ -79,7 +83,7 @@ def validate(cmd, plain, maps, store):
             continue
         if raw == "":
             if spec.required:
-                raise server(431, f"Invalid value provided for API arg: {spec.name}")
+                raise invalid(f"Invalid value provided for API arg: {spec.name}")
             if spec.type != "string":
                 continue  # CloudStack hands an empty optional STRING to the command as ""; the simulator skips others
         values[spec.name] = convert(short, spec, raw, store)
@@ -107,7 +111,13 @@ def convert(short, spec, raw, store):
 
 
 def entity(short, spec, raw, store):
-    """The stored object a uuid parameter names, or ParamProcessWorker's 431."""
+    """The stored object a uuid parameter names, or ParamProcessWorker's 431.
+
+    ParamProcessWorker.translateUuidToInternalId passes "-1" through as the id -1 (for a project: "every project").
+    The simulator stores no projects, so any other project id fails as an unknown one does in CloudStack.
+    """
+    if raw == "-1" and spec.entity == "project":
+        return -1
     obj = store.by_uuid(spec.entity, raw)
     if obj is None or obj.get("removed"):
         raise server(431, f"Unable to execute API command {short} due to invalid value. Invalid parameter"
@@ -141,5 +151,6 @@ def by_id_and_name(found, values):
     return found
 
 
+PROJECT_ID = param("projectid", "uuid", entity="project")  # BaseListProjectAndAccountResourcesCmd: ProjectResponse
 PAGE_PARAMS = (param("keyword"), param("page", "integer"), param("pagesize", "integer"))  # BaseListCmd
 LIST_PARAMS = PAGE_PARAMS + (param("listall", "boolean"),)  # BaseListDomainResourcesCmd and below

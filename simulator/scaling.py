@@ -3,8 +3,8 @@
 from simulator import agent as host_agent
 from simulator import vmops
 from simulator.errors import ApiError, invalid, runtime, server
-from simulator.model import (check_resource_limits, host_allocated, host_has_capacity, is_dynamic, overcommit, vm_size,
-                             vm_to_string)
+from simulator.model import (check_resource_limits, cluster_crosses_threshold, host_can_take, host_has_strict_tags,
+                             is_dynamic, next_destination, vm_size, vm_to_string)
 
 INT_MAX = 2147483647
 CUSTOM_KEYS = (("cpunumber", "cpuNumber"), ("cpuspeed", "cpuSpeed"), ("memory", "memory"))
@@ -82,13 +82,13 @@ def target_size(offering, details):
 
 
 def validate_offering_max(app, offering):
-    """UVM.validateOfferingMaxResource for a fixed offering."""
+    """UVM.validateOfferingMaxResource for a fixed offering: only the maxima are checked."""
     cores_max = app.settings.integer("vm.serviceoffering.cpu.cores.max") or INT_MAX
     ram_max = app.settings.integer("vm.serviceoffering.ram.size.max") or INT_MAX
-    if not 1 <= offering["cpunumber"] <= cores_max:
+    if offering["cpunumber"] > cores_max:
         raise invalid("Invalid cpu cores value, please choose another service offering with cpu cores between 1"
                       f" and {cores_max}")
-    if not 32 <= offering["memory"] <= ram_max:
+    if offering["memory"] > ram_max:
         raise invalid("Invalid memory value, please choose another service offering with memory between 32 and"
                       f" {ram_max} MB")
 
@@ -122,6 +122,7 @@ class Scaler:
         self.current = app.store.get("offering", vm["offering_id"])
         self.details = details
         self.account = app.store.get("account", vm["account_id"])
+        self.template = app.store.get("template", vm["template_id"])
 
     def stopped(self):
         """upgradeStoppedVirtualMachine (spec 3.2)."""
@@ -146,7 +147,7 @@ class Scaler:
     def running(self):
         """upgradeRunningVirtualMachine (spec 3.3, 3.4); returns False for "Failed to scale the VM"."""
         app, vm = self.app, self.vm
-        if vm["state"] == "Running" and not self._host_tags_fit():
+        if vm["state"] == "Running" and not host_has_strict_tags(app, self._host(), self.new, self.template):
             return False
         if is_dynamic(self.new):
             validate_custom_parameters(app, self.new, self.details)
@@ -165,15 +166,14 @@ class Scaler:
                            "Dynamically scaling Instances is disabled for this zone, please contact your admin.")
         if not vm["isdynamicallyscalable"]:
             raise runtime(f"Unable to scale {vm_to_string(vm)} as it does not have tools to support dynamic scaling.")
-        host = app.store.get("host", vm["host_id"])
-        if self._cluster_crosses_threshold(host["cluster_id"], cur, new):
+        # memoryDiff in MB against byte totals: CloudStack's own unit slip, kept
+        if cluster_crosses_threshold(app, self._host()["cluster_id"], new[0] * new[1] - cur[0] * cur[1],
+                                     new[2] - cur[2]):
             raise runtime(f"Unable to scale {vm_to_string(vm)} due to insufficient resources.")
         return self._retry_loop(cur, new)
 
-    def _host_tags_fit(self):
-        host = self.app.store.get("host", self.vm["host_id"])
-        wanted = {tag for tag in (self.new.get("hosttags") or "").split(",") if tag}
-        return wanted <= set(host.get("tags", []))
+    def _host(self):
+        return self.app.store.get("host", self.vm["host_id"])
 
     def _check_up_only(self, cur, new):
         (cur_cpu, cur_speed, cur_mem), (new_cpu, new_speed, new_mem) = cur, new
@@ -187,29 +187,11 @@ class Scaler:
             raise invalid("While the VM is running, scaling to a service offering with the same attributes (memory,"
                           " CPU speed and vCPUs) is only allowed when the CPU cap is changed.")
 
-    def _cluster_crosses_threshold(self, cluster_id, cur, new):
-        """CapacityManagerImpl.checkIfClusterCrossesThreshold, memoryDiff in MB against bytes (source bug kept)."""
-        app = self.app
-        cpu_diff = new[0] * new[1] - cur[0] * cur[1]
-        mem_diff_mb = new[2] - cur[2]
-        used_cpu = total_cpu = used_mem = total_mem = 0
-        for host in app.store.find("host", cluster_id=cluster_id):
-            cpu, mem = host_allocated(app.store, host)
-            used_cpu, used_mem = used_cpu + cpu, used_mem + mem * 1024 * 1024
-            total_cpu += host["cores"] * host["cpu_mhz"]
-            total_mem += host["memory_mib"] * 1024 * 1024
-        cpu_factor, mem_factor = overcommit(app.settings, cluster_id)
-        cpu_limit = app.settings.decimal("cluster.cpu.allocated.capacity.disablethreshold", "cluster", cluster_id)
-        mem_limit = app.settings.decimal("cluster.memory.allocated.capacity.disablethreshold", "cluster", cluster_id)
-        cpu_ratio = (used_cpu + cpu_diff) / total_cpu / cpu_factor if total_cpu else 1
-        mem_ratio = (used_mem + mem_diff_mb) / total_mem / mem_factor if total_mem else 1
-        return cpu_ratio > cpu_limit or mem_ratio > mem_limit
-
-    def host_fits(self, host, cpu_diff, mem_diff_mib, new):
-        """checkIfHostHasCpuCapability and checkIfHostHasCapacity (no reserved capacity)."""
-        if host["cores"] < new[0] or host["cpu_mhz"] < new[1]:
-            return False
-        return host_has_capacity(self.app, host, cpu_diff, mem_diff_mib)
+    def current_host_fits(self, host, cpu_diff, mem_diff_mib, new):
+        """The retry loop's test of the current host: checkIfHostHasCpuCapability, checkIfHostHasCapacity for the
+        increase without reserved capacity, and checkEnforceStrictHostTagCheck with the VM's current offering."""
+        return (host_can_take(self.app, host, new[0], new[1], cpu_diff, mem_diff_mib, consider_reserved=False)
+                and host_has_strict_tags(self.app, host, self.current, self.template))
 
     def _retry_loop(self, cur, new):
         app, vm = self.app, self.vm
@@ -221,7 +203,7 @@ class Scaler:
             host = app.store.get("host", vm["host_id"])
             has_capacity = False
             if host["id"] not in excluded:
-                has_capacity = self.host_fits(host, cpu_diff, mem_diff, new)
+                has_capacity = self.current_host_fits(host, cpu_diff, mem_diff, new)
                 excluded.add(host["id"])
             if not has_capacity:
                 if not app.settings.boolean("auto.migrate.vm.on.live.scale.insufficient.capacity", "cluster",
@@ -237,19 +219,18 @@ class Scaler:
         return False
 
     def _find_destination(self, host, new, excluded):
-        """findHostAndMigrate's planner: an Up host of the same cluster that fits the new size."""
-        wanted = {tag for tag in (self.new.get("hosttags") or "").split(",") if tag}
-        for candidate in self.app.store.find("host", cluster_id=host["cluster_id"]):
-            if candidate["id"] in excluded or candidate["state"] != "Up" or candidate["resourcestate"] != "Enabled":
-                continue
-            if wanted <= set(candidate.get("tags", [])) and self.host_fits(candidate, new[0] * new[1], new[2], new):
-                return candidate
-        return None
+        """findHostAndMigrate: planDeployment in the current host's cluster for the whole new size."""
+        cluster_hosts = self.app.store.find("host", cluster_id=host["cluster_id"])
+        dest = next_destination(self.app, self.vm, self.new, new, cluster_hosts, excluded)
+        if dest is not None:
+            excluded.add(dest["id"])
+        return dest
 
     def _migrate_for_scale(self, source, dest):
         """Running -> Migrating -> Running on the destination (OperationFailed back to Running on failure)."""
         app, vm = self.app, self.vm
         vmops.transit(app, vm, "MigrationRequested")
+        app.jobs.elapse("migrate")
         try:
             vmops.migrate_domain(app, vm, source, dest)
         except host_agent.AgentError as err:
@@ -265,6 +246,7 @@ class Scaler:
     def _reconfigure(self, host, new):
         """VMM.reConfigureVm: the agent scales the domain, then the database follows."""
         app, vm = self.app, self.vm
+        app.jobs.elapse("scale")
         try:
             answer = vmops.scale_domain(app, vm, host, self.new, new[0], new[1], new[2], self.current)
         except host_agent.AgentError as err:
@@ -280,18 +262,18 @@ class Scaler:
         vm["haenable"] = bool(new.get("offerha"))
         vm["limitcpuuse"] = bool(new.get("limitcpuuse"))
         details = vm.setdefault("details", {})
-        for key in ("cpuNumber", "cpuSpeed", "memory"):
-            details.pop(key, None)
-        if is_dynamic(new):
+        if is_dynamic(new):  # saveCustomOfferingDetails: the customizable keys; the others stay as they are
             for field, key in CUSTOM_KEYS:
                 if new[field] is None:
                     details[key] = str(int(self.details[key]))
-        template = app.store.get("template", vm["template_id"])
+        elif is_dynamic(self.current):  # removeCustomOfferingDetails; saveDetails of nothing deletes nothing
+            kept = {key: value for key, value in details.items() if key not in ("cpuNumber", "cpuSpeed", "memory")}
+            if kept:
+                vm["details"] = kept
         vm["isdynamicallyscalable"] = bool(
-            vm["isdynamicallyscalable"] and new["dynamicscalingenabled"] and template["isdynamicallyscalable"]
+            vm["isdynamicallyscalable"] and new["dynamicscalingenabled"] and self.template["isdynamicallyscalable"]
             and app.settings.boolean("enable.dynamic.scale.vm", "zone", vm["zone_id"]))
-        vm["lastupdated"] = app.now()
-        app.store.save("vm", vm)
+        app.store.save("vm", vm)  # no state change: update_time and lastupdated stay
 
 
 def scale(app, vm, new_offering, detail_entries, extras):

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from simulator import agent as host_agent
+from simulator.commands.network import new_network, vm_networks
 from simulator.commands.offerings import build_offering
 from simulator.commands.vms import new_vm
 from simulator.errors import ApiError
@@ -66,8 +67,13 @@ def load_all(app, seed, base):
         except ApiError as err:
             raise SeedError(f"service offering {item.get('name')}: {err.text}") from None
     load_accounts(app, seed.get("accounts") or [])
+    load_networks(app, seed.get("zones") or [])
     load_settings(app, seed.get("settings") or [])
     load_vms(app, seed.get("vms") or [])
+    try:
+        app.jobs.set_timings(seed.get("timings") or {})
+    except ValueError as err:
+        raise SeedError(f"timings: {err}") from None
 
 
 def load_domains(app, items):
@@ -193,6 +199,22 @@ def load_accounts(app, items):
                                    "lastname": user.get("lastname", account["name"]), "created": app.now()})
 
 
+def load_networks(app, zones):
+    """The guest networks of each zone (after the accounts that own them)."""
+    for zone_item in zones:
+        zone = named(app, "zone", zone_item["name"], "zones")
+        for item in zone_item.get("networks") or []:
+            where = f"zone {zone['name']}: network {item.get('name')}"
+            account = named(app, "account", item["account"], where) if item.get("account") else None
+            domain = named(app, "domain", item["domain"], where) if item.get("domain") else None
+            try:
+                new_network(app, zone, item["name"], item.get("type", "Isolated"), account=account, domain=domain,
+                            cidr=item.get("cidr"), gateway=item.get("gateway"), vlan=item.get("vlan"),
+                            displaytext=item.get("displaytext"))
+            except ValueError as err:
+                raise SeedError(f"{where}: {err}") from None
+
+
 def load_settings(app, items):
     """Setting overrides at global, zone, cluster, domain or account scope."""
     for item in items:
@@ -224,9 +246,14 @@ def load_vms(app, items):
             raise SeedError(f"{where}: a Running VM needs a host")
         account = named(app, "account", item["account"], where)
         zone = named(app, "zone", item.get("zone") or app.store.all("zone")[0]["name"], where)
+        try:
+            networks = vm_networks(app, account, zone, [named(app, "network", name, where)
+                                                        for name in item.get("networks") or []])
+        except ApiError as err:
+            raise SeedError(f"{where}: {err.text}") from None
         vm = new_vm(app, account, zone, named(app, "template", item["template"], where),
                     named(app, "offering", item["offering"], where), item["name"],
-                    {key: str(value) for key, value in (item.get("details") or {}).items()})
+                    {key: str(value) for key, value in (item.get("details") or {}).items()}, networks)
         vm["isdynamicallyscalable"] = bool(item.get("isdynamicallyscalable", False))
         vm["state"] = state
         vm["host_id"] = host["id"] if state == "Running" else None

@@ -1,8 +1,10 @@
 """CloudStack settings (ConfigKeys): definitions, scoped overrides and effective values (spec 2.9, 6)."""
 
+import re
+import struct
 from collections import namedtuple
 
-from simulator.errors import invalid
+from simulator.errors import invalid, server
 
 Setting = namedtuple("Setting", "name type default scopes dynamic category component description")
 
@@ -14,6 +16,39 @@ SCOPE_PARENTS = {"zone": ("zone", "global", None), "cluster": ("cluster", "zone"
 JAVA_CLASSES = {"Boolean": "java.lang.Boolean", "Integer": "java.lang.Integer", "Long": "java.lang.Long",
                 "Float": "java.lang.Float", "String": "java.lang.String"}
 RESPONSE_TYPES = {"Boolean": "Boolean", "Integer": "Number", "Long": "Number", "Float": "Decimal", "String": "String"}
+# ConfigurationManagerImpl.overProvisioningFactorsForValidation / weightBasedParametersForValidation (the ones
+# registered here); getConfigurationType answers "Range" for the weight-based ones.
+OVERPROVISIONING_FACTORS = ("cpu.overprovisioning.factor", "mem.overprovisioning.factor")
+WEIGHT_BASED = ("cluster.cpu.allocated.capacity.disablethreshold", "cluster.memory.allocated.capacity.disablethreshold")
+# ConfigKey kind and options (ConfigDepotImpl copies them into the configuration row).
+SELECT_OPTIONS = {"vm.allocation.algorithm": "random,firstfit,userdispersing,firstfitleastconsumed"}
+# configuration_subgroup rows of schema-41720to41800.sql (+ DRS, 41810to41900), in id order:
+# (subgroup, keywords, group); ConfigDepotImpl.getConfigurationGroupAndSubGroupByName matches name words to them.
+SUBGROUPS = (
+    ("Others", "", "Miscellaneous"), ("Account", "", "Access"), ("Domain", "", "Access"), ("Project", "", "Access"),
+    ("LDAP", "", "Access"), ("SAML", "saml2", "Access"),
+    ("Virtual Machine", "vm,instance,cpu,ssh,affinity", "Compute"), ("Kubernetes", "kubernetes", "Compute"),
+    ("High Availability", "ha", "Compute"), ("Images", "template,iso", "Storage"),
+    ("Volume", "disk,diskoffering", "Storage"), ("Snapshot", "", "Storage"), ("VM Snapshot", "vmsnapshot", "Storage"),
+    ("Network", "firewall,vlan,dns,globodns,ipaddress,cidr", "Network"), ("DHCP", "externaldhcp", "Network"),
+    ("VPC", "", "Network"), ("LoadBalancer", "lb,gslb", "Network"), ("API", "", "Management Server"),
+    ("Alerts", "alert", "Management Server"), ("Events", "event", "Management Server"),
+    ("Security", "secure,password,authenticators", "Management Server"), ("Usage", "", "Usage Server"),
+    ("Limits", "capacity,delay,interval,workers", "Management Server"), ("Jobs", "job", "Management Server"),
+    ("Agent", "", "Management Server"), ("Hypervisor", "host", "Hypervisor"), ("KVM", "libvirt", "Hypervisor"),
+    ("VMware", "vcenter", "Hypervisor"), ("XenServer", "xen,xapi,XCP", "Hypervisor"), ("OVM", "ovm3", "Hypervisor"),
+    ("Baremetal", "", "Hypervisor"), ("ConsoleProxyVM", "cpvm,consoleproxy,novnc", "System VMs"),
+    ("SecStorageVM", "ssvm,secondary", "System VMs"), ("VirtualRouter", "vr,router,vrouter", "System VMs"),
+    ("Diagnostics", "", "System VMs"), ("Primary Storage", "storage,pool,primary", "Infrastructure"),
+    ("Secondary Storage", "image,secstorage", "Infrastructure"),
+    ("Backup & Recovery", "backup,recovery,veeam", "Miscellaneous"), ("Certificate Authority", "CA", "Miscellaneous"),
+    ("Quota", "", "Miscellaneous"), ("Cloudian", "", "Miscellaneous"), ("DRS", "drs", "Miscellaneous"),
+)
+# The NullPointerException of ConfigurationManagerImpl.updateConfiguration lower-casing a null Boolean value.
+NULL_BOOLEAN_TEXT = 'Cannot invoke "String.toLowerCase()" because "value" is null'
+JAVA_INTEGER = re.compile(r"[+-]?\d+")
+JAVA_FLOAT = re.compile(r"[+-]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)[fFdD]?)")
+JAVA_WHITESPACE = "".join(chr(code) for code in range(33))
 
 DEFINITIONS = [Setting(*row) for row in [
     ("enable.dynamic.scale.vm", "Boolean", "false", ("global", "zone"), True, "Advanced", "UserVmManager",
@@ -79,15 +114,35 @@ DEFINITIONS = [Setting(*row) for row in [
     ("match.storage.pool.tags.with.disk.offering", "Boolean", "true", ("global", "zone"), True, "Advanced",
      "VolumeApiService", "If true, volume's disk offering can be changed only with the matched storage tags"),
     ("allow.user.view.destroyed.vm", "Boolean", "false", ("global", "account"), True, "Advanced",
-     "QueryManager", "Determines whether users can view their destroyed or expunging vm"),
-    ("max.account.cpus", "Long", "40", ("global", "domain", "account"), True, "Account Defaults",
-     "ResourceLimitService", "The default maximum number of cpu cores that can be used for an account"),
-    ("max.account.memory", "Long", "40960", ("global", "domain", "account"), True, "Account Defaults",
-     "ResourceLimitService", "The default maximum memory (in MiB) that can be used for an account"),
-    ("vm.allocation.algorithm", "String", "random", ("global",), True, "Advanced", "management-server",
-     "'random', 'firstfit', 'userdispersing', 'userconcentratedpod_random', 'userconcentratedpod_firstfit',"
-     " 'firstfitleastconsumed' : Order in which hosts within a cluster will be considered for VM/volume"
-     " allocation."),
+     "QueryService", "Determines whether users can view their destroyed or expunging vm"),
+    ("allow.user.expunge.recover.vm", "Boolean", "false", ("global", "account"), True, "Advanced", "UserVmManager",
+     "Determines whether users can expunge or recover their vm"),
+    ("allow.user.force.stop.vm", "Boolean", "true", ("global", "account"), True, "Advanced", "UserVmManager",
+     "Determines whether users are allowed to force stop a vm"),
+    ("max.account.cpus", "Long", "40", ("global",), False, "Account Defaults", "management-server",
+     "The default maximum number of cpu cores that can be used for an account"),
+    ("max.account.memory", "Long", "40960", ("global",), False, "Account Defaults", "management-server",
+     "The default maximum memory (in MB) that can be used for an account"),
+    ("max.account.user.vms", "Long", "20", ("global",), False, "Account Defaults", "management-server",
+     "The default maximum number of user VMs that can be deployed for an account"),
+    ("max.domain.cpus", "Long", "80", ("global",), False, "Domain Defaults", "management-server",
+     "The default maximum number of CPU cores that can be used for a domain"),
+    ("max.domain.memory", "Long", "81920", ("global",), False, "Domain Defaults", "management-server",
+     "The default maximum memory (in MB) that can be used for a domain"),
+    ("max.domain.user.vms", "Long", "40", ("global",), False, "Domain Defaults", "management-server",
+     "The default maximum number of user Instances that can be deployed for a domain"),
+    ("capacity.skipcounting.hours", "Integer", "3600", ("global",), False, "Advanced", "management-server",
+     "Time (in seconds) to wait before release VM's cpu and memory when VM in stopped state"),
+    ("resource.limit.host.tags", "String", "", ("global",), True, "Advanced",
+     "com.cloud.resourcelimit.ResourceLimitManagerImpl",
+     "A comma-separated list of tags for host resource limits"),
+    ("vm.strict.resource.limit.host.tag.check", "Boolean", "true", ("global",), True, "Advanced", "UserVmManager",
+     "If set to true, tags specified in `resource.limit.host.tags` are also included in vm.strict.host.tags."),
+    ("share.public.templates.with.other.domains", "Boolean", "true", ("global", "domain"), True, "Advanced",
+     "QueryService", "If false, Templates of this domain will not show up in the list Templates of other domains."),
+    ("vm.allocation.algorithm", "String", "random", ("global",), True, "Advanced", "DeploymentClusterPlanner",
+     "Order in which hosts within a cluster will be considered for VM allocation. The value can be 'random',"
+     " 'firstfit', 'userdispersing', or 'firstfitleastconsumed'."),
     ("network.throttling.rate", "Integer", "200", ("global", "zone"), True, "Network", "management-server",
      "Default data transfer rate in megabits per second allowed in network."),
 ]]
@@ -96,28 +151,152 @@ INT_MAX = 2147483647
 LONG_MAX = 9223372036854775807
 
 
-def check_value(setting, value):
-    """Validate and normalise a value for a setting; 431 with CloudStack's text when the type is wrong."""
-    error = invalid(f"Value [{value}] is not a valid [class {JAVA_CLASSES[setting.type]}].")
+def java_trim(text):
+    """String.trim(): strips the characters up to and including the space."""
+    return text.strip(JAVA_WHITESPACE)
+
+
+def java_float(text):
+    """Float.parseFloat's value of a text (None when it is no Java float or overflows to infinity)."""
+    text = java_trim(text)
+    if not JAVA_FLOAT.fullmatch(text):
+        return None
+    number = float(text.rstrip("fFdD"))
+    try:
+        single = struct.unpack("f", struct.pack("f", number))[0]
+    except OverflowError:
+        return None
+    return None if single in (float("inf"), float("-inf")) else number
+
+
+def valid_type(setting, value):
+    """ConfigurationManagerImpl.validateValueType (value None is valid only for a String)."""
+    if setting.type == "String":
+        return True
+    if value is None:
+        return False
     if setting.type == "Boolean":
-        if value.lower() not in ("true", "false"):
-            raise error
-        return value.lower()
-    if setting.type in ("Integer", "Long"):
-        limit = INT_MAX if setting.type == "Integer" else LONG_MAX
-        try:
-            number = int(value)
-        except ValueError:
-            raise error from None
-        if not -limit - 1 <= number <= limit:
-            raise error
-        return value
+        return value in ("true", "false")
     if setting.type == "Float":
-        try:
-            float(value)
-        except ValueError:
-            raise error from None
+        return java_float(value) is not None
+    limit = INT_MAX if setting.type == "Integer" else LONG_MAX
+    return bool(JAVA_INTEGER.fullmatch(value)) and -limit - 1 <= int(value) <= limit
+
+
+def range_error(setting, value):
+    """ConfigurationManagerImpl.validateValueRange's message for a value of the right type, or None."""
+    if setting.type != "Float":
+        return None
+    number = java_float(value)
+    if setting.name in OVERPROVISIONING_FACTORS and number <= 0:
+        return f"Value for configuration [{setting.name}] should be greater than 0."
+    if setting.name in WEIGHT_BASED and (number < 0 or number > 1):
+        return f"Please enter a value between 0 and 1 for the configuration parameter: [{setting.name}]."
+    return None
+
+
+def normalized_empty(setting, value, scoped):
+    """getNormalizedEmptyValueForConfig: trimmed; "" or "null" become "" when scoped or a String, else None."""
+    value = java_trim(value)
+    if value not in ("", "null"):
+        return value
+    return "" if scoped or setting.type == "String" else None
+
+
+def check_scope(setting, scope):
+    """validateConfigurationValue / resetConfiguration: 431 when the key has no value at that scope."""
+    if scope != "global" and scope not in setting.scopes:
+        raise invalid(f"Invalid scope id provided for the parameter {setting.name}")
+
+
+def check_value(setting, value, scope="global"):
+    """The value updateConfiguration stores for ``value`` at ``scope``, or CloudStack's error.
+
+    ConfigurationManagerImpl.updateConfiguration(UpdateCfgCmd) normalises the empty value
+    (getNormalizedEmptyValueForConfig), then updateConfiguration(userId, ...) lower-cases a Boolean (a null one
+    raises a NullPointerException: 530) and validateConfigurationValue checks the scope, the type (431
+    "Value [..] is not a valid [class ..].") and the range (validateValueRange).
+    """
+    value = normalized_empty(setting, value, scope != "global")
+    if setting.type == "Boolean":
+        if value is None:
+            raise server(530, NULL_BOOLEAN_TEXT)
+        value = value.lower()
+    check_scope(setting, scope)
+    if not valid_type(setting, value):
+        shown = "null" if value is None else value
+        raise invalid(f"Value [{shown}] is not a valid [class {JAVA_CLASSES[setting.type]}].")
+    message = range_error(setting, value)
+    if message:
+        raise invalid(message)
     return value
+
+
+def java_float_text(number):
+    """Float.toString: the shortest digits naming the float; plain within [1e-3, 1e7), else d.dddE<n>."""
+    single = struct.unpack("f", struct.pack("f", number))[0]
+    if single != single:
+        return "NaN"
+    if single == 0:
+        return "-0.0" if str(single).startswith("-") else "0.0"
+    digits = next(text for text in (f"{single:.{count}e}" for count in range(9))
+                  if struct.unpack("f", struct.pack("f", float(text)))[0] == single)
+    mantissa, exponent = digits.split("e")
+    sign, mantissa = ("-", mantissa[1:]) if mantissa.startswith("-") else ("", mantissa)
+    if 1e-3 <= abs(single) < 1e7:
+        plain = f"{float(digits):.{max(0, len(mantissa.replace('.', '')) - 1 - int(exponent))}f}".lstrip("-")
+        return sign + (plain if "." in plain else plain + ".0")
+    whole, _, fraction = mantissa.partition(".")
+    return f"{sign}{whole}.{fraction.rstrip('0') or '0'}E{int(exponent)}"
+
+
+def java_text(setting, value):
+    """ConfigKey.valueOf(value).toString(): what a typed ConfigKey answers for a stored value."""
+    if value is None or setting.type == "String":
+        return value
+    if setting.type == "Boolean":
+        return "true" if value.lower() == "true" else "false"
+    if setting.type == "Float":
+        return java_float_text(java_float(value))
+    return str(int(value))
+
+
+def response_type(setting):
+    """ConfigurationManagerImpl.getConfigurationType: Range, the ConfigKey kind, or the type's value type."""
+    if setting.name in WEIGHT_BASED:
+        return "Range"
+    if setting.name in SELECT_OPTIONS:
+        return "Select"
+    return RESPONSE_TYPES[setting.type]
+
+
+def _subgroup_for_word(word):
+    """configuration_subgroup found by name (case-insensitive), else by a keyword equal to, then starting, the word."""
+    lowered = word.lower()
+    for row in SUBGROUPS:
+        if row[0].lower() == lowered:
+            return row
+    keyword_rows = [(row, [k.strip().lower() for k in row[1].split(",") if k.strip()]) for row in SUBGROUPS]
+    for matches in (lambda keyword: keyword == lowered, lowered.startswith):
+        for row, keywords in keyword_rows:
+            if any(matches(keyword) for keyword in keywords):
+                return row
+    return None
+
+
+def group_and_subgroup(name):
+    """ConfigDepotImpl.getConfigurationGroupAndSubGroupByName: the first name word matching a subgroup."""
+    for word in name.split("."):
+        row = _subgroup_for_word(word)
+        if row is not None:
+            return row[2], row[0]
+    return "Miscellaneous", "Others"
+
+
+def display_text(name):
+    """ConfigurationVO.setDisplayText: dots become spaces, the first letter upper-case."""
+    text = name.replace(".", " ")
+    return text[:1].upper() + text[1:]
 
 
 class Settings:
@@ -151,7 +330,7 @@ class Settings:
                 scope, scope_id = "global", 0
                 break
             record = self.override(name, scope, scope_id)
-            if record is not None and record["value"] != "":
+            if record is not None:
                 return record["value"]
             kind, parent, field = SCOPE_PARENTS[scope]
             obj = self.store.get(kind, scope_id)
@@ -168,5 +347,5 @@ class Settings:
         return int(self.value(name, scope, scope_id))
 
     def decimal(self, name, scope="global", scope_id=0):
-        """Effective value as float."""
-        return float(self.value(name, scope, scope_id))
+        """Effective value as float (ConfigKey.valueOf: Float.parseFloat)."""
+        return java_float(self.value(name, scope, scope_id))

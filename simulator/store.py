@@ -3,6 +3,7 @@
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 
@@ -15,10 +16,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 class Store:
-    """All simulator state. Callers hold `lock` around every read-modify-write."""
+    """All simulator state. Callers hold `lock` around every read-modify-write, for short moments only."""
 
     def __init__(self, path):
         self.lock = threading.RLock()
+        self._conditions = []
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -30,6 +32,23 @@ class Store:
             self._objects.setdefault(kind, {})[oid] = obj
             self._by_uuid.setdefault(kind, {})[obj["uuid"]] = oid
         self.closed = False
+        self._clock = self.condition()
+
+    def condition(self):
+        """A Condition on `lock` (its wait releases the lock at every level); close() wakes its waiters."""
+        condition = threading.Condition(self.lock)
+        self._conditions.append(condition)
+        return condition
+
+    def pause(self, seconds):
+        """Let `seconds` pass with the lock released, the caller holding it; False when the store closed meanwhile."""
+        deadline = time.monotonic() + seconds
+        with self._clock:
+            remaining = seconds
+            while remaining > 0 and not self.closed:
+                self._clock.wait(remaining)
+                remaining = deadline - time.monotonic()
+        return not self.closed
 
     def meta(self, key, default=None):
         """A value of the meta table."""
@@ -99,7 +118,9 @@ class Store:
         return found[0] if found else None
 
     def close(self):
-        """Close the database; later job work is dropped (the job stays in progress for the next start)."""
+        """Close the database and wake every waiter; later job work is dropped (the job stays in progress)."""
         with self.lock:
             self._db.close()
             self.closed = True
+            for condition in self._conditions:
+                condition.notify_all()

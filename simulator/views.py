@@ -1,9 +1,12 @@
 """Response objects in CloudStack's field order (appendix A); None values are dropped."""
 
-from simulator.model import (ROLE_TYPES, UNLIMITED, account_usage, decimal_text, host_allocated, is_dynamic,
+from simulator.model import (ACTIVE_STATES, ROLE_TYPES, UNLIMITED, account_resource_limits, account_usage,
+                             decimal_text, host_allocated, host_capacity, is_dynamic, java_float, long_times_float,
                              overcommit, percent, vm_size)
 
 MIB = 1024 * 1024
+LOST_CONNECTION = ("Down", "Disconnected", "Alert", "Removed", "Error", "Rebalancing")  # Status.lostConnection()
+MAINTENANCE_STATES = ("Maintenance", "ErrorInMaintenance", "PrepareForMaintenance", "ErrorInPrepareForMaintenance")
 
 
 def compact(fields):
@@ -19,6 +22,45 @@ def owner_fields(store, account_id):
             "domainpath": domain["path"]}
 
 
+def network_state(store, network):
+    """Shared networks are Setup; an Isolated one is Implemented while a VM on it is active, else Allocated (the
+    simulator shuts it down at once, where CloudStack's network garbage collector waits network.gc.wait)."""
+    if network["guesttype"] == "Shared":
+        return "Setup"
+    vms = (store.get("vm", nic["vm_id"]) for nic in store.find("nic", network_id=network["id"]))
+    return "Implemented" if any(vm and vm["state"] in ACTIVE_STATES for vm in vms) else "Allocated"
+
+
+def vm_nics(store, vm):
+    """The NICs of a VM, by device id."""
+    return sorted(store.find("nic", vm_id=vm["id"]), key=lambda nic: nic["deviceid"])
+
+
+def nic_response(store, nic, vm_uuid=None):
+    """NicResponse in its field order: as UserVmJoinDaoImpl.setUserVmResponse fills it inside a VM, and as
+    ApiResponseHelper.createNicResponse fills it for listNics (vm_uuid given: virtualmachineid, no secondaryip)."""
+    network = store.get("network", nic["network_id"])
+    implemented = network["vlan"] is not None and network_state(store, network) != "Allocated"
+    uri = f"vlan://{network['vlan']}" if implemented else None
+    return compact({"id": nic["uuid"], "networkid": network["uuid"], "networkname": network["name"],
+                    "netmask": nic["netmask"], "gateway": nic["gateway"], "ipaddress": nic["ipaddress"],
+                    "isolationuri": uri, "broadcasturi": uri, "traffictype": "Guest", "type": network["guesttype"],
+                    "isdefault": nic["isdefault"], "macaddress": nic["macaddress"],
+                    "secondaryip": None if vm_uuid else [], "extradhcpoption": [], "deviceid": str(nic["deviceid"]),
+                    "virtualmachineid": vm_uuid, "enabled": True})
+
+
+def control_state(host):
+    """ControlState.getControlState of a host's status and resource state."""
+    if host["state"] in (None, "Unknown") or not host.get("resourcestate"):
+        return "Unknown"
+    if host["state"] in LOST_CONNECTION:
+        return "Offline"
+    if host["resourcestate"] in MAINTENANCE_STATES:
+        return "Maintenance"
+    return "Enabled" if host["resourcestate"] == "Enabled" else "Disabled"
+
+
 def vm_response(ctx, vm, metrics=False):
     """UserVmResponse: Full view for root admin, Restricted (no host or instance name) for others.
 
@@ -27,7 +69,8 @@ def vm_response(ctx, vm, metrics=False):
     store = ctx.store
     full = ctx.caller.is_root_admin
     zone = store.get("zone", vm["zone_id"])
-    host = store.get("host", vm.get("host_id")) if full else None
+    current_host = store.get("host", vm.get("host_id"))
+    host = current_host if full else None
     template = store.get("template", vm["template_id"])
     offering = store.get("offering", vm["offering_id"])
     cores, speed, memory = vm_size(store, vm, offering)
@@ -40,7 +83,9 @@ def vm_response(ctx, vm, metrics=False):
                 state=vm["state"], haenable=bool(vm.get("haenable")), group=vm.get("group"),
                 zoneid=zone["uuid"], zonename=zone["name"])
     if host:
-        body.update(hostid=host["uuid"], hostname=host["name"], hostcontrolstate="Enabled")
+        body.update(hostid=host["uuid"], hostname=host["name"])
+    if current_host:  # UserVmJoinDaoImpl.newUserVmResponse: in every view
+        body["hostcontrolstate"] = control_state(current_host)
     body.update(templateid=template["uuid"], templatename=template["name"], templatetype="USER",
                 templateformat=template["format"], templatedisplaytext=template["displaytext"],
                 passwordenabled=bool(template.get("passwordenabled")), serviceofferingid=offering["uuid"],
@@ -48,13 +93,17 @@ def vm_response(ctx, vm, metrics=False):
     if metrics:
         body.update(cputotal=f"{cores} x {speed / 1000:.2f} Ghz", memorytotal=f"{memory / 1024:.2f} GB",
                     cpuused="0%", memorykbs=memory * 1024, memoryintfreekbs=0, memorytargetkbs=memory * 1024)
-    body.update(guestosid=template["uuid"], rootdeviceid=0, rootdevicetype="ROOT", securitygroup=[], nic=[],
-                hypervisor="KVM")
+    body.update(guestosid=template["uuid"], rootdeviceid=0, rootdevicetype="ROOT", securitygroup=[],
+                nic=[nic_response(store, nic) for nic in vm_nics(store, vm)], hypervisor="KVM")
     if full:
         body["instancename"] = vm["instancename"]
-    body.update(details=dict(vm.get("details") or {}), isdynamicallyscalable=bool(vm["isdynamicallyscalable"]),
-                deleteprotection=False, ostypeid=template["uuid"], osdisplayname=template["ostypename"],
-                vmtype="User")
+    details = dict(vm.get("details") or {})
+    body.update(details=details, displayvm=vm.get("displayvm", True),
+                isdynamicallyscalable=bool(vm["isdynamicallyscalable"]), deleteprotection=False,
+                ostypeid=template["uuid"], osdisplayname=template["ostypename"])
+    if not details:  # no UEFI detail and no details at all: BIOS
+        body.update(bootmode="legacy", boottype="Bios")
+    body["vmtype"] = "User"
     if full:
         body["arch"] = "x86_64"
     body["tags"] = []
@@ -97,19 +146,22 @@ def host_response(app, host):
     cluster = store.get("cluster", host["cluster_id"])
     cpu_factor, mem_factor = overcommit(app.settings, host["cluster_id"])
     used_cpu, used_mem = host_allocated(store, host)
-    cpu_total = host["cores"] * host["cpu_mhz"] * cpu_factor
-    mem_total = int(host["memory_mib"] * MIB * mem_factor)
-    cpu_pct = percent(used_cpu, cpu_total)
-    mem_pct = percent(used_mem * MIB, mem_total)
+    capacity = host_capacity(app, host)  # HostJoinDaoImpl: allocated = used + reserved
+    allocated_cpu = capacity.used_cpu + capacity.reserved_cpu
+    allocated_mem = capacity.used_memory + capacity.reserved_memory
+    cpu_total = java_float(host["cores"] * host["cpu_mhz"] * java_float(cpu_factor))
+    mem_total = long_times_float(host["memory_mib"] * MIB, mem_factor)
+    cpu_pct = percent(allocated_cpu, cpu_total)
+    mem_pct = percent(allocated_mem, mem_total)
     return compact({
         "id": host["uuid"], "name": host["name"], "state": host["state"], "type": "Routing",
         "ipaddress": "127.0.0.1", "zoneid": zone["uuid"], "zonename": zone["name"], "podid": pod["uuid"],
         "podname": pod["name"], "version": "4.23.0.0", "hypervisor": "KVM", "cpusockets": 1,
         "cpunumber": host["cores"], "cpuspeed": host["cpu_mhz"], "cpuallocated": cpu_pct,
-        "cpuallocatedvalue": used_cpu, "cpuallocatedpercentage": cpu_pct, "cpuallocatedwithoverprovisioning": cpu_pct,
+        "cpuallocatedvalue": allocated_cpu, "cpuallocatedpercentage": cpu_pct, "cpuallocatedwithoverprovisioning": cpu_pct,
         "cpuused": "0%", "cpuwithoverprovisioning": decimal_text(cpu_total), "memorytotal": mem_total,
-        "memorywithoverprovisioning": decimal_text(mem_total), "memoryallocated": used_mem * MIB,
-        "memoryallocatedpercentage": mem_pct, "memoryallocatedbytes": used_mem * MIB, "memoryused": used_mem * MIB,
+        "memorywithoverprovisioning": decimal_text(mem_total), "memoryallocated": allocated_mem,
+        "memoryallocatedpercentage": mem_pct, "memoryallocatedbytes": allocated_mem, "memoryused": used_mem * MIB,
         "clusterid": cluster["uuid"], "clustername": cluster["name"], "clustertype": "CloudManaged",
         "islocalstorageactive": False, "created": host["created"], "hosttags": ",".join(host["tags"]) or None,
         "resourcestate": host["resourcestate"], "hypervisorversion": "9.0.0", "arch": "x86_64",
@@ -142,7 +194,7 @@ def account_response(app, account):
                                                       "User": "User"}[account["role"]],
             "domainid": domain["uuid"], "domain": domain["name"], "domainpath": domain["path"],
             "state": account["state"]}
-    body.update(limit_fields(account["limits"], usage))
+    body.update(limit_fields(account_resource_limits(app, account), usage))
     vms = store.find("vm", account_id=account["id"])
     body["vmrunning"] = sum(1 for vm in vms if vm["state"] == "Running")
     body["vmstopped"] = sum(1 for vm in vms if vm["state"] == "Stopped")

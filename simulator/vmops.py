@@ -29,12 +29,12 @@ TRANSITIONS = {
                  "FollowAgentPowerOnReport": "Running", "FollowAgentPowerOffReport": "Stopped"},
     "Destroyed": {"RecoveryRequested": "Stopped", "ExpungeOperation": "Expunging",
                   "RestoringRequested": "Restoring"},
-    "Expunging": {"OperationFailed": "Expunging", "ExpungeOperation": "Expunging"},
+    "Expunging": {"OperationFailed": "Expunging", "OperationFailedToError": "Error", "ExpungeOperation": "Expunging"},
     "Error": {"DestroyRequested": "Expunging", "ExpungeOperation": "Expunging"},
     "Restoring": {"RestoringSuccess": "Stopped", "RestoringFailed": "Stopped"},
 }
-# after a crash: what a transitional state settles to
-SETTLE = {"Starting": "Stopped", "Stopping": "Stopped", "Migrating": "Running"}
+# after a restart: AsyncJobManagerImpl.cleanupVirtualMachine moves a transitional VM on by OperationFailed
+SETTLE = {"Starting": "Stopped", "Stopping": "Running", "Migrating": "Running"}
 MAX_CPU_QUOTA_PCT = 1.0
 
 
@@ -48,8 +48,9 @@ def transit(app, vm, event):
     target = TRANSITIONS.get(vm["state"], {}).get(event)
     if target is None:
         raise runtime(f"Unable to transition to a new state from {vm['state']} via {event}")
-    vm["state"] = target
-    vm["lastupdated"] = app.now()
+    if not (target == vm["state"] == "Stopped" and vm.get("host_id") is None):  # VMInstanceDaoImpl.ifStateUnchanged
+        vm["state"] = target
+        vm["lastupdated"] = app.now()
     app.store.save("vm", vm)
 
 
@@ -99,13 +100,16 @@ def domain_limits(app, vm, host):
 
 
 def domain_spec(app, vm, host):
-    """The DomainSpec that starts a VM on a host, using the limits recorded in vm['domain']."""
+    """The DomainSpec that starts a VM on a host, using the limits recorded in vm['domain'].
+
+    The vCPU maximum is sent as KVMGuru computed it, also when it is below the VM's vCPUs (the host refuses that).
+    """
     cores, speed, memory = vm_size(app.store, vm)
     offering = app.store.get("offering", vm["offering_id"])
     min_speed, min_ram = min_values(app, host, speed, memory)
     max_vcpus, max_mem = vm["domain"]["max_vcpus"], vm["domain"]["max_memory_mib"]
     return host_agent.DomainSpec(
-        name=vm["instancename"], uuid=vm["uuid"], vcpus=cores, max_vcpus=max(max_vcpus, cores),
+        name=vm["instancename"], uuid=vm["uuid"], vcpus=cores, max_vcpus=max_vcpus,
         memory_mib=min_ram, max_memory_mib=max_mem if max_mem and max_mem > min_ram else None,
         cpu_shares=cpu_shares(cores, min_speed), cpu_quota_pct=quota_pct(offering, min_speed, host))
 

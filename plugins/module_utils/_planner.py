@@ -93,7 +93,11 @@ class Vm:
 
 @dataclass(frozen=True)
 class Settings:
-    """The settings that matter, each at the scope CloudStack reads it (zone or cluster of the VM)."""
+    """The settings that matter, each at the scope CloudStack reads it (zone or cluster of the VM).
+
+    ``strict_host_tags`` is CloudStack's ``UserVmManager.getStrictHostTags()``: ``vm.strict.host.tags`` plus
+    ``resource.limit.host.tags`` (when ``vm.strict.resource.limit.host.tag.check`` is true), all global.
+    """
 
     dynamic_scale: bool = False
     auto_migrate: bool = True
@@ -103,11 +107,18 @@ class Settings:
     ram_size_max: int = 0
     cpu_threshold: float = 0.85
     memory_threshold: float = 0.85
+    strict_host_tags: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Host:
-    """A host's compute room: free MHz and bytes already include the overcommit factors."""
+    """A host's compute room as listHosts shows it.
+
+    ``free_cpu`` / ``free_memory`` (MHz, bytes) are the overcommitted totals minus the allocated values, which
+    count used and reserved capacity; ``reserved_cpu`` / ``reserved_memory`` are the part held for VMs
+    stopped within ``capacity.skipcounting.hours`` whose last host this is. ``total_memory`` is the raw
+    memory in bytes (without ``mem.overprovisioning.factor``), the bound of a KVM domain's maximum.
+    """
 
     id: str
     name: str
@@ -117,6 +128,8 @@ class Host:
     free_memory: int
     total_memory: int
     tags: Tuple[str, ...] = ()
+    reserved_cpu: int = 0
+    reserved_memory: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,11 +144,18 @@ class Cluster:
 
 @dataclass(frozen=True)
 class Limits:
-    """What the VM's owner may still allocate (vCPUs, MiB); ``None`` means unlimited or exempt."""
+    """What an owner may still allocate (vCPUs, MiB); ``None`` means unlimited or exempt.
+
+    ``owner`` names it (``account acme``, ``project p1``, ``domain ROOT/customers``) and ``fix`` says how to raise
+    the limit. ``domains`` are the limits of the owner's domain and its parents below ROOT, which CloudStack
+    checks after the account's (``ResourceLimitManagerImpl.checkDomainResourceLimit``).
+    """
 
     owner: str = ""
     cpu: Optional[int] = None
     memory: Optional[int] = None
+    fix: str = "updateResourceLimit"
+    domains: Tuple["Limits", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +171,7 @@ class Situation:
     other_hosts: Tuple[Host, ...] = ()
     limits: Limits = field(default_factory=Limits)
     cluster: Optional[Cluster] = None
+    template_tag: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,7 +238,11 @@ def _bound(offering_bound, setting):
 
 
 def custom_value_errors(situation, target):
-    """CloudStack's validateCustomParameters, plus custom values given for a fixed offering."""
+    """CloudStack's validateCustomParameters, plus custom values given for a fixed offering.
+
+    Values left out are the VM's current ones, filled in before the validation
+    (``UserVmManagerImpl.updateInstanceDetailsMapWithCurrentValuesForAbsentDetails``), so they are checked too.
+    """
     offering = target.offering
     settings = situation.settings
     errors = []
@@ -234,19 +259,31 @@ def custom_value_errors(situation, target):
     for name, value in fixed:
         errors.append("%s=%s cannot be set: service offering %s fixes it (%s); drop %s or pick a custom offering"
                       % (name, value, offering.name, size(*_offering_or(offering, situation.vm)), name))
-    if offering.cpu is None and target.cpu is not None:
-        low, high = offering.min_cpu or 1, _bound(offering.max_cpu, settings.cpu_cores_max)
-        if target.cpu < low or (high is not None and target.cpu > high):
-            errors.append("cpu_number=%d is outside what service offering %s allows (%d to %s vCPUs%s): pick a value in that range"
-                          % (target.cpu, offering.name, low, high if high is not None else "unlimited",
-                             _setting_note(settings.cpu_cores_max, "vm.serviceoffering.cpu.cores.max")))
-    if offering.memory is None and target.memory is not None:
-        low, high = offering.min_memory or MIN_MEMORY, _bound(offering.max_memory, settings.ram_size_max)
-        if target.memory < low or (high is not None and target.memory > high):
-            errors.append("memory=%d MiB is outside what service offering %s allows (%d to %s MiB%s): pick a value in that range"
-                          % (target.memory, offering.name, low, high if high is not None else "unlimited",
-                             _setting_note(settings.ram_size_max, "vm.serviceoffering.ram.size.max")))
+    cpu, _speed, memory = target_values(situation, target)
+    ranges = (("cpu_number", offering.cpu, target.cpu, vcpus(cpu), cpu, offering.min_cpu or 1, offering.max_cpu, "vCPUs",
+               "vm.serviceoffering.cpu.cores.max", settings.cpu_cores_max),
+              ("memory", offering.memory, target.memory, "%d MiB" % memory, memory, offering.min_memory or MIN_MEMORY,
+               offering.max_memory, "MiB", "vm.serviceoffering.ram.size.max", settings.ram_size_max))
+    for name, fixed_value, given, shown, value, low, offering_high, unit, setting, setting_value in ranges:
+        high = _bound(offering_high, setting_value)
+        if fixed_value is None and (value < low or (high is not None and value > high)):
+            errors.append("%s is outside what service offering %s allows (%d to %s %s%s): %s"
+                          % (_custom_value(name, given, shown), offering.name, low, high if high is not None else "unlimited",
+                             unit, _setting_note(setting_value, setting), _custom_fix(name, given)))
     return errors
+
+
+def _custom_value(name, given, current):
+    """The value CloudStack validates: the one given, or the VM's current one that it fills in when left out."""
+    if given is not None:
+        return "%s=%d%s" % (name, given, " MiB" if name == "memory" else "")
+    return ("%s is not given, so CloudStack fills in the VM's current %s"
+            " (updateInstanceDetailsMapWithCurrentValuesForAbsentDetails), which" % (name, current))
+
+
+def _custom_fix(name, given):
+    """How to bring a custom value into the offering's range."""
+    return "pick a value in that range" if given is not None else "give %s in that range" % name
 
 
 def _setting_note(value, name):
@@ -269,20 +306,32 @@ def target_values(situation, target):
             offering.memory if offering.memory is not None else (target.memory if target.memory is not None else vm.memory))
 
 
-def _missing_tags(offering, host):
-    """The offering's host tags that the host lacks."""
-    return [tag for tag in offering.host_tags if tag not in host.tags]
+def _required_tags(situation, offering):
+    """The host tags a host needs for this offering and the VM's template (its template tag)."""
+    return offering.host_tags + ((situation.template_tag,) if situation.template_tag else ())
+
+
+def _missing_tags(situation, offering, host):
+    """The tags of the offering and template that the host lacks (what the host allocators filter on)."""
+    return [tag for tag in _required_tags(situation, offering) if tag not in host.tags]
+
+
+def _missing_strict_tags(situation, offering, host):
+    """``HostVO.checkHostServiceOfferingAndTemplateTags``: only the missing tags that are strict count."""
+    return [tag for tag in _missing_tags(situation, offering, host) if tag in situation.settings.strict_host_tags]
 
 
 def _host_tag_blockers(situation, offering):
-    """A running VM stays on its host, whose tags must cover the new offering's host tags."""
+    """A running VM stays on its host, which must carry the new offering's strict tags (upgradeVirtualMachine)."""
     host = situation.host
-    missing = _missing_tags(offering, host) if host is not None else []
+    missing = _missing_strict_tags(situation, offering, host) if host is not None else []
     if not missing:
         return []
-    return ["service offering %s needs host tags %s but host %s lacks %s: pick an offering whose host tags the host has,"
-            " or add the tags to the host (updateHost hosttags)"
-            % (offering.name, ",".join(offering.host_tags), host.name, ",".join(missing))]
+    return ["service offering %s needs host tags %s, of which %s are strict (vm.strict.host.tags or"
+            " resource.limit.host.tags) and missing on host %s, so CloudStack does not scale the running VM"
+            " (Failed to scale the VM): add the tags to the host (updateHost hosttags), pick an offering without them,"
+            " or take them out of vm.strict.host.tags with %s"
+            % (offering.name, ",".join(_required_tags(situation, offering)), ",".join(missing), host.name, SETTING_MODULE)]
 
 
 def _threshold_blockers(situation, values):
@@ -362,7 +411,11 @@ def _environment_blockers(situation):
 
 
 def live_maximum(situation):
-    """The largest vCPUs and MiB a live scale can reach: domain head-room, KVM settings, host, offering bounds."""
+    """The largest vCPUs and MiB a live scale can reach: domain head-room, KVM settings, host, offering bounds, limits.
+
+    A KVM domain's maximum is ``kvm.*.dynamic.scaling.capacity`` of the cluster, else the host's cores and raw
+    memory (``KVMGuru.configureVmMemoryAndCpuCores`` uses ``host.getTotalMemory()``, not the overcommitted total).
+    """
     vm, settings, host, current = situation.vm, situation.settings, situation.host, situation.current
     if vm.prepared is False or not vm.dynamically_scalable:
         return vm.cpu, vm.memory
@@ -378,7 +431,10 @@ def live_maximum(situation):
         max_memory = _min_known(max_memory, _bound(current.max_memory, settings.ram_size_max) if current.memory is None else None)
     if host is not None:
         max_cpu = _min_known(max_cpu, host.cores)
-    return max_cpu, max_memory
+    limit_cpu, limit_memory = _limit_maximum(situation)
+    max_cpu, max_memory = _min_known(max_cpu, limit_cpu), _min_known(max_memory, limit_memory)
+    return (max(max_cpu, vm.cpu) if max_cpu is not None else None,
+            max(max_memory, vm.memory) if max_memory is not None else None)
 
 
 def _min_known(first, second):
@@ -416,23 +472,54 @@ def _headroom_blockers(situation, values):
     return blockers
 
 
+RESOURCE_TYPES = {"cpu": 8, "memory": 9}  # updateResourceLimit resourcetype (com.cloud.configuration.Resource.ResourceType)
+
+
+def _owner_limits(limits):
+    """The account's (or project's) limits, then those of its domains up to ROOT, in CloudStack's order of checks."""
+    return (limits,) + limits.domains
+
+
 def _limit_errors(situation, values):
-    """Account limits: only increases count (root-admin-owned VMs are exempt: limits left unknown)."""
+    """Account and domain limits (``checkVmResourceLimitsForServiceOfferingChange``): only increases count."""
     vm, limits = situation.vm, situation.limits
     cpu, _speed, memory = values
     errors = []
-    for kind, delta, available, unit in (("cpu", cpu - vm.cpu, limits.cpu, "vCPUs"),
-                                         ("memory", memory - vm.memory, limits.memory, "MiB")):
-        if available is not None and delta > available:
-            errors.append("%s of VM %s has %d %s left under its %s limit but the scale needs %d more: raise the limit"
-                          " (updateResourceLimit resourcetype=%s) or pick a smaller target"
-                          % (_owner(limits), vm.name, available, unit, kind, delta, kind))
+    for owner in _owner_limits(limits):
+        for kind, delta, available, unit in (("cpu", cpu - vm.cpu, owner.cpu, "vCPUs"),
+                                             ("memory", memory - vm.memory, owner.memory, "MiB")):
+            if available is not None and delta > available:
+                errors.append("%s of VM %s has %d %s left under its %s limit but the scale needs %d more: raise the limit"
+                              " (%s resourcetype=%d) or pick a smaller target"
+                              % (owner.owner or "the owner", vm.name, available, unit, kind, delta, owner.fix,
+                                 RESOURCE_TYPES[kind]))
     return errors
 
 
-def _owner(limits):
-    """``account acme`` or ``the owner``."""
-    return "account %s" % limits.owner if limits.owner else "the owner"
+def _limit_maximum(situation):
+    """The most vCPUs and MiB the owner's limits leave the VM (None: unlimited)."""
+    vm = situation.vm
+    max_cpu = max_memory = None
+    for owner in _owner_limits(situation.limits):
+        max_cpu = _min_known(max_cpu, vm.cpu + max(owner.cpu, 0) if owner.cpu is not None else None)
+        max_memory = _min_known(max_memory, vm.memory + max(owner.memory, 0) if owner.memory is not None else None)
+    return max_cpu, max_memory
+
+
+def _start_errors(situation, offering, values):
+    """``KVMGuru.getVmMaxCpuCores``: a dynamically scalable KVM VM starts with at most kvm.cpu.dynamic.scaling.capacity
+    vCPUs (no raise to its own count); libvirt refuses a domain with more vCPUs than its maximum."""
+    vm, settings = situation.vm, situation.settings
+    cpu = values[0]
+    scalable = (vm.dynamically_scalable and offering.dynamic_scaling and situation.template_scalable
+                and settings.dynamic_scale)
+    capacity = settings.kvm_cpu_capacity
+    if vm.hypervisor != "KVM" or not scalable or capacity <= 0 or cpu <= capacity:
+        return []
+    where = "in cluster %s" % vm.cluster if vm.cluster else "(global value)"
+    return ["VM %s cannot start with %s: kvm.cpu.dynamic.scaling.capacity=%d %s makes its domain's maximum %s, below its"
+            " vCPU count: raise the setting for the cluster to %d or more, or set it to 0 to use the host's cores, with %s"
+            % (vm.name, vcpus(cpu), capacity, where, vcpus(capacity), cpu, SETTING_MODULE)]
 
 
 def _offline_errors(situation, offering, values):
@@ -450,27 +537,53 @@ def _offline_errors(situation, offering, values):
     return errors
 
 
-def _fits(host, cpu, speed, cpu_more, memory_more, offering=None):
-    """CloudStack's host checks: enough cores and speed, room for the added MHz and bytes, and the offering's host tags."""
-    return (host.cores >= cpu and host.speed >= speed and host.free_cpu >= cpu_more and host.free_memory >= memory_more
-            and not (offering and _missing_tags(offering, host)))
+def _has_room(host, cpu, speed, cpu_more, memory_more, reserved_usable):
+    """``checkIfHostHasCpuCapability`` and ``checkIfHostHasCapacity``: cores and speed, and room for the added MHz and
+    bytes; reserved capacity counts as free only on the VM's own host (``considerReservedCapacity=false``)."""
+    free_cpu = host.free_cpu + (host.reserved_cpu if reserved_usable else 0)
+    free_memory = host.free_memory + (host.reserved_memory if reserved_usable else 0)
+    return host.cores >= cpu and host.speed >= speed and free_cpu >= cpu_more and free_memory >= memory_more
+
+
+def _shortage(host, cpu_more, memory_more):
+    """Why the VM's own host cannot take the scale."""
+    reserved = ""
+    if host.reserved_cpu or host.reserved_memory:
+        reserved = (" (counting %d MHz and %d MiB reserved for stopped VMs, which a scale on the VM's own host may use)"
+                    % (host.reserved_cpu, host.reserved_memory // MIB))
+    return ("host %s has %d MHz and %d MiB free%s (%s at %d MHz) but the scale needs %d MHz and %d MiB more"
+            % (host.name, host.free_cpu + host.reserved_cpu, (host.free_memory + host.reserved_memory) // MIB, reserved,
+               vcpus(host.cores), host.speed, cpu_more, memory_more // MIB))
 
 
 def _capacity(situation, offering, values, options):
-    """Stay on the host, migrate first, or a blocker: ``(action, reasons, host)``."""
+    """Stay on the host, migrate first, or a blocker: ``(action, reasons, host)``.
+
+    ``upgradeRunningVirtualMachine`` keeps the VM on its host when it has room and carries the strict tags of the
+    VM's current offering (``checkEnforceStrictHostTagCheck``); else a destination in the cluster must carry all the
+    new offering's tags (``FirstFitAllocator.retrieveHosts``) and have room for the whole new size, reserved
+    capacity included.
+    """
     vm, settings, host = situation.vm, situation.settings, situation.host
     cpu, speed, memory = values
     cpu_more = max(0, cpu * speed - vm.cpu * vm.speed)
     memory_more = max(0, memory - vm.memory) * MIB
-    if host is None or _fits(host, cpu, speed, cpu_more, memory_more):
+    if host is None:
         return LIVE, [], None
-    short = ("host %s has %d MHz and %d MiB free (%s at %d MHz) but the scale needs %d MHz and %d MiB more"
-             % (host.name, host.free_cpu, host.free_memory // MIB, vcpus(host.cores), host.speed, cpu_more, memory_more // MIB))
+    untagged = _missing_strict_tags(situation, situation.current, host)
+    if not untagged and _has_room(host, cpu, speed, cpu_more, memory_more, True):
+        return LIVE, [], None
+    short = _shortage(host, cpu_more, memory_more) if not untagged else (
+        "host %s lacks the strict host tags %s of the current offering %s, which CloudStack counts as no capacity"
+        % (host.name, ",".join(untagged), situation.current.name))
     destination = next((other for other in situation.other_hosts
-                        if _fits(other, cpu, speed, cpu * speed, memory * MIB, offering)), None)
+                        if _has_room(other, cpu, speed, cpu * speed, memory * MIB, False)
+                        and not _missing_tags(situation, offering, other)), None)
     if destination is None:
-        return REFUSE, ["%s, and no other host in cluster %s has room for %s: free capacity in the cluster"
-                        % (short, vm.cluster, size(cpu, speed, memory))], None
+        return REFUSE, ["%s, and no other host in cluster %s has room for %s%s: free capacity in the cluster"
+                        % (short, vm.cluster, size(cpu, speed, memory),
+                           " and the host tags %s" % ",".join(_required_tags(situation, offering))
+                           if _required_tags(situation, offering) else "")], None
     if not options.allow_migration:
         return REFUSE, ["%s: set allow_migration: true to move VM %s to %s first" % (short, vm.name, destination.name)], None
     how = ("CloudStack migrates it itself (auto.migrate.vm.on.live.scale.insufficient.capacity is true in cluster %s)"
@@ -499,7 +612,8 @@ def plan(situation, target, options=Options()):
         errors = _offline_errors(situation, offering, values) + _limit_errors(situation, values)
         if errors:
             return decide(REFUSE, errors)
-        return decide(OFFLINE, ["VM %s is Stopped: its offering is changed now and the new size applies at its next start" % vm.name])
+        return decide(OFFLINE, ["VM %s is Stopped: its offering is changed now and the new size applies at its next start"
+                                % vm.name] + _start_errors(situation, offering, values))
     if vm.state != "Running":
         return decide(REFUSE, ["VM %s is %s: CloudStack scales only Running or Stopped VMs; wait until the current operation"
                                " ends, or start or stop it with %s" % (vm.name, vm.state, STATE_MODULE)])
@@ -516,7 +630,7 @@ def plan(situation, target, options=Options()):
             return decide(action, reasons, host)
         blockers = reasons
     if options.allow_restart:
-        errors = _offline_errors(situation, offering, values)
+        errors = _offline_errors(situation, offering, values) + _start_errors(situation, offering, values)
         if errors:
             return decide(REFUSE, blockers + errors)
         return decide(RESTART, blockers + ["allow_restart is true: VM %s will be stopped, changed and started again" % vm.name])
@@ -530,8 +644,13 @@ def readiness(situation):
     if vm.state != "Running":
         blockers.append("VM %s is %s: only a Running VM is live-scaled; start it with %s" % (vm.name, vm.state, STATE_MODULE))
     blockers += _hypervisor_blockers(vm) + _environment_blockers(situation)
+    blockers += _start_errors(situation, situation.current, (vm.cpu, vm.speed, vm.memory))
     max_cpu, max_memory = live_maximum(situation)
-    if not blockers and max_cpu is not None and max_memory is not None and (max_cpu, max_memory) == (vm.cpu, vm.memory):
+    if not blockers and _limit_maximum(situation) == (vm.cpu, vm.memory):
+        blockers.append("the limits of %s leave no vCPU and no MiB for VM %s to grow: raise them (updateResourceLimit"
+                        " resourcetype=8 and 9)" % (", ".join(owner.owner or "the owner" for owner in _owner_limits(
+                            situation.limits) if owner.cpu is not None or owner.memory is not None), vm.name))
+    elif not blockers and max_cpu is not None and max_memory is not None and (max_cpu, max_memory) == (vm.cpu, vm.memory):
         blockers.append("VM %s already uses all the head-room its domain has (%s, %d MiB): raise kvm.cpu.dynamic.scaling.capacity"
                         " or kvm.memory.dynamic.scaling.capacity with %s, then stop and start it"
                         % (vm.name, vcpus(max_cpu), max_memory, SETTING_MODULE))

@@ -71,8 +71,9 @@ def blockers(api, vm, zone_setting):
     What cannot be read (e.g. settings as a non-admin) is left for CloudStack to judge.
     """
     found = []
+    # With an id CloudStack applies no filter, only its access check; "all" is refused to a User (431).
     template = _first(api, "listTemplates", "template", "read template of VM %s" % vm.get("name"),
-                      templatefilter="all", id=vm.get("templateid"))
+                      templatefilter="executable", id=vm.get("templateid"))
     if template is not None and not template.get(FLAG, False):
         found.append(TEMPLATE_BLOCKED)
     offering = _first(api, "listServiceOfferings", "serviceoffering", "read offering of VM %s" % vm.get("name"),

@@ -23,6 +23,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state imp
 VALUE_OPTIONS = ("cpu_number", "cpu_speed", "memory")
 RECONFIGURE_FAILED = "Unable to reconfigure VM."
 ROOT_ADMIN = 1
+IDLE_STATES = ("Stopped", "Destroyed", "Expunging", "Error")  # VMs in these states use no capacity of a host
 
 
 class ScaleFailed(CloudStackError):
@@ -85,14 +86,23 @@ def offering_from(row):
         min_memory=_int(details.get("minmemory")), max_memory=_int(details.get("maxmemory")), host_tags=_tags(row.get("hosttags")))
 
 
-def host_from(row):
-    """A planner Host from a listHosts row; None when the capacity fields are missing."""
+def host_from(row, memory_factor=1.0, used=None):
+    """A planner Host from a listHosts row; None when the capacity fields are missing.
+
+    ``cpuallocatedvalue`` / ``memoryallocated`` are used + reserved capacity (``HostJoinDaoImpl``); ``used`` (MHz,
+    bytes of the VMs placed on the host) tells the reserved part. ``memorytotal`` includes
+    ``mem.overprovisioning.factor`` (``memory_factor``), which is taken out again for the raw host memory.
+    """
     try:
-        free_cpu = float(row["cpuwithoverprovisioning"]) - float(row.get("cpuallocatedvalue") or 0)
-        free_memory = float(row["memorywithoverprovisioning"]) - float(row.get("memoryallocated") or 0)
+        allocated_cpu, allocated_memory = float(row.get("cpuallocatedvalue") or 0), float(row.get("memoryallocated") or 0)
+        free_cpu = float(row["cpuwithoverprovisioning"]) - allocated_cpu
+        free_memory = float(row["memorywithoverprovisioning"]) - allocated_memory
+        reserved_cpu, reserved_memory = (max(0, int(allocated_cpu) - used[0]), max(0, int(allocated_memory) - used[1])) \
+            if used is not None else (0, 0)
         return planner.Host(id=row["id"], name=row.get("name") or row["id"], cores=int(row["cpunumber"]),
                             speed=int(row["cpuspeed"]), free_cpu=int(free_cpu), free_memory=int(free_memory),
-                            total_memory=int(float(row["memorytotal"])), tags=_tags(row.get("hosttags")))
+                            total_memory=int(float(row["memorytotal"]) / (memory_factor or 1.0)),
+                            tags=_tags(row.get("hosttags")), reserved_cpu=reserved_cpu, reserved_memory=reserved_memory)
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -168,7 +178,41 @@ class Reader:
                 values[field] = value
             elif field == "dynamic_scale":
                 values[field] = True  # not readable (not an admin): CloudStack judges it
-        return planner.Settings(**values)
+        return planner.Settings(strict_host_tags=self.strict_host_tags(), **values)
+
+    def strict_host_tags(self):
+        """``UserVmManager.getStrictHostTags``: vm.strict.host.tags, plus resource.limit.host.tags when
+        vm.strict.resource.limit.host.tag.check is true (its default); all three are global settings."""
+        tags = _tags(self.setting("vm.strict.host.tags", str))
+        if self.setting("vm.strict.resource.limit.host.tag.check", _bool) is not False:
+            tags += _tags(self.setting("resource.limit.host.tags", str))
+        return tuple(sorted(set(tags)))
+
+    def memory_factor(self, cluster):
+        """mem.overprovisioning.factor of a cluster (1 when unreadable)."""
+        scope = {"clusterid": cluster["id"]} if cluster and cluster.get("id") else {}
+        return self.setting("mem.overprovisioning.factor", float, **scope) or 1.0
+
+    def host_usage(self, host_id):
+        """MHz and bytes used by the VMs placed on a host: its allocated capacity without the reserved part.
+
+        CloudStack's API does not show a host's reserved capacity; it is what ``cpuallocatedvalue`` /
+        ``memoryallocated`` hold beyond the VMs whose host it is (user VMs, with or without a project, system VMs
+        and virtual routers). What cannot be read counts as nothing.
+        """
+        vms = [vm for params in ({}, {"projectid": "-1"}) for vm in self._optional(
+            "listVirtualMachines", "virtualmachine", hostid=host_id, listall=True, **params) or []]
+        system = (self._optional("listSystemVms", "systemvm", hostid=host_id) or []) + (
+            self._optional("listRouters", "router", hostid=host_id, listall=True) or [])
+        sizes = [(_int(vm.get("cpunumber")) or 0, _int(vm.get("cpuspeed")) or 0, _int(vm.get("memory")) or 0)
+                 for vm in vms if vm.get("hostid") == host_id and vm.get("state") not in IDLE_STATES]
+        for row in system:
+            offering = self._optional("listServiceOfferings", "serviceoffering", id=row.get("serviceofferingid"),
+                                      issystem=True) or []
+            if offering and row.get("hostid") == host_id:
+                sizes.append((_int(offering[0].get("cpunumber")) or 0, _int(offering[0].get("cpuspeed")) or 0,
+                              _int(offering[0].get("memory")) or 0))
+        return sum(cpu * speed for cpu, speed, _memory in sizes), sum(memory for _cpu, _speed, memory in sizes) * planner.MIB
 
     def host(self, host_id):
         rows = self._optional("listHosts", "host", id=host_id) if host_id else None
@@ -180,43 +224,71 @@ class Reader:
             return []
         return self._optional("listHosts", "host", clusterid=cluster["id"], type="Routing") or []
 
-    def other_hosts(self, cluster, host_id):
+    def other_hosts(self, cluster, host_id, memory_factor=1.0):
         """The other hosts of the cluster that can take a VM (Up and Enabled)."""
-        hosts = [host_from(row) for row in self.cluster_hosts(cluster) if row.get("id") != host_id
+        hosts = [host_from(row, memory_factor) for row in self.cluster_hosts(cluster) if row.get("id") != host_id
                  and row.get("state", "Up") == "Up" and row.get("resourcestate", "Enabled") == "Enabled"]
         return tuple(host for host in hosts if host is not None)
 
     def template(self, template_id):
-        """(name, isdynamicallyscalable) of a template; the flag True when unreadable."""
-        rows = self._optional("listTemplates", "template", templatefilter="all", id=template_id) or []
+        """(name, isdynamicallyscalable, templatetag) of a template; the flag True when unreadable."""
+        # With an id CloudStack applies no filter, only its access check; "all" is refused to a User (431).
+        rows = self._optional("listTemplates", "template", templatefilter="executable", id=template_id) or []
         if not rows:
-            return template_id or "", True
-        return rows[0].get("name") or template_id, _bool(rows[0].get("isdynamicallyscalable", False))
+            return template_id or "", True, ""
+        return (rows[0].get("name") or template_id, _bool(rows[0].get("isdynamicallyscalable", False)),
+                rows[0].get("templatetag") or "")
 
     def limits(self, vm_row):
-        """What the VM's owner may still allocate; root admin accounts are exempt."""
+        """What the VM's owner may still allocate, and its domains up to ROOT; root admin accounts are exempt.
+
+        listAccounts / listProjects / listDomains show the limit in force (an explicit one, else max.account.* /
+        max.project.* / max.domain.*) and ``cpuavailable`` / ``memoryavailable`` = limit - total, or ``Unlimited``
+        (``AccountJoinDaoImpl.setResourceLimits``, ``DomainJoinDaoImpl.setResourceLimits``).
+        """
         if vm_row.get("projectid"):
             rows = self._optional("listProjects", "project", id=vm_row["projectid"], listall=True) or []
-            owner = "project %s" % vm_row.get("project")
+            owner, fix = "project %s" % vm_row.get("project"), "updateResourceLimit projectid=%s" % vm_row["projectid"]
         else:
             rows = [row for row in self._optional("listAccounts", "account", name=vm_row.get("account"),
                                                   domainid=vm_row.get("domainid"), listall=True) or []
                     if row.get("name") == vm_row.get("account")]
-            owner = vm_row.get("account") or ""
-        if not rows or _int(rows[0].get("accounttype")) == ROOT_ADMIN:
+            owner = "account %s" % vm_row.get("account") if vm_row.get("account") else ""
+            fix = "updateResourceLimit account=%s domainid=%s" % (vm_row.get("account"), vm_row.get("domainid"))
+        if rows and _int(rows[0].get("accounttype")) == ROOT_ADMIN:
             return planner.Limits(owner)
-        return planner.Limits(owner, cpu=_available(rows[0].get("cpuavailable")), memory=_available(rows[0].get("memoryavailable")))
+        own = rows[0] if rows else {}
+        return planner.Limits(owner, cpu=_available(own.get("cpuavailable")), memory=_available(own.get("memoryavailable")),
+                              fix=fix, domains=self.domain_limits(vm_row.get("domainid")))
+
+    def domain_limits(self, domain_id):
+        """The limits of a domain and its parents, ROOT excluded (no limits on ROOT); () when unreadable."""
+        found = []
+        while domain_id:
+            rows = [row for row in self._optional("listDomains", "domain", id=domain_id, listall=True) or []
+                    if row.get("id") == domain_id]
+            if not rows or not rows[0].get("parentdomainid"):
+                break
+            found.append(planner.Limits("domain %s" % (rows[0].get("path") or rows[0].get("name")),
+                                        cpu=_available(rows[0].get("cpuavailable")),
+                                        memory=_available(rows[0].get("memoryavailable")),
+                                        fix="updateResourceLimit domainid=%s" % domain_id))
+            domain_id = rows[0]["parentdomainid"]
+        return tuple(found)
 
     def situation(self, vm_row):
         """Everything the planner reads about one VM."""
         host_row = self.host(vm_row.get("hostid"))
         cluster = {"id": host_row.get("clusterid"), "name": host_row.get("clustername")} if host_row else None
-        template, template_scalable = self.template(vm_row.get("templateid"))
+        template, template_scalable, template_tag = self.template(vm_row.get("templateid"))
+        factor = self.memory_factor(cluster)
+        host = host_from(host_row, factor, self.host_usage(host_row["id"])) if host_row else None
         return planner.Situation(
             vm=vm_from(vm_row, cluster), current=self.offering(vm_row.get("serviceofferingid")),
             settings=self.settings(vm_row, cluster), template=template, template_scalable=template_scalable,
-            host=host_from(host_row) if host_row else None, other_hosts=self.other_hosts(cluster, vm_row.get("hostid")),
-            limits=self.limits(vm_row), cluster=cluster_from(self.cluster_hosts(cluster)) if cluster else None)
+            host=host, other_hosts=self.other_hosts(cluster, vm_row.get("hostid"), factor),
+            limits=self.limits(vm_row), cluster=cluster_from(self.cluster_hosts(cluster)) if cluster else None,
+            template_tag=template_tag)
 
 
 def _available(value):

@@ -24,6 +24,8 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup impor
 NUMBER_TYPES = ("Number", "Decimal", "Range", "Integer", "Long", "Float")
 LIST_TYPES = ("Select", "CSV")
 RESET_VALUES = ("", "null")
+# ConfigurationManagerImpl.overProvisioningFactorsForValidation: CloudStack refuses a value <= 0 for these.
+OVERPROVISIONING_FACTORS = ("cpu.overprovisioning.factor", "mem.overprovisioning.factor", "storage.overprovisioning.factor")
 # scope -> (id parameter of the scope, field of the scope's object holding its parent scope's id parameter)
 SCOPE_PARAMS = {"zone": ("zoneid", None), "cluster": ("clusterid", "zoneid"),
                 "domain": ("domainid", None), "account": ("accountid", "domainid")}
@@ -131,12 +133,13 @@ def normalise(value, setting_type, options=None):
 
 
 def wire_value(value, setting_type):
-    """The text to send for a valid ``value``: booleans lower-case, whole numbers without a fraction."""
+    """The text to send for a valid ``value``: booleans lower-case, whole numbers without a fraction, all trimmed as
+    CloudStack trims what it stores (getNormalizedEmptyValueForConfig), so that a re-run compares equal."""
     if setting_type == "Boolean" or isinstance(value, bool):
         return _boolean(value)
     if setting_type == "Number":
         return str(int(_number(value, setting_type)))
-    return str(value).strip() if setting_type in NUMBER_TYPES else str(value)
+    return str(value).strip()
 
 
 def _allowed(setting_type, options):
@@ -157,12 +160,27 @@ def desired_value(name, value, setting):
     setting_type = setting.get("type") or ("Boolean" if _boolean(setting.get("value")) else "String")
     if value is None:
         raise InvalidValue("setting %s: value is required with state=present" % name)
-    if str(value).strip().lower() in RESET_VALUES:
-        raise InvalidValue("setting %s: an empty or 'null' value resets the setting; use state=absent instead" % name)
-    if normalise(value, setting_type, setting.get("options")) is None:
+    if str(value).strip() in RESET_VALUES:
+        raise InvalidValue("setting %s: value %r is empty or 'null', which CloudStack does not take as a reset (it refuses"
+                           " it for a Boolean or number setting and stores an empty text otherwise); use state=absent to"
+                           " reset the setting" % (name, value))
+    normalised = normalise(value, setting_type, setting.get("options"))
+    if normalised is None:
         raise InvalidValue("setting %s is of type %s: %r is not valid; use %s"
                            % (name, setting_type, value, _allowed(setting_type, setting.get("options"))))
+    problem = range_problem(name, setting_type, normalised)
+    if problem:
+        raise InvalidValue("setting %s: value %r is out of range: %s" % (name, value, problem))
     return wire_value(value, setting_type)
+
+
+def range_problem(name, setting_type, number):
+    """What CloudStack's range check (validateValueRange) refuses in a value of the right type, with the fix; or None."""
+    if name in OVERPROVISIONING_FACTORS and number <= 0:
+        return "CloudStack takes only a value greater than 0; use a positive factor such as 1.0"
+    if setting_type == "Range" and not 0 <= number <= 1:
+        return "CloudStack takes only a fraction between 0 and 1; use a value such as 0.85"
+    return None
 
 
 def same_value(current, wanted, setting):
@@ -209,12 +227,22 @@ def ensure_setting(module):
     new = plan.value
     if plan.command and not module.check_mode:
         call_params = dict(scope.params, value=plan.value) if plan.command == UPDATE else scope.params
-        answer = api.call(plan.command, action=action, name=name, **call_params)
-        new = answer.get("configuration", {}).get("value", plan.value)
+        api.call(plan.command, action=action, name=name, **call_params)
+        new = stored_value(api, name, scope, action, plan.value)
     is_dynamic = str(setting.get("isdynamic", "true")).lower() == "true"
     if plan.command and not is_dynamic:
         module.warn("setting %s is not dynamic: CloudStack uses the new value only after the management server restarts" % name)
     return build_result(name, scope, setting, new, plan.command is not None, is_dynamic)
+
+
+def stored_value(api, name, scope, action, fallback):
+    """The value CloudStack now holds in the scope, read again with listConfigurations.
+
+    updateConfiguration answers with the global row whatever the scope, so its answer does not tell what a zone,
+    cluster, domain or account holds.
+    """
+    stored = read_setting(api, name, scope.params, action)
+    return stored.get("value", fallback) if stored is not None else fallback
 
 
 def build_result(name, scope, setting, new, changed, is_dynamic):

@@ -73,7 +73,7 @@ def state_since(api, vm):
         return since, "lastupdated"
     try:
         events = api.list("listEvents", "event", action="read events of VM %s" % vm.get("name"),
-                          resourceid=vm["id"], resourcetype="VirtualMachine")
+                          resourceid=vm["id"], resourcetype="VirtualMachine", listall=True)
     except ApiError:
         return None, "unknown"
     stamps = [stamp for stamp in (parse_time(event.get("created")) for event in events) if stamp is not None]

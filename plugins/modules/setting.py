@@ -23,6 +23,10 @@ description:
     V(true), V(True) and C("true") are equal, and so are V(1) and C("1.0") for a number.
   - The value is checked against the setting's C(type) (and its C(options) for a C(Select) or C(CSV) setting) before
     anything is written. An unknown setting name fails with the closest known names, and writes nothing.
+  - CloudStack's range checks are applied before anything is written too - an overprovisioning factor must be greater
+    than 0, a setting of type C(Range) (such as C(cluster.cpu.allocated.capacity.disablethreshold)) within 0 and 1.
+  - After a change the value is read again in its scope, because C(updateConfiguration) answers with the global
+    value whatever the scope; RV(value) is what the scope holds.
   - The result tells whether CloudStack applies the new value live (C(isdynamic)) or only after a restart of the
     management server; a warning is given in the second case.
 author:
@@ -40,7 +44,8 @@ options:
   value:
     description:
       - The value to set, with O(state=present). Booleans and numbers may be given as such.
-      - An empty value is refused; use O(state=absent) to go back to the default or the parent scope's value.
+      - An empty or V(null) value is refused (CloudStack refuses it for a boolean or number setting and stores an
+        empty text otherwise); use O(state=absent) to go back to the default or the parent scope's value.
     type: raw
   state:
     description:
@@ -141,7 +146,7 @@ old_value:
   type: str
   sample: "false"
 value:
-  description: Value in the scope after the task (in check mode, the predicted value).
+  description: Value in the scope after the task, as read back from CloudStack (in check mode, the predicted value).
   returned: always
   type: str
   sample: "true"

@@ -114,11 +114,15 @@ vms:
     max_cpu_number:
       description:
         - The most vCPUs a live scale can reach (domain head-room, C(kvm.cpu.dynamic.scaling.capacity) or host cores,
-          offering bounds); V(null) when unknown.
+          offering bounds, and the vCPUs the owner's account and domains have left under their limits); V(null) when
+          unknown.
       type: int
       sample: 8
     max_memory:
-      description: The most memory (MiB) a live scale can reach; V(null) when unknown.
+      description:
+        - The most memory (MiB) a live scale can reach (domain head-room, C(kvm.memory.dynamic.scaling.capacity) or the
+          host's raw memory without C(mem.overprovisioning.factor), offering bounds, and the owner's remaining
+          limits); V(null) when unknown.
       type: int
       sample: 16384
     blockers:

@@ -1,12 +1,16 @@
 """Zones, pods, clusters, hosts, capacity, templates, accounts, domains, events and the empty lists tools ask for."""
 
-from simulator.errors import denied, server
-from simulator.model import (account_to_string, domain_usage, host_allocated, host_has_capacity, in_subtree,
-                             java_string, overcommit, percent, vm_size)
-from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, PAGE_PARAMS, ROOT_ONLY, by_id_and_name, command, listing, param
+from types import SimpleNamespace
+from uuid import UUID
+
+from simulator.errors import denied, invalid, server
+from simulator.model import (account_to_string, domain_listed_limits, domain_to_string, domain_usage, host_capacity,
+                             host_has_capacity, in_subtree, java_string, overcommit, percent, vm_size)
+from simulator.registry import (DOMAIN_ADMINS, LIST_PARAMS, PAGE_PARAMS, PROJECT_ID, ROOT_ONLY, by_id_and_name, command,
+                                listing, param)
 from simulator.views import MIB, account_response, compact, host_response, limit_fields, owner_fields
 
-TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "executable", "community", "all")
+TEMPLATE_FILTERS = ("featured", "self", "selfexecutable", "shared", "sharedexecutable", "executable", "community", "all")
 CAPACITY_TYPES = {0: "MEMORY", 1: "CPU", 90: "CPU_CORE"}
 
 
@@ -106,10 +110,10 @@ def capacity_rows(ctx, zone, cluster=None):
     totals = {0: [0, 0], 1: [0, 0], 90: [0, 0]}
     for host in hosts:
         cpu_factor, mem_factor = overcommit(ctx.settings, host["cluster_id"])
-        used_cpu, used_mem = host_allocated(ctx.store, host)
-        totals[0][0] += used_mem * MIB
+        capacity = host_capacity(ctx.app, host)  # ApiResponseHelper: capacityused = used + reserved
+        totals[0][0] += capacity.used_memory + capacity.reserved_memory
         totals[0][1] += int(host["memory_mib"] * MIB * mem_factor)
-        totals[1][0] += used_cpu
+        totals[1][0] += capacity.used_cpu + capacity.reserved_cpu
         totals[1][1] += int(host["cores"] * host["cpu_mhz"] * cpu_factor)
         cores = sum(vm_size(ctx.store, vm)[0] for vm in ctx.store.find("vm", host_id=host["id"])
                     if vm["state"] in ("Starting", "Running", "Stopping", "Migrating"))
@@ -170,15 +174,89 @@ def template_response(ctx, template):
          fields=("id", "name", "displaytext", "ispublic", "isfeatured", "isready", "format", "hypervisor",
                  "ostypename", "isdynamicallyscalable"))
 def list_templates(ctx, values):
-    """Lists templates; templatefilter is required as in CloudStack."""
-    if values["templatefilter"] not in TEMPLATE_FILTERS:
+    """Lists templates; templatefilter is required as in CloudStack (QueryManagerImpl.searchForTemplatesInternal).
+
+    `all` is refused to a User; with an id the filter is not applied, only the template's access check.
+    """
+    template_filter = values["templatefilter"]
+    if template_filter not in TEMPLATE_FILTERS:
         # TemplateFilter.valueOf's IllegalArgumentException, answered by ApiServer as a 431 ServerApiException
         raise server(431, "No enum constant com.cloud.template.VirtualMachineTemplate.TemplateFilter."
-                          f"{values['templatefilter']}")
-    templates = by_id_and_name(ctx.store.all("template"), values)
-    if values["templatefilter"] == "self" and not ctx.caller.is_root_admin:
-        templates = []
+                          f"{template_filter}")
+    if template_filter == "all" and ctx.caller.role == "User":
+        raise invalid("Filter all can be specified by admin only")
+    if "id" in values:
+        check_template_access(ctx, values["id"])
+        templates = [values["id"]]
+    else:
+        templates = [t for t in ctx.store.all("template") if template_listed(ctx, t, template_filter)]
+    templates = by_id_and_name(templates, values)
     return listing("template", [template_response(ctx, t) for t in templates], values)
+
+
+def template_owner(ctx, template):
+    """The owning account (the seed's templates belong to the root admin) and its domain."""
+    account = ctx.store.get("account", template["account_id"]) if template.get("account_id") else next(
+        a for a in ctx.store.all("account") if a["role"] == "Admin")
+    return account, ctx.store.get("domain", account["domain_id"])
+
+
+def template_listed(ctx, template, template_filter):
+    """The filter criteria for the caller's own account (launch permissions and projects are not modelled), then
+    applyPublicTemplateSharingRestrictions for anyone but the root admin."""
+    caller = ctx.caller
+    owner, domain = template_owner(ctx, template)
+    own = owner["id"] == caller.account["id"]
+    public = template["ispublic"]
+    shown = {"featured": public and template["isfeatured"], "community": public and not template["isfeatured"],
+             "self": own, "selfexecutable": own, "shared": False, "sharedexecutable": False,
+             "executable": public or own,
+             "all": caller.is_root_admin or public or in_subtree(domain, caller.domain)}[template_filter]
+    if not shown or caller.is_root_admin or domain["id"] == caller.domain["id"]:
+        return shown
+    return ctx.settings.boolean("share.public.templates.with.other.domains", "domain", domain["id"])
+
+
+def check_template_access(ctx, template):
+    """searchForTemplatesInternal with a template id: DomainChecker's checks of the caller against the template."""
+    caller = ctx.caller
+    owner, domain = template_owner(ctx, template)
+    if not template["ispublic"] and caller.role == "DomainAdmin":
+        if not in_subtree(domain, caller.domain):
+            raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within"
+                         f" domain id={domain['uuid']}")
+    elif not template["ispublic"]:
+        if not caller.is_root_admin and owner["id"] != caller.account["id"]:
+            raise denied(f"Account {account_to_string(caller.account)} does not have permission to launch instances"
+                         f" from template {template_to_string(template)}")
+    elif not caller.is_root_admin and not public_template_shared(ctx, caller, domain):
+        raise denied(f"{account_to_string(caller.account)}is not allowed to access the template"
+                     f" {template_to_string(template)}")
+
+
+def public_template_shared(ctx, caller, domain):
+    """DomainChecker.checkPublicTemplateAccess for a template of ``domain``."""
+    if ctx.settings.boolean("share.public.templates.with.other.domains", "domain", domain["id"]) \
+            or in_subtree(caller.domain, domain):
+        return True
+    return caller.role == "DomainAdmin" and in_subtree(domain, caller.domain)
+
+
+def check_launch_permission(ctx, account, template):
+    """DomainChecker.checkAccess(owner, template, UseEntry), as UserVmManagerImpl.createVirtualMachine runs it for
+    the VM's owner: a private template only for its owner (launch permissions and projects are not modelled),
+    a public one across domains as checkPublicTemplateAccess allows."""
+    if account["role"] == "Admin":
+        return
+    owner, domain = template_owner(ctx, template)
+    if not template["ispublic"]:
+        if owner["id"] != account["id"]:
+            raise denied(f"Account {account_to_string(account)} does not have permission to launch instances from"
+                         f" template {template_to_string(template)}")
+        return
+    as_caller = SimpleNamespace(role=account["role"], domain=ctx.store.get("domain", account["domain_id"]))
+    if not public_template_shared(ctx, as_caller, domain):
+        raise denied(f"{account_to_string(account)}is not allowed to access the template {template_to_string(template)}")
 
 
 @command("updateTemplate", params=(
@@ -230,26 +308,87 @@ def list_domains(ctx, values):
                               "parentdomainid": parent["uuid"] if parent else None,
                               "parentdomainname": parent["name"] if parent else None, "path": domain["path"],
                               "haschild": any(d["parent_id"] == domain["id"] for d in ctx.store.all("domain")),
-                              "state": "Active", **limit_fields(domain.get("limits", {}),
+                              "state": "Active", **limit_fields(domain_listed_limits(ctx.app, domain),
                                                                 domain_usage(ctx.app, domain))}))
     return listing("domain", items, values)
 
 
-@command("listEvents", params=(param("type"), param("startdate", "date"), param("enddate", "date"),
-                               param("level"), param("account"), param("domainid", "uuid", entity="domain"),
-                               param("resourceid")) + LIST_PARAMS,
+def acl_accounts(ctx, values):
+    """AccountManagerImpl.buildACLSearchParameters and buildACLSearchCriteria (no projects): the accounts whose
+    objects a list shows. Without account, domainid or listall every caller, the root admin too, sees its own."""
+    caller, store = ctx.caller, ctx.store
+    domain = values.get("domainid")
+    if domain is not None:  # DomainChecker.checkAccess(caller, domain)
+        allowed = domain["id"] == caller.domain["id"] if caller.role == "User" else in_subtree(domain, caller.domain)
+        if not allowed:
+            raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within"
+                         f" domain id={domain['uuid']}")
+    if "account" in values:
+        where = domain or caller.domain
+        account = store.one("account", name=values["account"], domain_id=where["id"])
+        if account is None or account["state"] != "enabled":
+            raise invalid(f"could not find account {values['account']} in domain {domain_to_string(where)}")
+        ctx.check_account(account["id"])
+        return {account["id"]}
+    if caller.role == "User" or (domain is None and not values.get("listall")):
+        return {caller.account["id"]}
+    if domain is None:
+        return ctx.visible_accounts
+    domains = {d["id"] for d in store.all("domain")
+               if d["id"] == domain["id"] or (values.get("isrecursive") and in_subtree(d, domain))}
+    return {a["id"] for a in store.all("account") if a["domain_id"] in domains}
+
+
+def event_resource(ctx, values):
+    """searchForEventIdsAndCount: the resource uuid to filter on (ResourceIdSupport), or None; 431 texts."""
+    uuid, kind = values.get("resourceid") or None, values.get("resourcetype") or None
+    if uuid is not None:
+        try:
+            UUID(uuid)
+        except ValueError:
+            raise invalid("Invalid resourceid") from None
+    if kind is not None and kind.lower() not in RESOURCE_TYPES:
+        raise invalid("Invalid resourcetype")
+    if uuid is None:
+        return None
+    if kind is None:
+        raise invalid("resourceid parameter must be used with resourcetype parameter")
+    resource = ctx.store.by_uuid(RESOURCE_TYPES[kind.lower()], uuid)
+    if resource is None:
+        raise invalid("Invalid resourceid")
+    if not ctx.caller.is_root_admin:
+        ctx.check_access(resource)
+    return uuid
+
+
+# ApiCommandResourceType names (case-insensitive) of the resources the simulator's events are about
+RESOURCE_TYPES = {"virtualmachine": "vm"}
+EVENT_STATES = ("Created", "Scheduled", "Started", "Completed")  # com.cloud.event.Event.State
+
+
+@command("listEvents", params=(param("id", "uuid", entity="event"), param("type"), param("startdate", "date"),
+                               param("enddate", "date"), param("level"), param("account"),
+                               param("domainid", "uuid", entity="domain"), param("isrecursive", "boolean"), PROJECT_ID,
+                               param("resourceid"), param("resourcetype"), param("state")) + LIST_PARAMS,
          fields=("id", "type", "level", "description", "account", "domainid", "domain", "created", "state",
-                 "resourceid"))
+                 "resourceid", "resourcetype"))
 def list_events(ctx, values):
-    """Lists events, newest first."""
-    accounts = ctx.visible_accounts if values.get("listall") or ctx.caller.is_root_admin else {ctx.caller.account["id"]}
+    """Lists events, newest first (QueryManagerImpl.searchForEventIdsAndCount; dates compare as CloudStack's text)."""
+    resource = event_resource(ctx, values)
+    state = values.get("state") or None
+    if state is not None and state not in EVENT_STATES:  # EnumUtils.getEnum: case-sensitive
+        raise invalid(f"Invalid state specified: {state}")
+    accounts = set() if values.get("projectid") else acl_accounts(ctx, values)
     events = [e for e in reversed(ctx.store.all("event")) if e["account_id"] in accounts]
-    checks = {"type": lambda e: e["type"] == values["type"], "level": lambda e: e["level"] == values["level"],
-              "resourceid": lambda e: e["resource_uuid"] == values["resourceid"],
+    keyword = values.get("keyword", "").lower()
+    checks = {"id": lambda e: e["id"] == values["id"]["id"], "type": lambda e: e["type"] == values["type"],
+              "level": lambda e: e["level"] == values["level"], "state": lambda e: e["state"] == state,
+              "resourceid": lambda e: e["resource_uuid"] == resource,
               "startdate": lambda e: e["created"] >= values["startdate"],
-              "keyword": lambda e: values["keyword"].lower() in e["description"].lower()}
+              "enddate": lambda e: e["created"] <= values["enddate"],
+              "keyword": lambda e: any(keyword in e[key].lower() for key in ("type", "description", "level"))}
     for key, keep in checks.items():
-        if key in values:
+        if values.get(key):
             events = [e for e in events if keep(e)]
     items = []
     for event in events:
@@ -264,7 +403,7 @@ def list_events(ctx, values):
 
 @command("listVolumes", params=(param("id"), param("virtualmachineid", "uuid", entity="vm"), param("type"),
                                 param("zoneid", "uuid", entity="zone"), param("account"),
-                                param("domainid", "uuid", entity="domain"), param("projectid")) + LIST_PARAMS,
+                                param("domainid", "uuid", entity="domain"), PROJECT_ID) + LIST_PARAMS,
          fields=("id", "name", "type", "virtualmachineid", "vmname", "size", "state"))
 def list_volumes(ctx, values):
     """Lists each visible VM's ROOT volume (the simulator has no other storage)."""
@@ -297,29 +436,50 @@ def list_os_types(ctx, values):
     return listing("ostype", items, values)
 
 
-@command("listCapabilities", fields=("cloudstackversion", "dynamicscalingenabled"))
+@command("listCapabilities",
+         fields=("securitygroupsenabled", "dynamicrolesenabled", "cloudstackversion", "userpublictemplateenabled",
+                 "allowuserviewdestroyedvm", "allowuserexpungerecovervm", "allowuserforcestopvm",
+                 "dynamicscalingenabled"))
 def list_capabilities(ctx, values):
-    """Capabilities; dynamicscalingenabled reports the global enable.dynamic.scale.vm."""
+    """ManagementServerImpl.listCapabilities with ListCapabilitiesCmd's response (CapabilitiesResponse field order).
+
+    The allowuser* flags are the caller's account settings, always true for admins; apilimit* appear only with
+    api.throttling.enabled (default false, not modelled); dynamicscalingenabled is the global enable.dynamic.scale.vm.
+    """
     del values
-    return {"capability": {"cloudstackversion": "4.23.0.0-simulator", "userpublictemplateenabled": True,
-                           "dynamicscalingenabled": ctx.settings.boolean("enable.dynamic.scale.vm"),
-                           "allowusercreateprojects": True, "apilimitinterval": 1, "apilimitmax": 0,
-                           "kvmsnapshotenabled": True, "allowuserviewdestroyedvm": False}}
+    caller = ctx.caller
+    is_admin = caller.role != "User"
+
+    def account_flag(name):
+        return is_admin or ctx.settings.boolean(name, "account", caller.account["id"])
+    return {"capability": {
+        "securitygroupsenabled": False, "dynamicrolesenabled": False, "cloudstackversion": "4.23.0.0",
+        "userpublictemplateenabled": True, "supportELB": "false", "projectinviterequired": False,
+        "allowusercreateprojects": True, "customdiskofferingminsize": 1, "customdiskofferingmaxsize": 1024,
+        "regionsecondaryenabled": False, "kvmsnapshotenabled": True, "snapshotshowchainsize": False,
+        "allowuserviewdestroyedvm": account_flag("allow.user.view.destroyed.vm"),
+        "allowuserexpungerecovervm": account_flag("allow.user.expunge.recover.vm"),
+        "allowuserexpungerecovervolume": True, "allowuserviewalldomainaccounts": False,
+        "allowuserforcestopvm": account_flag("allow.user.force.stop.vm"), "kubernetesserviceenabled": False,
+        "kubernetesclusterexperimentalfeaturesenabled": False, "customhypervisordisplayname": "Custom",
+        "defaultuipagesize": 20, "dynamicscalingenabled": ctx.settings.boolean("enable.dynamic.scale.vm")}}
 
 
-# typed parameters of the empty lists; the others are plain strings
-EMPTY_LIST_TYPES = {"zoneid": ("uuid", "zone"), "domainid": ("uuid", "domain"), "virtualmachineid": ("uuid", "vm")}
+# typed parameters of the empty lists; the others are plain strings. Projects and the objects of the empty lists are
+# never stored, so a uuid of one fails ParamProcessWorker's entity lookup as an unknown uuid does in CloudStack.
+EMPTY_LIST_TYPES = {"zoneid": ("uuid", "zone"), "domainid": ("uuid", "domain"), "virtualmachineid": ("uuid", "vm"),
+                    "projectid": ("uuid", "project")}
 
 
-def empty_list_param(key, required):
-    """One parameter of an empty list command, typed by EMPTY_LIST_TYPES."""
-    kind, entity = EMPTY_LIST_TYPES.get(key, ("string", None))
+def empty_list_param(key, required, id_entity):
+    """One parameter of an empty list command, typed by EMPTY_LIST_TYPES; `id` names an `id_entity` when given."""
+    kind, entity = ("uuid", id_entity) if key == "id" and id_entity else EMPTY_LIST_TYPES.get(key, ("string", None))
     return param(key, kind, required=required, entity=entity)
 
 
-def empty_list(name, object_name, names, base=LIST_PARAMS, required=()):
+def empty_list(name, object_name, names, id_entity=None, base=LIST_PARAMS, required=()):
     """Register a list command that always answers the empty list ({}), with CloudStack's parameter names."""
-    params = tuple(empty_list_param(key, key in required) for key in names.split())
+    params = tuple(empty_list_param(key, key in required, id_entity) for key in names.split())
 
     @command(name, params=base + params, fields=("id", "name"),
              description=f"Lists {object_name} objects; the simulator has none.")
@@ -329,18 +489,19 @@ def empty_list(name, object_name, names, base=LIST_PARAMS, required=()):
     return handler
 
 
-for _name, _object, _names in (
-        ("listProjects", "project", "account domainid id name"),
-        ("listNetworks", "network", "projectid zoneid account domainid id name"),
-        ("listTags", "tag", "projectid account domainid"),
-        ("listDiskOfferings", "diskoffering", "projectid zoneid account domainid id name virtualmachineid"),
-        ("listSSHKeyPairs", "sshkeypair", "projectid account domainid id name"),
-        ("listAffinityGroups", "affinitygroup", "projectid account domainid id name virtualmachineid"),
-        ("listSecurityGroups", "securitygroup", "projectid account domainid id virtualmachineid"),
-        ("listPublicIpAddresses", "publicipaddress", "projectid zoneid account domainid id"),
-        ("listVPCs", "vpc", "projectid zoneid account domainid id name"),
-        ("listIsos", "iso", "projectid zoneid account domainid id name"),
-        ("listInstanceGroups", "instancegroup", "projectid account domainid id name"),
-        ("listUserData", "userdata", "projectid account domainid id name")):
-    empty_list(_name, _object, _names)
-empty_list("listNics", "nic", "virtualmachineid", base=PAGE_PARAMS, required=("virtualmachineid",))
+# (command, object name, parameters, the store kind its uuid `id` names: the entityType of the Cmd's id; None when
+# the Cmd declares none)
+for _name, _object, _names, _id_entity in (
+        ("listProjects", "project", "account domainid id name", "project"),
+        ("listTags", "tag", "projectid account domainid", None),
+        ("listDiskOfferings", "diskoffering", "projectid zoneid account domainid id name virtualmachineid",
+         "diskoffering"),
+        ("listSSHKeyPairs", "sshkeypair", "projectid account domainid id name", "sshkeypair"),
+        ("listAffinityGroups", "affinitygroup", "projectid account domainid id name virtualmachineid", None),
+        ("listSecurityGroups", "securitygroup", "projectid account domainid id virtualmachineid", None),
+        ("listPublicIpAddresses", "publicipaddress", "projectid zoneid account domainid id", "publicipaddress"),
+        ("listVPCs", "vpc", "projectid zoneid account domainid id name", "vpc"),
+        ("listIsos", "iso", "projectid zoneid account domainid id name", "template"),
+        ("listInstanceGroups", "instancegroup", "projectid account domainid id name", "instancegroup"),
+        ("listUserData", "userdata", "projectid account domainid id name", "userdata")):
+    empty_list(_name, _object, _names, _id_entity)

@@ -1,8 +1,8 @@
 """Service offerings: list/create/update/deleteServiceOffering (spec 2.6-2.8)."""
 
-from simulator.errors import invalid, runtime
+from simulator.errors import invalid, runtime, server
 from simulator.model import domain_to_string, in_subtree, is_dynamic, offering_to_string, user_to_string, vm_size
-from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, by_id_and_name, command, listing, param
+from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, PROJECT_ID, command, listing, param
 from simulator.views import offering_response
 
 INT_MAX = 2147483647
@@ -47,10 +47,11 @@ def build_offering(app, values):
             details.update({key: str(value) for key, value in bounds.items()})
     else:
         check_fixed(app, name, cpu, speed, memory)
+    storage = storage_type(values.get("storagetype"), flag(values, "offerha", False))
     return {"name": name, "displaytext": values.get("displaytext") or name, "cpunumber": cpu, "cpuspeed": speed,
             "memory": memory, "customized": customized, "offerha": flag(values, "offerha", False),
             "limitcpuuse": flag(values, "limitcpuuse", False), "isvolatile": flag(values, "isvolatile", False),
-            "storagetype": values.get("storagetype") or "shared", "hosttags": values.get("hosttags") or "",
+            "storagetype": storage, "hosttags": values.get("hosttags") or "",
             "networkrate": optional_int(values, "networkrate"),
             "dynamicscalingenabled": flag(values, "dynamicscalingenabled", True), "details": details,
             "domain_ids": [], "zone_ids": [],
@@ -68,40 +69,105 @@ def check_custom_bounds(name, bounds, speed):
         raise invalid(f"{prefix} memory value between 32 and {INT_MAX} MB")
 
 
+def storage_type(text, offer_ha):
+    """createServiceOffering's storagetype: local or shared (any case), HA only on shared storage."""
+    if text is None or text.lower() == "shared":
+        return "shared"
+    if text.lower() != "local":
+        raise invalid(f"Invalid storage type {text} specified, valid types are: 'local' and 'shared'")
+    if offer_ha:
+        raise invalid("HA offering with local storage is not supported. ")
+    return "local"
+
+
 def check_fixed(app, name, cpu, speed, memory):
-    """A fixed offering needs cpu number, speed and memory in range."""
+    """customized=false: cpu speed is required; cpu number and memory are range-checked only when given."""
     cores_max = app.settings.integer("vm.serviceoffering.cpu.cores.max") or INT_MAX
     ram_max = app.settings.integer("vm.serviceoffering.ram.size.max") or INT_MAX
-    if cpu is None or not 1 <= cpu <= cores_max:
+    if cpu is not None and not 1 <= cpu <= cores_max:
         raise invalid(f"Failed to create service offering {name}: specify the cpu number value between 1 and"
                       f" {cores_max}")
     if speed is None or not 0 <= speed <= INT_MAX:
         raise invalid(f"Failed to create service offering {name}: specify the cpu speed value between 0 and {INT_MAX}")
-    if memory is None or not 32 <= memory <= ram_max:
+    if memory is not None and not 32 <= memory <= ram_max:
         raise invalid(f"Failed to create service offering {name}: specify the memory value between 32 and {ram_max} MB")
 
 
+def tags_of(text):
+    """The tags of a comma-separated host tag text."""
+    return {tag for tag in (text or "").split(",") if tag}
+
+
+def wanted_host_tags(ctx, vm, current):
+    """The host tags an offering must share (QueryManagerImpl.searchForServiceOfferingIdsAndCount): the current
+    offering's, plus with allow.different.host.tags.offerings.for.vm.scale every host tag of the cluster of the
+    VM's host or last host (addVmCurrentClusterHostTags)."""
+    wanted = tags_of(current["hosttags"])
+    if ctx.settings.boolean("allow.different.host.tags.offerings.for.vm.scale"):
+        host = ctx.store.get("host", vm.get("host_id") or vm.get("last_host_id"))
+        if host:
+            wanted |= {tag for other in ctx.store.find("host", cluster_id=host["cluster_id"]) for tag in other["tags"]}
+    return wanted
+
+
+def at_least(fixed, detail_max, needed):
+    """`fixed >= needed`, or for an open value: no maximum or a maximum >= needed (the Running VM filter)."""
+    if fixed is not None:
+        return fixed >= needed
+    return detail_max is None or int(detail_max) >= needed
+
+
 def offers_for_vm(ctx, vm, offerings):
-    """The virtualmachineid filter of listServiceOfferings (spec 2.8)."""
+    """The virtualmachineid filter of listServiceOfferings (QueryManagerImpl.searchForServiceOfferingIdsAndCount).
+
+    The current offering only when dynamic; the same storage type as the VM's root volume (the simulator places it
+    as the current offering says); the host tag rule of wanted_host_tags; for a Running VM no smaller cpu, speed or
+    memory (an open value counts by its maximum detail) and the same dynamicscalingenabled.
+    """
     current = ctx.store.get("offering", vm["offering_id"])
     cores, speed, memory = vm_size(ctx.store, vm)
-    host = ctx.store.get("host", vm.get("host_id"))
+    wanted = wanted_host_tags(ctx, vm, current)
     kept = []
     for offering in offerings:
         if offering["id"] == current["id"] and not is_dynamic(offering):
             continue
-        tags = {tag for tag in offering["hosttags"].split(",") if tag}
-        if host and not ctx.settings.boolean("allow.different.host.tags.offerings.for.vm.scale") \
-                and not tags <= set(host["tags"]):
+        if offering["storagetype"] != current["storagetype"]:
+            continue
+        tags = tags_of(offering["hosttags"])
+        if wanted and tags and not tags & wanted:
             continue
         if vm["state"] == "Running":
-            max_cpu = offering["cpunumber"] or int(offering["details"].get("maxcpunumber", INT_MAX))
-            if max_cpu < cores or (offering["cpuspeed"] or INT_MAX) < speed \
-                    or (offering["memory"] or INT_MAX) < memory \
+            details = offering["details"]
+            if (cores > 0 and not at_least(offering["cpunumber"], details.get("maxcpunumber"), cores)) \
+                    or (speed > 0 and not at_least(offering["cpuspeed"], None, speed)) \
+                    or (memory > 0 and not at_least(offering["memory"], details.get("maxmemory"), memory)) \
                     or offering["dynamicscalingenabled"] != current["dynamicscalingenabled"]:
                 continue
         kept.append(offering)
     return kept
+
+
+def within(offering, key, bounds, wanted):
+    """The cpunumber/memory filter: a fixed value >= wanted; an open one with no minimum, or min <= wanted <= max."""
+    if offering[key] is not None:
+        return offering[key] >= wanted
+    low, high = (offering["details"].get(bound) for bound in bounds)
+    if low is None:
+        return True
+    return int(low) <= wanted and high is not None and int(high) >= wanted
+
+
+def offering_state(values):
+    """ListServiceOfferingsCmd.getState: Active when blank, None for all, else the state (any case) or 431."""
+    text = values.get("state") or ""
+    if not text:
+        return "Active"
+    if text.lower() == "all":
+        return None
+    state = {"active": "Active", "inactive": "Inactive"}.get(text.lower())
+    if state is None:  # IllegalArgumentException, answered by ApiServer as a 431 ServerApiException
+        raise server(431, f"Invalid state value: {text}")
+    return state
 
 
 def child_filtered(store, domain_ids):
@@ -187,22 +253,36 @@ def check_domain_admin_update(ctx, offering, domain_ids, zone_ids, values):
     param("id", "uuid", entity="offering"), param("name"), param("virtualmachineid", "uuid", entity="vm"),
     param("issystem", "boolean"), param("state"), param("cpunumber", "integer"), param("memory", "integer"),
     param("cpuspeed", "integer"), param("zoneid", "uuid", entity="zone"), param("domainid", "uuid", entity="domain"),
-    param("account"), param("isrecursive", "boolean"), param("projectid")) + LIST_PARAMS,
+    param("account"), param("isrecursive", "boolean"), PROJECT_ID) + LIST_PARAMS,
     fields=OFFERING_FIELDS)
 def list_service_offerings(ctx, values):
-    """Lists all available service offerings."""
-    state = values.get("state", "Active")
-    found = [o for o in ctx.store.all("offering") if not o["removed"] and (state.lower() == "all" or o["state"] == state)]
-    if values.get("issystem"):
-        found = []
-    found = [o for o in by_id_and_name(found, values) if offering_visible(ctx, o)]
+    """Lists all available service offerings, by sortkey then id (QueryManagerImpl.searchForServiceOfferingIdsAndCount).
+
+    Keyword matches name or display text; only the root admin may ask for system offerings (the simulator has none).
+    """
+    state = offering_state(values)
+    if values.get("issystem") and not ctx.caller.is_root_admin:
+        raise invalid("Only ROOT admins can access system offerings.")
+    found = [o for o in ctx.store.all("offering") if not o["removed"] and state in (None, o["state"])
+             and not values.get("issystem")]
+    if "id" in values:
+        found = [o for o in found if o["id"] == values["id"]["id"]]
+    if "name" in values:
+        found = [o for o in found if o["name"] == values["name"]]
+    if values.get("keyword"):
+        keyword = values["keyword"].lower()
+        found = [o for o in found if keyword in o["name"].lower() or keyword in o["displaytext"].lower()]
+    found = [o for o in found if offering_visible(ctx, o)]
     if "zoneid" in values:
         found = [o for o in found if not o.get("zone_ids") or values["zoneid"]["id"] in o["zone_ids"]]
-    for key in ("cpunumber", "memory", "cpuspeed"):
+    for key, bounds in (("cpunumber", BOUNDS[:2]), ("memory", BOUNDS[2:])):
         if key in values:
-            found = [o for o in found if o[key] is None or o[key] >= values[key]]
+            found = [o for o in found if within(o, key, bounds, values[key])]
+    if "cpuspeed" in values:
+        found = [o for o in found if o["cpuspeed"] is None or o["cpuspeed"] >= values["cpuspeed"]]
     if "virtualmachineid" in values:
         found = offers_for_vm(ctx, ctx.check_access(values["virtualmachineid"]), found)
+    found.sort(key=lambda o: (o.get("sortkey", 0), o["id"]))
     return listing("serviceoffering", [offering_response(ctx.store, o) for o in found], values)
 
 
@@ -246,7 +326,7 @@ def update_service_offering(ctx, values):
         raise runtime("There are Instances associated to this service offering outside of the specified domains.")
     if ctx.caller.role == "DomainAdmin":
         domain_ids = check_domain_admin_update(ctx, offering, domain_ids, zone_ids, values)
-    for key in ("name", "displaytext", "hosttags"):
+    for key in ("name", "displaytext", "hosttags", "sortkey"):
         if key in values:
             offering[key] = values[key]
     offering.update(domain_ids=domain_ids, zone_ids=zone_ids, state=state or offering["state"])

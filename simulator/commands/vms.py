@@ -1,11 +1,16 @@
 """Virtual machines: list, deploy, start, stop, reboot, migrate, destroy, update, scale (spec 2.1-2.4, 2.10-2.13)."""
 
+import re
+
 from simulator import agent as host_agent
 from simulator import scaling, vmops
-from simulator.errors import ApiError, invalid, runtime, server
+from simulator.commands import network
+from simulator.commands.infra import check_launch_permission
+from simulator.errors import ApiError, denied, invalid, runtime, server
 from simulator.jobs import AsyncWork
-from simulator.model import check_resource_limits, host_has_capacity, host_to_string, is_dynamic, vm_size, vm_to_string
-from simulator.registry import LIST_PARAMS, ROOT_ONLY, command, listing, param
+from simulator.model import (check_resource_limits, host_can_take, host_is_usable, host_to_string, is_dynamic,
+                             next_destination, tag_list, vm_size, vm_to_string)
+from simulator.registry import LIST_PARAMS, PROJECT_ID, ROOT_ONLY, command, listing, param
 from simulator.views import vm_response
 
 VM_FIELDS = ("id", "name", "displayname", "account", "userid", "username", "domainid", "domain", "domainpath",
@@ -13,8 +18,8 @@ VM_FIELDS = ("id", "name", "displayname", "account", "userid", "username", "doma
              "hostcontrolstate", "templateid", "templatename", "templatetype", "templateformat",
              "templatedisplaytext", "passwordenabled", "serviceofferingid", "serviceofferingname", "cpunumber",
              "cpuspeed", "memory", "guestosid", "rootdeviceid", "rootdevicetype", "securitygroup", "nic",
-             "hypervisor", "instancename", "details", "isdynamicallyscalable", "deleteprotection", "ostypeid",
-             "osdisplayname", "vmtype", "arch", "tags", "jobid", "jobstatus")
+             "hypervisor", "instancename", "details", "displayvm", "isdynamicallyscalable", "deleteprotection",
+             "ostypeid", "osdisplayname", "bootmode", "boottype", "vmtype", "arch", "tags", "jobid", "jobstatus")
 SCALE_EXTRAS = ("miniops", "maxiops", "automigrate", "shrinkok")
 SCALE_PARAMS = (param("id", "uuid", required=True, entity="vm"),
                 param("serviceofferingid", "uuid", required=True, entity="offering"), param("details", "map"),
@@ -22,8 +27,8 @@ SCALE_PARAMS = (param("id", "uuid", required=True, entity="vm"),
                 param("shrinkok", "boolean"))
 
 
-def new_vm(app, account, zone, template, offering, name, details):
-    """A Stopped VM record with its instance name i-<accountid>-<vmid>-VM."""
+def new_vm(app, account, zone, template, offering, name, details, networks):
+    """A Stopped VM record with its instance name i-<accountid>-<vmid>-VM and a NIC on each network."""
     vm = app.store.add("vm", {
         "name": name, "displayname": name, "account_id": account["id"], "domain_id": account["domain_id"],
         "zone_id": zone["id"], "template_id": template["id"], "offering_id": offering["id"], "state": "Stopped",
@@ -32,53 +37,82 @@ def new_vm(app, account, zone, template, offering, name, details):
         "instancename": "", "domain": None, "created": app.now(), "lastupdated": app.now()})
     vm["instancename"] = f"i-{account['id']}-{vm['id']}-VM"
     app.store.save("vm", vm)
+    network.allocate_nics(app, vm, networks)
     return vm
 
 
 def host_fits(app, host, vm, offering_tags):
-    """Whether a host can take the whole VM (capability, capacity with overcommit, host tags)."""
+    """Whether a host can take the whole VM (capability, capacity with overcommit and reserved capacity, host tags)."""
     cores, speed, memory = vm_size(app.store, vm)
-    if host["state"] != "Up" or host["resourcestate"] != "Enabled" or host["cores"] < cores or host["cpu_mhz"] < speed:
+    if not host_is_usable(host) or not offering_tags <= set(host["tags"]):
         return False
-    if not offering_tags <= set(host["tags"]):
-        return False
-    return host_has_capacity(app, host, cores * speed, memory)
+    return host_can_take(app, host, cores, speed, cores * speed, memory)
 
 
-def start_vm(app, vm, account, wanted_host=None):
-    """Start a VM: placement, domain definition, Starting -> Running."""
+def start_destination(app, vm, wanted_host, excluded):
+    """The host of the next start attempt: the asked one if it fits, else the planner's pick in the zone."""
+    offering = app.store.get("offering", vm["offering_id"])
+    if wanted_host:
+        fits = wanted_host["id"] not in excluded and host_fits(app, wanted_host, vm, tag_list(offering["hosttags"]))
+        return wanted_host if fits else None
+    return next_destination(app, vm, offering, vm_size(app.store, vm), app.store.find("host", zone_id=vm["zone_id"]),
+                            excluded)
+
+
+def start_vm(app, vm, account, wanted_host=None, expose=False):
+    """Start a VM: VirtualMachineManagerImpl.orchestrateStart's start.retry attempts, each on the planner's next host.
+
+    A host whose agent refuses the domain is avoided in the next attempt. expose (canExposeError: a root-admin
+    caller) adds the last agent error to the texts.
+    """
     if vm["state"] == "Running":
         raise invalid(f"The virtual machine {vm['uuid']} ({vm.get('displayname') or vm['name']}) is already running")
     vmops.transit(app, vm, "StartRequested")
-    offering = app.store.get("offering", vm["offering_id"])
-    tags = {tag for tag in offering["hosttags"].split(",") if tag}
-    candidates = [wanted_host] if wanted_host else sorted(
-        app.store.find("host", zone_id=vm["zone_id"]), key=lambda h: h["id"] != vm.get("last_host_id"))
-    host = next((h for h in candidates if host_fits(app, h, vm, tags)), None)
-    if host is None:
-        vmops.transit(app, vm, "OperationFailed")
-        # orchestrateStart after its first attempt (start.retry's loop has nothing else to try here)
-        raise ApiError("InsufficientCapacity", f"Unable to create a deployment for {vm_to_string(vm)} after 1 attempts")
-    vm["host_id"] = host["id"]
-    try:
-        vmops.start_domain(app, vm, host)
-    except host_agent.AgentError as err:
-        vm["host_id"] = None
-        vmops.transit(app, vm, "OperationFailed")
-        raise runtime(f"Unable to start a VM [{vm['uuid']}] due to [{err}].") from err
-    vm["last_host_id"] = host["id"]
-    vmops.transit(app, vm, "OperationSucceeded")
-    app.event(account, "VM.START", f"Started VM {vm['name']} on host {host['name']}", vm=vm)
-    return vm
+    excluded, last_error = set(), None
+    retries = app.settings.integer("start.retry")
+    for attempt in range(1, retries + 1):
+        host = start_destination(app, vm, wanted_host, excluded)
+        if host is None:
+            message = f"Unable to create a deployment for {vm_to_string(vm)} after {attempt} attempts"
+            vmops.transit(app, vm, "OperationFailed")
+            if expose and last_error:
+                raise runtime(f"{message} Last known error: {last_error}")
+            raise ApiError("InsufficientCapacity", message)
+        excluded.add(host["id"])
+        vm["host_id"] = host["id"]
+        vmops.transit(app, vm, "OperationRetry")  # orchestrateStart: Starting on the chosen host, then StartCommand
+        app.jobs.elapse("start")
+        try:
+            vmops.start_domain(app, vm, host)
+        except host_agent.AgentError as err:  # the StartAnswer's failure
+            vm["host_id"] = None
+            last_error = f"Unable to start VM on {host_to_string(host)} due to {err}"
+            continue
+        vm["last_host_id"] = host["id"]
+        vmops.transit(app, vm, "OperationSucceeded")
+        app.event(account, "VM.START", f"Started VM {vm['name']} on host {host['name']}", vm=vm)
+        return vm
+    vmops.transit(app, vm, "OperationFailed")
+    detail = f": {last_error}" if expose and last_error else ", see management server log for details"
+    raise runtime(f"Unable to start Instance '{vm['name']}' ({vm['uuid']}){detail}")
 
 
 def stop_vm(app, vm, account):
-    """Stop a VM: Running -> Stopping -> Stopped (Stopped stays Stopped)."""
-    vmops.transit(app, vm, "StopRequested")
-    if vm["state"] == "Stopped":
+    """Stop a VM: Running -> Stopping -> Stopped (VirtualMachineManagerImpl.advanceStop, not forced).
+
+    A Stopped, Destroyed, Expunging or Error VM is left as it is; a state without a StopRequested transition fails.
+    """
+    if vm["state"] in ("Stopped", "Destroyed", "Expunging", "Error"):
         return vm
+    if vm.get("host_id") is None:
+        raise runtime(f"Unable to stop {vm_to_string(vm)}")
+    if not vmops.can_transit(vm, "StopRequested"):
+        raise runtime(f"We cannot stop {vm_to_string(vm)} when it is in state {vm['state']}")
+    vmops.transit(app, vm, "StopRequested")
+    app.jobs.elapse("stop")
     vmops.stop_domain(app, vm)
     vm["last_host_id"], vm["host_id"] = vm["host_id"], None
+    vm["reserved_since"] = app.clock()  # CapacityManagerImpl: Stopping -> Stopped moves its capacity to reserved
     vmops.transit(app, vm, "OperationSucceeded")
     app.event(account, "VM.STOP", f"Stopped VM {vm['name']}", vm=vm)
     return vm
@@ -117,7 +151,8 @@ def visible_vms(ctx, values):
     show_destroyed = caller.role != "User" or ctx.settings.boolean("allow.user.view.destroyed.vm", "account",
                                                                    caller.account["id"])
     found = [vm for vm in store.all("vm") if vm["account_id"] in accounts
-             and (show_destroyed or vm["state"] not in ("Destroyed", "Expunging"))]
+             and (show_destroyed or vm["state"] not in ("Destroyed", "Expunging"))
+             and (caller.is_root_admin or vm.get("displayvm", True))]
     if values.get("projectid"):
         return []
     filters = {"id": lambda vm: vm["id"] == values["id"]["id"],
@@ -127,7 +162,9 @@ def visible_vms(ctx, values):
                "state": lambda vm: vm["state"].lower() == values["state"].lower(),
                "zoneid": lambda vm: vm["zone_id"] == values["zoneid"]["id"],
                "templateid": lambda vm: vm["template_id"] == values["templateid"]["id"],
-               "serviceofferingid": lambda vm: vm["offering_id"] == values["serviceofferingid"]["id"]}
+               "serviceofferingid": lambda vm: vm["offering_id"] == values["serviceofferingid"]["id"],
+               "haenable": lambda vm: bool(vm["haenable"]) == values["haenable"],
+               "displayvm": lambda vm: vm.get("displayvm", True) == values["displayvm"]}
     if caller.is_root_admin:
         filters.update({"hostid": lambda vm: vm["host_id"] == values["hostid"]["id"],
                         "clusterid": lambda vm: vm["host_id"] in {h["id"] for h in store.find(
@@ -142,8 +179,9 @@ LIST_VM_PARAMS = (param("id", "uuid", entity="vm"), param("ids", "list"), param(
                   param("zoneid", "uuid", entity="zone"), param("templateid", "uuid", entity="template"),
                   param("serviceofferingid", "uuid", entity="offering"), param("hostid", "uuid", entity="host"),
                   param("clusterid", "uuid", entity="cluster"), param("account"),
-                  param("domainid", "uuid", entity="domain"), param("isrecursive", "boolean"), param("projectid"),
-                  param("details", "list"), param("hypervisor")) + LIST_PARAMS
+                  param("domainid", "uuid", entity="domain"), param("isrecursive", "boolean"), PROJECT_ID,
+                  param("details", "list"), param("hypervisor"), param("haenable", "boolean"),
+                  param("displayvm", "boolean")) + LIST_PARAMS
 
 
 @command("listVirtualMachines", params=LIST_VM_PARAMS, fields=VM_FIELDS)
@@ -165,7 +203,7 @@ def list_virtual_machines_metrics(ctx, values):
     param("zoneid", "uuid", required=True, entity="zone"), param("name"), param("displayname"),
     param("hostid", "uuid", entity="host"), param("startvm", "boolean"), param("dynamicscalingenabled", "boolean"),
     param("details", "map"), param("account"), param("domainid", "uuid", entity="domain"), param("group"),
-    param("networkids", "list"), param("keypair"), param("userdata")), fields=VM_FIELDS)
+    param("networkids", "list", entity="network"), param("keypair"), param("userdata")), fields=VM_FIELDS)
 def deploy_virtual_machine(ctx, values):
     """Creates and automatically starts a virtual machine."""
     if "templateid" not in values:  # the simulator has no volumeid/snapshotid alternatives
@@ -184,10 +222,12 @@ def deploy_virtual_machine(ctx, values):
     if is_dynamic(offering):
         scaling.validate_custom_parameters(app, offering, details)
     size = scaling.target_size(offering, details)
+    networks = network.vm_networks(app, account, zone, values.get("networkids"))
     check_resource_limits(app, account, {"vm": 1, "cpu": size[0], "memory": size[2]})
+    check_launch_permission(ctx, account, template)
     custom = {key: str(details[key]) for field, key in scaling.CUSTOM_KEYS if offering[field] is None}
     name = values.get("name") or f"VM-{len(store.all('vm')) + 1}"
-    vm = new_vm(app, account, zone, template, offering, name, custom)
+    vm = new_vm(app, account, zone, template, offering, name, custom, networks)
     vm["displayname"] = values.get("displayname") or name
     vm["group"] = values.get("group")
     vm["isdynamicallyscalable"] = bool(values.get("dynamicscalingenabled", True) and offering["dynamicscalingenabled"]
@@ -200,7 +240,7 @@ def deploy_virtual_machine(ctx, values):
     def body(target):
         if values.get("startvm", True):
             try:
-                start_vm(app, target, account, host)
+                start_vm(app, target, account, host, expose=ctx.caller.is_root_admin)
             except ApiError as err:  # DeployVMCmd answers InsufficientCapacityException with its message
                 if err.kind != "InsufficientCapacity":
                     raise
@@ -221,7 +261,7 @@ def start_virtual_machine(ctx, values):
 
     def body(target):
         try:
-            start_vm(ctx.app, target, owner_of(ctx, target), host)
+            start_vm(ctx.app, target, owner_of(ctx, target), host, expose=ctx.caller.is_root_admin)
         except ApiError as err:  # VirtualMachineManagerImpl.start: the detail only for root admins
             if err.kind != "InsufficientCapacity":
                 raise
@@ -245,8 +285,10 @@ def reboot_virtual_machine(ctx, values):
     vm = ctx.check_access(values["id"])
 
     def body(target):
-        if target["state"] != "Running":
-            raise server(530, "Failed to reboot Instance")
+        if target["state"] != "Running":  # UserVmManagerImpl.rebootVirtualMachine
+            raise invalid(f"The Instance {target['uuid']} ({target.get('displayname') or target['name']}) is not"
+                          " running, unable to reboot it")
+        ctx.app.jobs.elapse("reboot")
         ctx.app.event(owner_of(ctx, target), "VM.REBOOT", f"Rebooted VM {target['name']}", vm=target)
     return vm_job(ctx, vm, body)
 
@@ -293,6 +335,7 @@ def migrate_vm(app, vm, dest):
     source = app.store.get("host", vm["host_id"])
     dest = migration_destination(app, vm, source, dest)
     vmops.transit(app, vm, "MigrationRequested")
+    app.jobs.elapse("migrate")
     try:
         vmops.migrate_domain(app, vm, source, dest)
     except host_agent.AgentError as err:
@@ -304,6 +347,12 @@ def migrate_vm(app, vm, dest):
               f"Migrated VM {vm['name']} from host {source['name']} to host {dest['name']}", vm=vm)
 
 
+def may_expunge(ctx):
+    """UserVmManagerImpl.checkExpungeVmPermission: admins, or accounts with allow.user.expunge.recover.vm."""
+    return ctx.caller.role != "User" or ctx.settings.boolean("allow.user.expunge.recover.vm", "account",
+                                                             ctx.caller.account["id"])
+
+
 @command("destroyVirtualMachine", isasync=True, cmdclass="vm.DestroyVMCmd", params=(
     param("id", "uuid", required=True, entity="vm"), param("expunge", "boolean"), param("volumeids", "list")),
     fields=VM_FIELDS)
@@ -313,6 +362,8 @@ def destroy_virtual_machine(ctx, values):
     app = ctx.app
 
     def run():
+        if values.get("expunge") and not may_expunge(ctx):
+            raise denied("Account does not have permission for expunging.")
         account = owner_of(ctx, vm)
         if vm["state"] in ("Destroyed", "Expunging") and not values.get("expunge"):
             return {"virtualmachine": vm_response(ctx, vm)}
@@ -323,46 +374,114 @@ def destroy_virtual_machine(ctx, values):
             app.event(account, "VM.DESTROY", f"Destroyed VM {vm['name']}", vm=vm)
         if values.get("expunge"):
             vmops.transit(app, vm, "ExpungeOperation")
+            app.jobs.elapse("expunge")
             app.event(account, "VM.EXPUNGE", f"Expunged VM {vm['name']}", vm=vm)
             answer = {"virtualmachine": vm_response(ctx, vm)}
+            network.release_nics(app, vm)
             app.store.delete("vm", vm)
             return answer
         return {"virtualmachine": vm_response(ctx, vm)}
     return AsyncWork(run, instance_uuid=vm["uuid"])
 
 
+# QueryService: user.vm.denied.details (default) plus RootAdminOnlyVmSettings, and user.vm.readonly.details (default)
+DENIED_DETAILS = ("rootdisksize", "cpuOvercommitRatio", "memoryOvercommitRatio", "Message.ReservedCapacityFreed.Flag",
+                  "guest.cpu.mode", "guest.cpu.model")
+READ_ONLY_DETAILS = ("dataDiskController", "rootDiskController")
+
+
+def java_long(text):
+    """NumberUtils.toLong: the number, or 0 when absent or not a plain integer."""
+    return int(text) if text is not None and re.fullmatch(r"[+-]?\d+", str(text)) else 0
+
+
+def verify_vm_limits(ctx, vm, details):
+    """UserVmManagerImpl.verifyVmLimits: details may size a VM only on a dynamic offering, within its bounds and the
+    owner's limits (ResourceAllocationException answered as InvalidParameterValueException)."""
+    offering = ctx.store.get("offering", vm["offering_id"])
+    new_cpu, new_memory = java_long(details.get("cpuNumber")), java_long(details.get("memory"))
+    if is_dynamic(offering):
+        custom = {"cpuNumber": str(new_cpu), "memory": str(new_memory)}
+        if "cpuSpeed" in details:
+            custom["cpuSpeed"] = details["cpuSpeed"]
+        scaling.validate_custom_parameters(ctx.app, offering, custom)
+    elif {"cpuNumber", "memory", "cpuSpeed"} & set(details):
+        raise invalid("CPU number, Memory and CPU speed cannot be updated for a non-dynamic offering")
+    if ctx.settings.boolean("resource.count.running.vms.only"):
+        return
+    cores, _, memory = vm_size(ctx.store, vm)
+    try:
+        check_resource_limits(ctx.app, owner_of(ctx, vm), {"cpu": new_cpu - cores, "memory": new_memory - memory})
+    except ApiError as err:
+        if err.kind != "ResourceAllocation":
+            raise
+        raise invalid(err.text) from err
+
+
+def updated_details(ctx, vm, values):
+    """updateVirtualMachine(UpdateVMCmd): the VM's details after cleanupdetails or details (they replace all), or
+    None when neither is given. Callers other than the root admin may not set, and keep, the denied and read-only
+    ones."""
+    guarded = {key: value for key, value in (vm.get("details") or {}).items()
+               if key in DENIED_DETAILS + READ_ONLY_DETAILS}
+    if values.get("cleanupdetails"):
+        return {} if ctx.caller.is_root_admin else guarded
+    details = scaling.merge_details(values.get("details"))
+    if not details:
+        return None
+    if "extraconfig" in details:
+        raise invalid("'extraconfig' should not be included in details as key")
+    if not ctx.caller.is_root_admin:
+        for key in details:
+            if key in DENIED_DETAILS:
+                raise invalid(f"You're not allowed to add or edit the restricted setting: {key}")
+            if key in READ_ONLY_DETAILS:
+                raise invalid(f"You're not allowed to add or edit the read-only setting: {key}")
+        details.update(guarded)
+    verify_vm_limits(ctx, vm, details)
+    return details
+
+
+def check_dynamic_scaling_flag(ctx, vm, offering):
+    """updateVirtualMachine: isdynamicallyscalable=true needs the template, the offering and the zone setting."""
+    template = ctx.store.get("template", vm["template_id"])
+    if not template["isdynamicallyscalable"]:
+        raise invalid("Dynamic Scaling cannot be enabled for the Instance since its Template does not have"
+                      " dynamic scaling enabled")
+    if not offering["dynamicscalingenabled"]:
+        raise invalid("Dynamic Scaling cannot be enabled for the Instance since its service offering does not"
+                      " have dynamic scaling enabled")
+    if not ctx.settings.boolean("enable.dynamic.scale.vm", "zone", vm["zone_id"]):
+        raise invalid("Dynamic Scaling cannot be enabled for the VM since corresponding global setting is set"
+                      " to false")
+
+
 @command("updateVirtualMachine", params=(
     param("id", "uuid", required=True, entity="vm"), param("displayname"), param("group"),
     param("haenable", "boolean"), param("isdynamicallyscalable", "boolean"), param("name"),
-    param("details", "map"), param("displayvm", "boolean"), param("ostypeid"), param("userdata"),
-    param("cleanupdetails", "boolean"), param("deleteprotection", "boolean")), fields=VM_FIELDS)
+    param("details", "map"), param("displayvm", "boolean"), param("ostypeid", "uuid", entity="template"),
+    param("userdata"), param("cleanupdetails", "boolean"), param("deleteprotection", "boolean")), fields=VM_FIELDS)
 def update_virtual_machine(ctx, values):
-    """Updates properties of a virtual machine (isdynamicallyscalable rules of spec 2.4)."""
+    """Updates properties of a virtual machine (UserVmManagerImpl.updateVirtualMachine, both methods, in order).
+
+    The details are stored before the state, HA and isdynamicallyscalable checks run, as in CloudStack.
+    (The simulator's OS types are its templates, so ostypeid names a template.)
+    """
     vm = ctx.check_access(values["id"])
+    details = updated_details(ctx, vm, values)
+    if details is not None:
+        vm["details"] = details
+        ctx.store.save("vm", vm)
     if vm["state"] in ("Error", "Expunging"):
         raise invalid(f"Vm {vm_to_string(vm)} is not in the right state")
+    offering = ctx.store.get("offering", vm["offering_id"])
+    if values.get("haenable", vm["haenable"]) and not offering["offerha"]:
+        raise invalid("Can't enable ha for the vm as it's created from the Service offering having HA disabled")
     if values.get("isdynamicallyscalable"):
-        template = ctx.store.get("template", vm["template_id"])
-        offering = ctx.store.get("offering", vm["offering_id"])
-        if not template["isdynamicallyscalable"]:
-            raise invalid("Dynamic Scaling cannot be enabled for the Instance since its Template does not have"
-                          " dynamic scaling enabled")
-        if not offering["dynamicscalingenabled"]:
-            raise invalid("Dynamic Scaling cannot be enabled for the Instance since its service offering does not"
-                          " have dynamic scaling enabled")
-        if not ctx.settings.boolean("enable.dynamic.scale.vm", "zone", vm["zone_id"]):
-            raise invalid("Dynamic Scaling cannot be enabled for the VM since corresponding global setting is set"
-                          " to false")
-    if "isdynamicallyscalable" in values:
-        vm["isdynamicallyscalable"] = values["isdynamicallyscalable"]
-    for key in ("displayname", "group", "name"):
+        check_dynamic_scaling_flag(ctx, vm, offering)
+    for key in ("displayname", "group", "name", "haenable", "isdynamicallyscalable", "displayvm"):
         if key in values:
             vm[key] = values[key]
-    if "haenable" in values:
-        vm["haenable"] = values["haenable"]
-    if values.get("details"):
-        protected = {key: value for key, value in vm["details"].items() if key in ("cpuNumber", "cpuSpeed", "memory")}
-        vm["details"] = {**scaling.merge_details(values["details"]), **protected}
     vm["lastupdated"] = ctx.app.now()
     ctx.store.save("vm", vm)
     return {"virtualmachine": vm_response(ctx, vm)}

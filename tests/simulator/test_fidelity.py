@@ -74,17 +74,22 @@ def test_users_may_update_only_their_own_templates(sim, world):
 
 
 def test_domain_admin_settings_default_to_its_domain(sim, world):
+    """A domain admin's updateConfiguration without ids writes at its own domain.
+
+    ConfigurationManagerImpl.updateConfiguration(UpdateCfgCmd) picks the caller's domain for a Domain-scope key;
+    UpdateCfgCmd.execute answers with the global row and setResponseScopes sets a scope only for ids passed.
+    """
     dora = sim.client(*DOMAIN_ADMIN)
-    key = "max.account.cpus"
-    updated = dora.ok("updateConfiguration", name=key, value="12")["configuration"]
-    assert (updated["value"], updated["scope"]) == ("12", "domain")
+    key = "share.public.templates.with.other.domains"
+    updated = dora.ok("updateConfiguration", name=key, value="false")["configuration"]
+    assert updated["value"] == "true" and "scope" not in updated
     admin = sim.client()
-    assert admin.ok("listConfigurations", name=key)["configuration"][0]["value"] == "40"
+    assert admin.ok("listConfigurations", name=key)["configuration"][0]["value"] == "true"
     customers = admin.ok("listDomains", name="customers")["domain"][0]["id"]
-    assert admin.ok("listConfigurations", name=key, domainid=customers)["configuration"][0]["value"] == "12"
-    assert dora.ok("listConfigurations", name=key)["configuration"][0]["value"] == "12"
+    assert admin.ok("listConfigurations", name=key, domainid=customers)["configuration"][0]["value"] == "false"
+    assert dora.ok("listConfigurations", name=key)["configuration"][0]["value"] == "false"
     other = admin.ok("listDomains", name="other")["domain"][0]["id"]
-    status, text = error(dora, "updateConfiguration", name=key, value="1", domainid=other)
+    status, text = error(dora, "updateConfiguration", name=key, value="true", domainid=other)
     assert status == 531 and re.fullmatch(
         r'Account Account \[\{"id":\d+,"accountName":"customers-admin","uuid":"[0-9a-f-]{36}"\}\] does not have'
         f" permission to operate within domain id={other}", text), text
@@ -92,7 +97,7 @@ def test_domain_admin_settings_default_to_its_domain(sim, world):
     assert error(dora, "updateConfiguration", name="scale.retry", value="1", zoneid=zone) == (
         431, "cannot handle multiple IDs, provide only one ID corresponding to the scope")
     assert error(admin, "updateConfiguration", name=key) == (
-        431, "The new value for the [max.account.cpus] configuration must be given.")
+        431, f"The new value for the [{key}] configuration must be given.")
 
 
 def test_migrate_rules_and_texts(make_sim, tmp_path):
@@ -266,7 +271,7 @@ def test_start_without_capacity_texts(make_sim):
     sim = make_sim(scalable=False, hosts=hosts)
     world = World(sim.client())
     db = world.vms["db-01"]
-    refusal = (r'Unable to create a deployment for VM instance \{"id":\d+,"state":"Stopped","instanceName":"i-\d+-\d+-VM",'
+    refusal = (r'Unable to create a deployment for VM instance \{"id":\d+,"state":"Starting","instanceName":"i-\d+-\d+-VM",'
                r'"type":"User","uuid":"[0-9a-f-]{36}"\} after 1 attempts')
     code, text = job_error(world.client, "startVirtualMachine", id=db["id"])
     assert code == 530 and re.fullmatch(rf"Unable to start a VM \[{db['id']}\] due to \[{refusal}\]\.", text), text
@@ -294,3 +299,32 @@ def test_deploy_for_another_account(sim, world):
         531, "Caller does not have permission to operate with provided resource.")
     created = admin.ok("deployVirtualMachine", account="acme", domainid=customers, name="acme-02", **base)
     assert admin.wait(created["jobid"])["jobresult"]["virtualmachine"]["account"] == "acme"
+
+
+def test_events_follow_the_acl_search_parameters(sim, world):
+    """QueryManagerImpl.searchForEventIdsAndCount -> AccountManagerImpl.buildACLSearchParameters: without listall,
+    domainid or account every caller, the root admin too, lists its own account's events."""
+    admin = sim.client()
+    web_id = world.vms["web-01"]["id"]
+    assert admin.run("stopVirtualMachine", id=web_id)["jobstatus"] == 1  # an event of account acme
+    assert "VM.STOP" not in {e["type"] for e in admin.ok("listEvents").get("event", [])}
+    listed = admin.ok("listEvents", listall="true", resourceid=web_id, resourcetype="VirtualMachine")["event"]
+    assert [e["type"] for e in listed] == ["VM.STOP"] and listed[0]["account"] == "acme"
+    assert admin.ok("listEvents", account="acme", domainid=world.vms["web-01"]["domainid"])["count"] >= 1
+    dora = sim.client(*DOMAIN_ADMIN)
+    assert dora.ok("listEvents", listall="true", keyword="vm.st")["event"][0]["type"] == "VM.STOP"
+
+
+@pytest.mark.parametrize("params, text", [
+    ({"resourceid": "0b9a4b7e-0000-4000-8000-000000000000"}, "resourceid parameter must be used with resourcetype"
+                                                              " parameter"),
+    ({"resourceid": "web-01", "resourcetype": "VirtualMachine"}, "Invalid resourceid"),
+    ({"resourceid": "0b9a4b7e-0000-4000-8000-000000000000", "resourcetype": "VirtualMachine"}, "Invalid resourceid"),
+    ({"resourcetype": "Spaceship"}, "Invalid resourcetype"),
+    ({"state": "completed"}, "Invalid state specified: completed"),
+])
+def test_event_parameter_errors(sim, params, text):
+    """searchForEventIdsAndCount and ResourceIdSupport.getResourceUuid/getResourceType: 431 InvalidParameterValue."""
+    status, body = sim.client().call("listEvents", **params)
+    error = body["listeventsresponse"]
+    assert (status, error["cserrorcode"], error["errortext"]) == (431, 4350, text)

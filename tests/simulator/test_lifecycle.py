@@ -46,7 +46,9 @@ def test_start_stop_migrate_keep_libvirt_in_step(world):
 
 @pytest.mark.parametrize("command, params, code, text", [
     ("startVirtualMachine", {}, 431, r"The virtual machine [0-9a-f-]{36} \(web-01\) is already running"),
-    ("rebootVirtualMachine", {"vm": "db-01"}, 530, r"Failed to reboot Instance"),
+    # UserVmManagerImpl.rebootVirtualMachine: InvalidParameterValueException, 431 in the job
+    ("rebootVirtualMachine", {"vm": "db-01"}, 431,
+     r"The Instance [0-9a-f-]{36} \(db-01\) is not running, unable to reboot it"),
     ("migrateVirtualMachine", {"vm": "db-01", "autoselect": "true"}, 431,
      r"VM is not Running, unable to migrate the vm with specified id"),
 ])
@@ -67,7 +69,7 @@ def test_destroyed_vm_cannot_start_and_expunge_removes_it(world):
     again = client.run("destroyVirtualMachine", id=db_id)
     assert again["jobstatus"] == 1 and again["jobresult"]["virtualmachine"]["state"] == "Destroyed"
     job = client.run("startVirtualMachine", id=db_id)
-    assert job["jobresult"] == {"errorcode": 530,
+    assert job["jobresult"] == {"uuidList": [], "errorcode": 530,
                                 "errortext": "Unable to transition to a new state from Destroyed via StartRequested"}
     alice = world.sim.client(world.sim.user_key, world.sim.user_secret)
     assert {vm["name"] for vm in alice.ok("listVirtualMachines")["virtualmachine"]} == {"web-01"}
@@ -169,3 +171,132 @@ def test_migrate_storageid_fails_uuid_validation_as_the_simulator_has_no_pools(w
              " value=pool-1 due to incorrect long value format, or entity does not exist or due to incorrect parameter"
              " annotation for the field in api cmd class.")
     assert world.vm("web-01")["hostname"] == "kvm-a1-01"
+
+
+def test_stop_leaves_destroyed_and_error_vms_and_refuses_transitional_states(world):
+    """VirtualMachineManagerImpl.advanceStop: Stopped, Destroyed, Expunging and Error return at once (the job
+    succeeds); a state without a StopRequested transition fails with "We cannot stop <vm> when it is in state ..."."""
+    client, app = world.client, world.sim.app
+    db_id = world.vms["db-01"]["id"]
+    client.run("destroyVirtualMachine", id=db_id)
+    job = client.run("stopVirtualMachine", id=db_id)
+    assert (job["jobstatus"], job["jobresult"]["virtualmachine"]["state"]) == (1, "Destroyed")
+    web = app.store.by_uuid("vm", world.vms["web-01"]["id"])
+    web["state"] = "Starting"  # as during orchestrateStart, after the host was chosen
+    app.store.save("vm", web)
+    code, text = job_failure(client.run("stopVirtualMachine", id=web["uuid"]))
+    assert code == 530 and re.fullmatch(r"We cannot stop VM instance \{.*\} when it is in state Starting", text), text
+    assert world.vm("web-01")["state"] == "Starting"
+
+
+def job_failure(job):
+    """(jobresultcode, errortext) of a failed job."""
+    assert job["jobstatus"] == 2, job
+    return job["jobresultcode"], job["jobresult"]["errortext"]
+
+
+def test_users_expunge_only_with_the_account_setting(world):
+    """UserVmManagerImpl.destroyVm -> checkExpungeVmPermission: expunge=true from a non-admin account needs
+    allow.user.expunge.recover.vm (default false, account scope): PermissionDeniedException, 530 in the job."""
+    sim, client = world.sim, world.client
+    alice = sim.client(sim.user_key, sim.user_secret)
+    db_id = world.vms["db-01"]["id"]
+    code, text = job_failure(alice.run("destroyVirtualMachine", id=db_id, expunge="true"))
+    assert (code, text) == (530, "Account does not have permission for expunging.")
+    assert world.vm("db-01")["state"] == "Stopped"
+    acme = client.ok("listAccounts", name="acme")["account"][0]
+    client.ok("updateConfiguration", name="allow.user.expunge.recover.vm", value="true", accountid=acme["id"])
+    assert alice.run("destroyVirtualMachine", id=db_id, expunge="true")["jobstatus"] == 1
+    assert client.call("listVirtualMachines", id=db_id)[0] == 431
+
+
+def test_expunging_vm_may_fail_to_error():
+    """VirtualMachine.State: Expunging --OperationFailedToError--> Error
+    (UserVmManagerImpl.transitionExpungingToError)."""
+    vm = {"state": "Expunging"}
+    assert vmops.can_transit(vm, "OperationFailedToError")
+    assert vmops.TRANSITIONS["Expunging"]["OperationFailedToError"] == "Error"
+
+
+def detail_params(details):
+    """A details map as request parameters: details[0].<key>=<value>."""
+    return {f"details[0].{key}": value for key, value in details.items()}
+
+
+def update_error(client, vm_id, **params):
+    """(status, errortext) of a refused updateVirtualMachine."""
+    status, body = client.call("updateVirtualMachine", id=vm_id, **params)
+    assert status != 200, body
+    return status, body["updatevirtualmachineresponse"]["errortext"]
+
+
+def test_update_ha_needs_an_ha_offering(world):
+    """UserVmManagerImpl.updateVirtualMachine: "Can't enable ha ..." when the offering does not offer HA."""
+    assert update_error(world.client, world.vms["web-01"]["id"], haenable="true") == (
+        431, "Can't enable ha for the vm as it's created from the Service offering having HA disabled")
+    assert world.vm("web-01")["haenable"] is False
+
+
+def test_update_details_follow_the_offering(world):
+    """updateVirtualMachine(UpdateVMCmd) -> verifyVmLimits: a fixed offering's VM may not get cpuNumber, memory or
+    cpuSpeed details; a dynamic offering's VM gets validateCustomParameters of the details' cpuNumber and memory
+    (0 when absent) and its size follows them; the details replace the old ones; cleanupdetails drops them all."""
+    client = world.client
+    web_id, db_id = world.vms["web-01"]["id"], world.vms["db-01"]["id"]
+    assert update_error(client, web_id, **detail_params({"cpuNumber": "2"})) == (
+        431, "CPU number, Memory and CPU speed cannot be updated for a non-dynamic offering")
+    client.ok("updateVirtualMachine", id=web_id, **detail_params({"keyboard": "us"}))
+    client.ok("changeServiceForVirtualMachine", id=db_id, serviceofferingid=world.offerings["Custom"],
+              **detail_params({"cpuNumber": "2", "memory": "2048"}))
+    assert update_error(client, db_id, **detail_params({"keyboard": "us"})) == (
+        431, "Invalid CPU cores value, specify a value between 1 and 8")
+    updated = client.ok("updateVirtualMachine", id=db_id, **detail_params({"cpuNumber": "3", "memory": "3072"}))
+    vm = updated["virtualmachine"]
+    assert (vm["cpunumber"], vm["memory"], vm["details"]) == (3, 3072, {"cpuNumber": "3", "memory": "3072"})
+    status, text = update_error(client, db_id, **detail_params({"cpuNumber": "8", "memory": "3072"}))  # acme: 8 vCPUs
+    assert status == 431 and text.startswith("Maximum amount of resources of Type = 'cpu'"), text
+    assert world.vm("db-01")["cpunumber"] == 3
+    cleaned = client.ok("updateVirtualMachine", id=web_id, cleanupdetails="true")["virtualmachine"]
+    assert cleaned["details"] == {}
+
+
+def test_users_may_not_set_denied_or_read_only_details(world):
+    """updateVirtualMachine(UpdateVMCmd): user.vm.denied.details and user.vm.readonly.details for non-root callers."""
+    sim = world.sim
+    alice = sim.client(sim.user_key, sim.user_secret)
+    web_id = world.vms["web-01"]["id"]
+    assert update_error(alice, web_id, **detail_params({"rootdisksize": "20"})) == (
+        431, "You're not allowed to add or edit the restricted setting: rootdisksize")
+    assert update_error(alice, web_id, **detail_params({"rootDiskController": "scsi"})) == (
+        431, "You're not allowed to add or edit the read-only setting: rootDiskController")
+
+
+def test_hidden_vm_is_listed_for_the_root_admin_only(world):
+    """QueryManagerImpl.searchForUserVMIdsAndCount: non-root callers see display VMs only; displayvm and haenable
+    filter (ListVMsCmd); UserVmResponse.displayvm."""
+    sim, client = world.sim, world.client
+    alice = sim.client(sim.user_key, sim.user_secret)
+    db_id = world.vms["db-01"]["id"]
+    assert client.ok("updateVirtualMachine", id=db_id, displayvm="false")["virtualmachine"]["displayvm"] is False
+    assert {vm["name"] for vm in alice.ok("listVirtualMachines")["virtualmachine"]} == {"web-01"}
+    hidden = client.ok("listVirtualMachines", listall="true", displayvm="false")["virtualmachine"]
+    assert [vm["name"] for vm in hidden] == ["db-01"]
+    assert client.ok("listVirtualMachines", listall="true", haenable="true") == {}
+
+
+def test_deploy_needs_launch_permission_on_a_private_template(world):
+    """UserVmManagerImpl.createVirtualMachine -> checkAccess(owner, UseEntry, template) -> DomainChecker: a private
+    template of another account is refused ("... does not have permission to launch instances from template")."""
+    sim = world.sim
+    template = sim.app.store.by_uuid("template", world.vms["web-01"]["templateid"])
+    template["ispublic"] = False  # owned by the root admin
+    sim.app.store.save("template", template)
+    alice = sim.client(sim.user_key, sim.user_secret)
+    status, body = alice.call("deployVirtualMachine", serviceofferingid=world.offerings["Small"],
+                              templateid=template["uuid"], zoneid=world.hosts["kvm-a1-01"]["zoneid"], name="app-09")
+    assert status == 531
+    assert re.fullmatch(r"Account Account \[.*\] does not have permission to launch instances from template"
+                        r" Template \{.*\}", body["deployvirtualmachineresponse"]["errortext"])
+    assert world.client.run("deployVirtualMachine", serviceofferingid=world.offerings["Small"],
+                            templateid=template["uuid"], zoneid=world.hosts["kvm-a1-01"]["zoneid"],
+                            name="app-10")["jobstatus"] == 1

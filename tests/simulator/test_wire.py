@@ -71,18 +71,20 @@ def test_tampered_parameter_breaks_the_signature(admin):
     assert refused(admin, query)["listzonesresponse"]["errortext"] == AUTH
 
 
-@pytest.mark.parametrize("params, text", [
-    ({"serviceofferingid": "x"}, "Unable to execute API command scalevirtualmachine due to missing parameter id"),
-    ({"id": "", "serviceofferingid": "x"}, "Invalid value provided for API arg: id"),
-    ({"id": "0b9a4b7e-0000-4000-8000-000000000000", "serviceofferingid": "x"},
+@pytest.mark.parametrize("params, cserrorcode, text", [
+    ({"serviceofferingid": "x"}, 9999,
+     "Unable to execute API command scalevirtualmachine due to missing parameter id"),
+    # ParamProcessWorker.validateNonEmptyString: an InvalidParameterValueException, wrapped by ApiServer with its code
+    ({"id": "", "serviceofferingid": "x"}, 4350, "Invalid value provided for API arg: id"),
+    ({"id": "0b9a4b7e-0000-4000-8000-000000000000", "serviceofferingid": "x"}, 9999,
      "Unable to execute API command scalevirtualmachine due to invalid value. Invalid parameter id"
      " value=0b9a4b7e-0000-4000-8000-000000000000 due to incorrect long value format, or entity does not exist or"
      " due to incorrect parameter annotation for the field in api cmd class."),
 ])
-def test_parameter_errors_are_synchronous_431(admin, params, text):
+def test_parameter_errors_are_synchronous_431(admin, params, cserrorcode, text):
     status, body = admin.call("scaleVirtualMachine", **params)
     assert status == 431
-    assert body == {"scalevirtualmachineresponse": {"uuidList": [], "errorcode": 431, "cserrorcode": 9999,
+    assert body == {"scalevirtualmachineresponse": {"uuidList": [], "errorcode": 431, "cserrorcode": cserrorcode,
                                                     "errortext": text}}
     assert "jobid" not in json.dumps(body)
 
@@ -138,8 +140,11 @@ def test_envelopes(admin):
     submitted = admin.ok("rebootVirtualMachine", id=vm["id"])
     assert list(submitted) == ["jobid"]
     job = admin.wait(submitted["jobid"])
-    assert job["jobresult"] == {"errorcode": 530, "errortext": "Failed to reboot Instance"}
-    assert (job["jobstatus"], job["jobresultcode"], job["jobresulttype"]) == (2, 530, "object")
+    # ApiAsyncJobDispatcher.runJob: an ExceptionResponse (empty uuidList, no cserrorcode); the reboot of a VM that
+    # is not Running is an InvalidParameterValueException (UserVmManagerImpl.rebootVirtualMachine): 431
+    assert job["jobresult"] == {"uuidList": [], "errorcode": 431, "errortext": f"The Instance {vm['id']} (db-01) is"
+                                                                               " not running, unable to reboot it"}
+    assert (job["jobstatus"], job["jobresultcode"], job["jobresulttype"]) == (2, 431, "object")
     assert job["cmd"] == "org.apache.cloudstack.api.command.admin.vm.RebootVMCmdByAdmin"
 
 
@@ -188,3 +193,44 @@ def test_user_cannot_touch_another_accounts_vm(shared_sim, admin):
     status, body = client.call("stopVirtualMachine", id=vm["id"])
     assert status == 531
     assert body["stopvirtualmachineresponse"]["cserrorcode"] == 4365
+
+
+@pytest.mark.parametrize("command", ["listVirtualMachines", "listServiceOfferings", "listVolumes", "listEvents",
+                                     "listDiskOfferings"])
+def test_project_ids_are_uuids_of_projects(admin, command):
+    """BaseListProjectAndAccountResourcesCmd projectid: UUID of ProjectResponse (ParamProcessWorker: "-1" passes as
+    -1, an unknown uuid fails). The simulator has no projects."""
+    status, body = admin.call(command, projectid="not-a-project")
+    assert status == 431
+    assert next(iter(body.values()))["errortext"] == (
+        f"Unable to execute API command {command.lower()} due to invalid value. Invalid parameter projectid"
+        " value=not-a-project due to incorrect long value format, or entity does not exist or due to incorrect"
+        " parameter annotation for the field in api cmd class.")
+    assert admin.call(command, projectid="-1", listall="true")[0] == 200
+
+
+def test_empty_list_ids_are_uuids(admin):
+    """ListDiskOfferingsCmd / ListIsosCmd ... id: UUID of the Cmd's entityType; none is stored, ISOs are templates."""
+    assert admin.call("listDiskOfferings", id="0b9a4b7e-0000-4000-8000-000000000000")[0] == 431
+    template = admin.ok("listTemplates", templatefilter="executable")["template"][0]
+    assert admin.ok("listIsos", id=template["id"]) == {}
+
+
+def test_capabilities_follow_the_caller(admin, alice):
+    """ManagementServerImpl.listCapabilities: allowuser* flags are the account settings OR-ed with isCallerAdmin;
+    apilimitinterval/apilimitmax only with api.throttling.enabled (default false)."""
+    mine = alice.ok("listCapabilities")["capability"]
+    root = admin.ok("listCapabilities")["capability"]
+    assert (mine["allowuserviewdestroyedvm"], mine["allowuserexpungerecovervm"], mine["allowuserforcestopvm"]) == (
+        False, False, True)
+    assert (root["allowuserviewdestroyedvm"], root["allowuserexpungerecovervm"]) == (True, True)
+    assert not {"apilimitinterval", "apilimitmax"} & set(root)
+    assert (root["cloudstackversion"], root["securitygroupsenabled"]) == ("4.23.0.0", False)
+
+
+def test_users_see_the_host_control_state(alice):
+    """UserVmJoinDaoImpl.newUserVmResponse sets hostcontrolstate in every view (ControlState.getControlState)."""
+    vms = {vm["name"]: vm for vm in alice.ok("listVirtualMachines")["virtualmachine"]}
+    assert vms["web-01"]["hostcontrolstate"] == "Enabled" and "hostid" not in vms["web-01"]
+    assert "hostcontrolstate" not in vms["db-01"]
+    assert (vms["db-01"]["displayvm"], vms["db-01"]["bootmode"], vms["db-01"]["boottype"]) == (True, "legacy", "Bios")

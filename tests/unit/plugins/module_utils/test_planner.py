@@ -23,7 +23,7 @@ FULL_HOST_1 = replace(HOST_1, free_cpu=500, free_memory=256 * 1024 * 1024)
 READY_VM = Vm("vm-1", "web-01", "Running", cpu=1, speed=1000, memory=512, offering_id="off-small", zone="zone-a",
               cluster="cluster-a1", host_id="host-1", dynamically_scalable=True, prepared=True)
 READY = Situation(READY_VM, SMALL, Settings(dynamic_scale=True), "debian-12-generic", True, HOST_1, (HOST_2,),
-                  Limits("acme"))
+                  Limits("account acme"))
 
 SETTING_OFF = "enable.dynamic.scale.vm is false in zone zone-a: set it to true with livescale.cloudstack.setting"
 VM_FLAG_OFF = ("VM web-01 has isdynamicallyscalable=false: set it to true with livescale.cloudstack.vm_scalable,"
@@ -105,10 +105,10 @@ CASES = [
                  Options(allow_restart=True), planner.RESTART,
                  ("vCPUs, memory would go down (4 to 2; 4096 MiB to 1024 MiB) while VM web-01 runs: CloudStack cannot"
                   " scale a running VM down", RESTARTING), id="scale-down-restart"),
-    pytest.param(situation(limits=Limits("acme", cpu=0, memory=4096)), Target(MEDIUM), Options(allow_restart=True),
+    pytest.param(situation(limits=Limits("account acme", cpu=0, memory=4096)), Target(MEDIUM), Options(allow_restart=True),
                  planner.REFUSE,
                  ("account acme of VM web-01 has 0 vCPUs left under its cpu limit but the scale needs 1 more: raise the limit"
-                  " (updateResourceLimit resourcetype=cpu) or pick a smaller target",), id="account-cpu-limit"),
+                  " (updateResourceLimit resourcetype=8) or pick a smaller target",), id="account-cpu-limit"),
     pytest.param(situation(vm={"prepared": False}), Target(MEDIUM), Options(), planner.REFUSE,
                  (NOT_PREPARED, RESTART_HINT), id="not-prepared"),
     pytest.param(situation(vm={"prepared": False}), Target(MEDIUM), Options(allow_restart=True), planner.RESTART,
@@ -134,10 +134,6 @@ CASES = [
                  planner.REFUSE,
                  (FULL + ", and no other host in cluster cluster-a1 has room for 2 vCPUs, 1000 MHz, 1024 MiB: free capacity"
                   " in the cluster", RESTART_HINT), id="capacity-no-other-host"),
-    pytest.param(situation(), Target(replace(MEDIUM, host_tags=("ssd", "avx512"))), Options(), planner.REFUSE,
-                 ("service offering Medium needs host tags ssd,avx512 but host kvm-a1-01 lacks ssd,avx512: pick an offering"
-                  " whose host tags the host has, or add the tags to the host (updateHost hosttags)", RESTART_HINT),
-                 id="host-tags"),
     pytest.param(situation(cluster=Cluster(used_cpu=27000, total_cpu=32000, used_memory=GIB, total_memory=64 * GIB)),
                  Target(MEDIUM), Options(), planner.REFUSE,
                  ("cluster cluster-a1 would be 88% CPU-allocated after the scale, above"
@@ -265,4 +261,157 @@ READINESS_CASES = [
 
 @pytest.mark.parametrize("given, scalable, max_cpu, max_memory, blockers", READINESS_CASES)
 def test_readiness_table(given, scalable, max_cpu, max_memory, blockers):
+    assert planner.readiness(given) == planner.Readiness(scalable, max_cpu, max_memory, blockers)
+
+
+# Rule 1. engine/schema/.../HostVO.java checkHostServiceOfferingAndTemplateTags keeps only the tags in
+# UserVmManager.getStrictHostTags(); server/.../UserVmManagerImpl.java upgradeVirtualMachine returns false (530) for a
+# running VM whose host lacks them; upgradeRunningVirtualMachine's capacity step adds checkEnforceStrictHostTagCheck
+# with the VM's current offering; a migration destination comes from FirstFitAllocator.retrieveHosts, which keeps
+# only hosts carrying every tag of the new offering and the template tag (BaseAllocator
+# retainHostsMatchingServiceOfferingAndTemplateTags).
+TAGGED = replace(MEDIUM, id="off-medium-ssd", name="Medium SSD", host_tags=("ssd",))
+STRICT_SSD = Settings(dynamic_scale=True, strict_host_tags=("ssd",))
+SSD_HOST_2 = replace(HOST_2, tags=("ssd",))
+STRICT_REFUSED = ("service offering Medium SSD needs host tags ssd, of which ssd are strict (vm.strict.host.tags or"
+                  " resource.limit.host.tags) and missing on host kvm-a1-01, so CloudStack does not scale the running VM"
+                  " (Failed to scale the VM): add the tags to the host (updateHost hosttags), pick an offering without them,"
+                  " or take them out of vm.strict.host.tags with livescale.cloudstack.setting")
+HOST_TAG_CASES = [
+    pytest.param(situation(), Target(TAGGED), Options(), planner.LIVE,
+                 ("VM web-01 can be live-scaled on its host: 1 vCPU, 1000 MHz, 512 MiB to 2 vCPUs, 1000 MHz, 1024 MiB",),
+                 id="non-strict-offering-tag-scales-on-host"),
+    pytest.param(situation(template_tag="ssd"), Target(MEDIUM), Options(), planner.LIVE, (LIVE_1_TO_2,),
+                 id="non-strict-template-tag-scales-on-host"),
+    pytest.param(situation(settings=STRICT_SSD), Target(TAGGED), Options(), planner.REFUSE, (STRICT_REFUSED, RESTART_HINT),
+                 id="strict-tag-missing-refused"),
+    pytest.param(situation(settings=STRICT_SSD), Target(TAGGED), Options(allow_restart=True), planner.RESTART,
+                 (STRICT_REFUSED, RESTARTING), id="strict-tag-missing-restart"),
+    pytest.param(situation(settings=STRICT_SSD, host=replace(HOST_1, tags=("ssd",))), Target(TAGGED), Options(),
+                 planner.LIVE,
+                 ("VM web-01 can be live-scaled on its host: 1 vCPU, 1000 MHz, 512 MiB to 2 vCPUs, 1000 MHz, 1024 MiB",),
+                 id="strict-tag-present"),
+    pytest.param(situation(settings=Settings(dynamic_scale=True, strict_host_tags=("other",))), Target(TAGGED), Options(),
+                 planner.LIVE,
+                 ("VM web-01 can be live-scaled on its host: 1 vCPU, 1000 MHz, 512 MiB to 2 vCPUs, 1000 MHz, 1024 MiB",),
+                 id="strict-list-without-the-tag"),
+    pytest.param(situation(host=FULL_HOST_1), Target(TAGGED), Options(allow_migration=True), planner.REFUSE,
+                 (FULL + ", and no other host in cluster cluster-a1 has room for 2 vCPUs, 1000 MHz, 1024 MiB and the host"
+                  " tags ssd: free capacity in the cluster", RESTART_HINT), id="destination-needs-every-tag"),
+    pytest.param(situation(host=FULL_HOST_1, other_hosts=(SSD_HOST_2,)), Target(TAGGED), Options(allow_migration=True),
+                 planner.MIGRATE_THEN_LIVE,
+                 ("%s: VM web-01 moves to kvm-a1-02 (allow_migration is true); %s" % (FULL, AUTO),),
+                 id="destination-with-the-tag"),
+    pytest.param(situation(vm={"offering_id": "off-small-ssd"}, current=replace(SMALL, id="off-small-ssd", host_tags=("ssd",)),
+                           settings=STRICT_SSD), Target(MEDIUM), Options(allow_migration=True), planner.MIGRATE_THEN_LIVE,
+                 ("host kvm-a1-01 lacks the strict host tags ssd of the current offering Small, which CloudStack counts as"
+                  " no capacity: VM web-01 moves to kvm-a1-02 (allow_migration is true); %s" % AUTO,),
+                 id="current-offering-strict-tag-counts-as-no-capacity"),
+]
+
+# Rule 3. server/.../CapacityManagerImpl.java postStateTransitionEvent reserves a stopped VM's capacity on its last
+# host; HostJoinDaoImpl shows used + reserved as allocated; checkIfHostHasCapacity(..., considerReservedCapacity=false)
+# on the VM's own host (UserVmManagerImpl upgradeRunningVirtualMachine), while the allocators of a destination
+# count it (FirstFitAllocator allocateTo, considerReservedCapacity=true).
+RESERVED_HOST_1 = replace(FULL_HOST_1, reserved_cpu=1000, reserved_memory=GIB)
+RESERVED_HOST_2 = replace(HOST_2, free_cpu=1500, free_memory=GIB // 2, reserved_cpu=8000, reserved_memory=8 * GIB)
+RESERVED_CASES = [
+    pytest.param(situation(host=RESERVED_HOST_1), Target(MEDIUM), Options(), planner.LIVE, (LIVE_1_TO_2,),
+                 id="reserved-is-free-on-own-host"),
+    pytest.param(situation(host=replace(FULL_HOST_1, reserved_cpu=400), other_hosts=(RESERVED_HOST_2,)), Target(MEDIUM),
+                 Options(allow_migration=True), planner.REFUSE,
+                 ("host kvm-a1-01 has 900 MHz and 256 MiB free (counting 400 MHz and 0 MiB reserved for stopped VMs, which a"
+                  " scale on the VM's own host may use) (8 vCPUs at 2000 MHz) but the scale needs 1000 MHz and 512 MiB more,"
+                  " and no other host in cluster cluster-a1 has room for 2 vCPUs, 1000 MHz, 1024 MiB: free capacity in the"
+                  " cluster", RESTART_HINT), id="reserved-is-taken-on-other-hosts"),
+]
+
+# Rule 2. server/.../KVMGuru.java getVmMaxCpuCores: kvm.cpu.dynamic.scaling.capacity of the cluster when > 0, with no
+# raise to the VM's own count (configureVmMemoryAndCpuCores); libvirt then refuses <vcpu current="N">MAX</vcpu> with
+# MAX < N, so the VM cannot start. upgradeVmDb recomputes the VM flag (VM, offering, template, zone setting).
+CAP_2 = Settings(dynamic_scale=True, kvm_cpu_capacity=2)
+CANNOT_START_4 = ("VM web-01 cannot start with 4 vCPUs: kvm.cpu.dynamic.scaling.capacity=2 in cluster cluster-a1 makes its"
+                  " domain's maximum 2 vCPUs, below its vCPU count: raise the setting for the cluster to 4 or more, or set"
+                  " it to 0 to use the host's cores, with livescale.cloudstack.setting")
+ABOVE_CAP = ("4 vCPUs is above kvm.cpu.dynamic.scaling.capacity=2 in cluster cluster-a1 (2 vCPUs) for VM web-01: raise"
+             " kvm.cpu.dynamic.scaling.capacity with livescale.cloudstack.setting and stop and start the VM")
+KVM_CAP_CASES = [
+    pytest.param(situation(settings=CAP_2), Target(LARGE), Options(allow_restart=True), planner.REFUSE,
+                 (ABOVE_CAP, CANNOT_START_4), id="no-restart-into-a-vm-that-cannot-start"),
+    pytest.param(situation(settings=replace(CAP_2, kvm_cpu_capacity=4)), Target(LARGE), Options(allow_restart=True),
+                 planner.LIVE,
+                 ("VM web-01 can be live-scaled on its host: 1 vCPU, 1000 MHz, 512 MiB to 4 vCPUs, 1000 MHz, 4096 MiB",),
+                 id="cap-at-target"),
+    pytest.param(situation(vm={"cpu": 4, "memory": 4096, "offering_id": "off-large"}, current=LARGE, settings=CAP_2),
+                 Target(MEDIUM), Options(allow_restart=True), planner.RESTART,
+                 ("vCPUs, memory would go down (4 to 2; 4096 MiB to 1024 MiB) while VM web-01 runs: CloudStack cannot scale"
+                  " a running VM down", RESTARTING), id="restart-down-to-the-cap"),
+    pytest.param(situation(settings=CAP_2, template_scalable=False, vm={"prepared": False}), Target(LARGE),
+                 Options(allow_restart=True), planner.RESTART,
+                 (NOT_PREPARED, RESTARTING), id="not-scalable-after-restart-starts-without-cap"),
+    pytest.param(situation(vm={"state": "Stopped"}, settings=CAP_2), Target(LARGE), Options(), planner.OFFLINE,
+                 (OFFLINE, CANNOT_START_4), id="offline-says-it-cannot-start"),
+]
+
+# Rule 5. server/.../ResourceLimitManagerImpl.java checkAccountResourceLimit then checkDomainResourceLimit (each
+# domain up the tree, ROOT excluded); limits in force are the explicit ones or max.account.* / max.domain.*.
+DOMAIN_CUSTOMERS = Limits("domain ROOT/customers", cpu=1, memory=1024, fix="updateResourceLimit domainid=dom-1")
+LIMIT_CASES = [
+    pytest.param(situation(limits=Limits("account acme", cpu=8, memory=8192, domains=(DOMAIN_CUSTOMERS,))), Target(LARGE),
+                 Options(), planner.REFUSE,
+                 ("domain ROOT/customers of VM web-01 has 1 vCPUs left under its cpu limit but the scale needs 3 more: raise"
+                  " the limit (updateResourceLimit domainid=dom-1 resourcetype=8) or pick a smaller target",
+                  "domain ROOT/customers of VM web-01 has 1024 MiB left under its memory limit but the scale needs 3584"
+                  " more: raise the limit (updateResourceLimit domainid=dom-1 resourcetype=9) or pick a smaller target"),
+                 id="domain-limit"),
+    pytest.param(situation(limits=Limits("account acme", cpu=8, memory=8192, domains=(DOMAIN_CUSTOMERS,))), Target(MEDIUM),
+                 Options(), planner.LIVE, (LIVE_1_TO_2,), id="within-domain-limit"),
+]
+
+# Rule 7. server/.../UserVmManagerImpl.java updateInstanceDetailsMapWithCurrentValuesForAbsentDetails fills the values
+# left out from the VM, then validateCustomParameters checks them all (431).
+BIG_CUSTOM_VM = {"offering_id": "off-custom", "cpu": 2, "memory": 8192}
+CUSTOM_FILL_CASES = [
+    pytest.param(situation(vm=BIG_CUSTOM_VM, current=UNCONSTRAINED), Target(CUSTOM, cpu=3), Options(allow_restart=True),
+                 planner.REFUSE,
+                 ("memory is not given, so CloudStack fills in the VM's current 8192 MiB"
+                  " (updateInstanceDetailsMapWithCurrentValuesForAbsentDetails), which is outside what service offering"
+                  " Custom allows (256 to 4096 MiB): give memory in that range",), id="filled-memory-above-max"),
+    pytest.param(situation(vm={"offering_id": "off-custom", "cpu": 6}, current=UNCONSTRAINED), Target(CUSTOM, memory=1024),
+                 Options(), planner.REFUSE,
+                 ("cpu_number is not given, so CloudStack fills in the VM's current 6 vCPUs"
+                  " (updateInstanceDetailsMapWithCurrentValuesForAbsentDetails), which is outside what service offering"
+                  " Custom allows (1 to 4 vCPUs): give cpu_number in that range",), id="filled-cpu-above-max"),
+    pytest.param(situation(vm=BIG_CUSTOM_VM, current=UNCONSTRAINED), Target(CUSTOM, cpu=3, memory=4096),
+                 Options(allow_restart=True), planner.RESTART,
+                 ("memory would go down (8192 MiB to 4096 MiB) while VM web-01 runs: CloudStack cannot scale a running VM"
+                  " down", RESTARTING), id="given-values-in-range"),
+]
+
+
+@pytest.mark.parametrize("given, target, options, action, reasons",
+                         HOST_TAG_CASES + RESERVED_CASES + KVM_CAP_CASES + LIMIT_CASES + CUSTOM_FILL_CASES)
+def test_source_rules_table(given, target, options, action, reasons):
+    result = planner.plan(given, target, options)
+    assert (result.action, result.reasons) == (action, reasons)
+
+
+# Readiness (vm_scaling_info): KVMGuru.getVmMaxCpuCores (a VM above the cap cannot start again), the owner's limits
+# (ResourceLimitManagerImpl) and KVMGuru's raw host memory bound the maximum.
+READINESS_SOURCE_CASES = [
+    pytest.param(situation(vm={"cpu": 4}, settings=CAP_2), False, 4, 32768,
+                 ("VM web-01 cannot start with 4 vCPUs: kvm.cpu.dynamic.scaling.capacity=2 in cluster cluster-a1 makes"
+                  " its domain's maximum 2 vCPUs, below its vCPU count: raise the setting for the cluster to 4 or more, or"
+                  " set it to 0 to use the host's cores, with livescale.cloudstack.setting",), id="cap-below-vm-cpus"),
+    pytest.param(situation(limits=Limits("account acme", cpu=7, memory=2048)), True, 8, 2560, (), id="limits-bound"),
+    pytest.param(situation(limits=Limits("account acme", cpu=0, memory=0)), False, 1, 512,
+                 ("the limits of account acme leave no vCPU and no MiB for VM web-01 to grow: raise them"
+                  " (updateResourceLimit resourcetype=8 and 9)",), id="limits-used-up"),
+    pytest.param(situation(limits=Limits("account acme", cpu=2, domains=(DOMAIN_CUSTOMERS,))), True, 2, 1536, (),
+                 id="domain-limits-bound"),
+]
+
+
+@pytest.mark.parametrize("given, scalable, max_cpu, max_memory, blockers", READINESS_SOURCE_CASES)
+def test_readiness_source_rules(given, scalable, max_cpu, max_memory, blockers):
     assert planner.readiness(given) == planner.Readiness(scalable, max_cpu, max_memory, blockers)

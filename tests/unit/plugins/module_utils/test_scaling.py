@@ -40,6 +40,11 @@ class FakeCloud:
         self.settings = {"enable.dynamic.scale.vm": "true"}
         self.accounts = [{"name": "acme", "accounttype": 0, "cpuavailable": "Unlimited", "memoryavailable": "Unlimited"}]
         self.templates = [{"id": "tpl-1", "name": "debian-12-generic", "isdynamicallyscalable": True}]
+        self.domains = [{"id": "dom-0", "name": "ROOT", "path": "ROOT", "cpuavailable": "Unlimited",
+                         "memoryavailable": "Unlimited"},
+                        {"id": "dom-1", "name": "customers", "path": "ROOT/customers", "parentdomainid": "dom-0",
+                         "cpuavailable": "Unlimited", "memoryavailable": "Unlimited"}]
+        self.system_vms = []
         self.fail = {}
         self.calls = []
 
@@ -49,10 +54,13 @@ class FakeCloud:
 
     def list(self, command, key, action=None, **params):
         self.calls.append((command, params))
+        if params.get("projectid"):
+            return []  # no projects here
         rows = {"listVirtualMachines": list(self.vms.values()), "listServiceOfferings": OFFERINGS, "listHosts": self.hosts,
                 "listZones": [ZONE], "listTemplates": self.templates, "listAccounts": self.accounts,
+                "listDomains": self.domains, "listSystemVms": self.system_vms, "listRouters": [],
                 "listConfigurations": [{"name": name, "value": value} for name, value in self.settings.items()]}[command]
-        for field in ("id", "name", "clusterid", "state"):
+        for field in ("id", "name", "clusterid", "state", "hostid"):
             if params.get(field) is not None and any(field in row for row in rows):
                 rows = [row for row in rows if params[field] in row[field]] if field == "name" else \
                     [row for row in rows if row.get(field) == params[field]]
@@ -103,11 +111,15 @@ def test_situation_is_read_from_the_api(cloud):
     assert situation.vm == planner.Vm("vm-1", "web-01", "Running", 1, 1000, 512, "off-small", "KVM", "zone-a", "cluster-a1",
                                       "host-1", True)
     assert situation.settings == planner.Settings(dynamic_scale=True, auto_migrate=False, kvm_cpu_capacity=6)
-    assert situation.host == planner.Host("host-1", "kvm-a1-01", 8, 2000, 14000, 30 * GIB, 32 * GIB)
+    # allocated 2000 MHz / 2 GiB, of which web-01 uses 1000 MHz / 512 MiB: the rest is reserved for stopped VMs
+    assert situation.host == planner.Host("host-1", "kvm-a1-01", 8, 2000, 14000, 30 * GIB, 32 * GIB,
+                                          reserved_cpu=1000, reserved_memory=GIB + GIB // 2)
     assert [other.name for other in situation.other_hosts] == ["kvm-a1-02"]
     assert situation.cluster == planner.Cluster(4000, 32000, 4 * GIB, 64 * GIB)
     assert (situation.template, situation.template_scalable, situation.limits) == (
-        "debian-12-generic", True, planner.Limits("acme"))
+        "debian-12-generic", True, planner.Limits("account acme", fix="updateResourceLimit account=acme domainid=dom-1",
+                                                  domains=(planner.Limits("domain ROOT/customers",
+                                                                          fix="updateResourceLimit domainid=dom-1"),)))
 
 
 def test_host_tags_are_read_from_offering_and_host(cloud):
@@ -185,8 +197,14 @@ def test_scale_down_of_a_running_vm_needs_allow_restart(cloud):
     assert (result["plan"]["action"], result["after"]["state"], result["after"]["memory"]) == ("restart", "Running", 512)
 
 
+def run_on_host_1(cloud, mhz):
+    """Another Running VM on host-1 using ``mhz``; the host's allocated capacity is what its two VMs use."""
+    cloud.vms["vm-2"] = dict(cloud.vms["vm-1"], id="vm-2", name="batch-01", cpunumber=1, cpuspeed=mhz, memory=512)
+    cloud.hosts[0].update(cpuallocatedvalue=1000 + mhz, memoryallocated=1024 * 1024 * 1024)
+
+
 def test_full_host_is_left_by_explicit_migration_when_cloudstack_would_not(cloud):
-    cloud.hosts[0].update(cpuallocatedvalue=15800)
+    run_on_host_1(cloud, 14800)
     cloud.settings["auto.migrate.vm.on.live.scale.insufficient.capacity"] = "false"
     result = scaling.scale_vm(FakeModule(cloud, service_offering="Medium", allow_migration=True))
     assert [command for command, _params in cloud.writes] == ["migrateVirtualMachine", "scaleVirtualMachine"]
@@ -195,7 +213,7 @@ def test_full_host_is_left_by_explicit_migration_when_cloudstack_would_not(cloud
 
 
 def test_full_host_is_left_to_cloudstack_when_auto_migrate_is_on(cloud):
-    cloud.hosts[0].update(cpuallocatedvalue=15800)
+    run_on_host_1(cloud, 14800)
     result = scaling.scale_vm(FakeModule(cloud, service_offering="Medium", allow_migration=True))
     assert ([command for command, _params in cloud.writes], result["plan"]["action"]) == (
         ["scaleVirtualMachine"], "migrate_then_live")
@@ -256,4 +274,67 @@ def test_scaling_info_reports_readiness_of_matching_vms(cloud):
     assert (entry["name"], entry["live_scalable"], entry["max_cpu_number"], entry["max_memory"], entry["offering_kind"]) == (
         "web-01", False, 8, 32768, "fixed")
     assert entry["blockers"] == ["enable.dynamic.scale.vm is false in zone zone-a: set it to true with livescale.cloudstack.setting"]
+    assert cloud.writes == []
+
+
+def test_reserved_capacity_lets_the_vm_scale_on_its_own_host(cloud):
+    """HostJoinDaoImpl.newHostResponse shows used + reserved as cpuallocatedvalue; UserVmManagerImpl
+    upgradeRunningVirtualMachine checks the VM's own host with CapacityManagerImpl.checkIfHostHasCapacity(...,
+    considerReservedCapacity=false)."""
+    cloud.hosts[0].update(cpuallocatedvalue=15800)  # web-01 uses 1000 MHz: 14800 MHz are reserved for stopped VMs
+    result = scaling.scale_vm(FakeModule(cloud, check_mode=True, service_offering="Medium", allow_migration=True))
+    assert (result["plan"]["action"], result["plan"]["migrate_to"]) == ("live", None)
+
+
+@pytest.mark.parametrize("settings, strict", [
+    ({}, ()),
+    ({"vm.strict.host.tags": "ssd,gpu"}, ("gpu", "ssd")),
+    ({"resource.limit.host.tags": "fast"}, ("fast",)),
+    ({"resource.limit.host.tags": "fast", "vm.strict.resource.limit.host.tag.check": "false"}, ()),
+])
+def test_strict_host_tags_are_read_from_the_global_settings(cloud, settings, strict):
+    """UserVmManager.getStrictHostTags: vm.strict.host.tags plus resource.limit.host.tags when
+    vm.strict.resource.limit.host.tag.check (default true); ResourceLimitService.ResourceLimitHostTags."""
+    cloud.settings.update(settings)
+    assert scaling.Reader(cloud).situation(cloud.vms["vm-1"]).settings.strict_host_tags == strict
+
+
+def test_max_memory_uses_the_raw_host_memory(cloud):
+    """HostJoinDaoImpl: memorytotal = host memory x mem.overprovisioning.factor; KVMGuru.getHostMaxMemoryAndCpuCores
+    uses host.getTotalMemory() for the domain's maximum."""
+    cloud.settings["mem.overprovisioning.factor"] = "2"
+    for row in cloud.hosts:
+        row.update(memorytotal=64 * GIB, memorywithoverprovisioning=str(64 * GIB))
+    [entry] = scaling.scaling_info(FakeModule(cloud, vm=None, state="Running"))["vms"]
+    assert entry["max_memory"] == 32768
+
+
+def test_max_values_stop_at_what_the_owner_has_left(cloud):
+    """AccountJoinDaoImpl.setResourceLimits: cpuavailable = limit in force (explicit or max.account.cpus) - total."""
+    cloud.accounts[0].update(cpuavailable="3", memoryavailable="1024")
+    [entry] = scaling.scaling_info(FakeModule(cloud, vm=None, state="Running"))["vms"]
+    assert (entry["max_cpu_number"], entry["max_memory"], entry["live_scalable"]) == (4, 1536, True)
+
+
+def test_domain_limits_are_checked_after_the_account(cloud):
+    """ResourceLimitManagerImpl.checkDomainResourceLimit walks the owner's domain and its parents, ROOT excluded."""
+    cloud.domains[1]["cpuavailable"] = "0"
+    with pytest.raises(InvalidValue, match=r"domain ROOT/customers of VM web-01 has 0 vCPUs left under its cpu limit but"
+                                           r" the scale needs 1 more: raise the limit \(updateResourceLimit domainid=dom-1"
+                                           r" resourcetype=8\)"):
+        scaling.scale_vm(FakeModule(cloud, check_mode=True, service_offering="Medium"))
+
+
+def test_template_tag_is_read(cloud):
+    """TemplateResponse templatetag: HostVO.checkHostServiceOfferingAndTemplateTags adds it to the offering's tags."""
+    cloud.templates[0]["templatetag"] = "avx512"
+    assert scaling.Reader(cloud).situation(cloud.vms["vm-1"]).template_tag == "avx512"
+
+
+def test_check_mode_refuses_a_filled_in_value_outside_the_custom_bounds(cloud):
+    """UserVmManagerImpl.updateInstanceDetailsMapWithCurrentValuesForAbsentDetails fills memory from the VM, then
+    validateCustomParameters refuses it (431): check mode says so instead of planning a live scale."""
+    cloud.vms["vm-1"].update(serviceofferingid="off-custom", serviceofferingname="Custom", memory=8192)
+    with pytest.raises(InvalidValue, match="memory is not given, so CloudStack fills in the VM's current 8192 MiB"):
+        scaling.scale_vm(FakeModule(cloud, check_mode=True, cpu_number=3))
     assert cloud.writes == []

@@ -4,8 +4,10 @@ import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._setting import (
-    RESET, UPDATE, Plan, Scope, build_result, desired_value, missing_setting_error, normalise, plan_write, same_value,
-    scope_kind)
+    RESET, UPDATE, Plan, Scope, build_result, desired_value, ensure_setting, missing_setting_error, normalise, plan_write,
+    same_value, scope_kind)
+
+from ..modules.fakes import FakeModule
 
 BOOLEAN = {"name": "enable.dynamic.scale.vm", "type": "Boolean", "value": "false", "defaultvalue": "false", "isdynamic": True}
 NUMBER = {"name": "kvm.cpu.dynamic.scaling.capacity", "type": "Number", "value": "0", "defaultvalue": "0"}
@@ -111,6 +113,10 @@ def test_normalised_form(value, setting_type, options, expected):
     (" 1.5 ", DECIMAL, "1.5"),
     (2, DECIMAL, "2"),
     ("0.9", RANGE, "0.9"),
+    (0, RANGE, "0"),
+    ("1", RANGE, "1"),
+    ("0.01", DECIMAL, "0.01"),
+    (" ssd ", STRING, "ssd"),
     ("ssd,nvme", STRING, "ssd,nvme"),
     (False, STRING, "false"),
     ("firstfit", SELECT, "firstfit"),
@@ -136,9 +142,23 @@ def test_desired_value_is_the_text_to_send(value, setting, sent):
                          " use a comma-separated list of Legacy,Secure,UEFI"),
     ("maybe", LEGACY_BOOLEAN, "setting enable.dynamic.scale.vm is of type Boolean: 'maybe' is not valid; use true or false"),
     (None, BOOLEAN, "setting enable.dynamic.scale.vm: value is required with state=present"),
-    ("", STRING, "setting vm.strict.host.tags: an empty or 'null' value resets the setting; use state=absent instead"),
-    (" NULL ", NUMBER, "setting kvm.cpu.dynamic.scaling.capacity: an empty or 'null' value resets the setting;"
-                       " use state=absent instead"),
+    # ConfigurationManagerImpl.getNormalizedEmptyValueForConfig: "" and "null" are no reset (431 for a Boolean/number)
+    ("", STRING, "setting vm.strict.host.tags: value '' is empty or 'null', which CloudStack does not take as a reset"
+                 " (it refuses it for a Boolean or number setting and stores an empty text otherwise); use state=absent"
+                 " to reset the setting"),
+    (" null ", NUMBER, "setting kvm.cpu.dynamic.scaling.capacity: value ' null ' is empty or 'null', which CloudStack"
+                       " does not take as a reset (it refuses it for a Boolean or number setting and stores an empty"
+                       " text otherwise); use state=absent to reset the setting"),
+    # ConfigurationManagerImpl.validateValueRange
+    ("0", DECIMAL, "setting cpu.overprovisioning.factor: value '0' is out of range: CloudStack takes only a value"
+                   " greater than 0; use a positive factor such as 1.0"),
+    (-1.5, dict(DECIMAL, name="mem.overprovisioning.factor"),
+     "setting mem.overprovisioning.factor: value -1.5 is out of range: CloudStack takes only a value greater than 0;"
+     " use a positive factor such as 1.0"),
+    ("1.2", RANGE, "setting cluster.cpu.allocated.capacity.disablethreshold: value '1.2' is out of range: CloudStack"
+                   " takes only a fraction between 0 and 1; use a value such as 0.85"),
+    (-0.1, RANGE, "setting cluster.cpu.allocated.capacity.disablethreshold: value -0.1 is out of range: CloudStack"
+                  " takes only a fraction between 0 and 1; use a value such as 0.85"),
 ], ids=repr)
 def test_bad_value_names_the_value_and_the_fix(value, setting, message):
     with pytest.raises(InvalidValue) as error:
@@ -226,3 +246,45 @@ def test_plan_refuses_a_bad_value():
 ], ids=["zone-change", "global-legacy-no-change"])
 def test_build_result(scope, setting, new, changed, expected):
     assert build_result(setting["name"], scope, setting, new, changed, expected["is_dynamic"]) == expected
+
+
+class ScopedConfigurationApi:
+    """listConfigurations / updateConfiguration as CloudStack answers them: values per scope, and an update answers
+    with the GLOBAL row (ConfigurationManagerImpl.updateConfiguration returns _configDao.findByName)."""
+
+    def __init__(self, setting, values):
+        self.setting, self.values, self.writes, self.api_calls = setting, dict(values), [], 0
+
+    def list(self, command, key, action=None, **params):
+        self.api_calls += 1
+        if command == "listZones":
+            return [dict(ZONE)]
+        scope = tuple(sorted((k, v) for k, v in params.items() if k.endswith("id")))
+        return [dict(self.setting, value=self.values.get(scope, self.values[()]))]
+
+    def call(self, command, action=None, **params):
+        self.api_calls += 1
+        self.writes.append((command, dict(params)))
+        scope = tuple(sorted((k, v) for k, v in params.items() if k.endswith("id")))
+        self.values[scope] = params["value"]
+        return {"configuration": dict(self.setting, value=self.values[()])}
+
+
+def test_a_scoped_set_reports_the_value_read_back_in_the_scope():
+    """A zone-scoped update is answered with the global value: the result must show what the zone holds."""
+    api = ScopedConfigurationApi(BOOLEAN, {(): "false"})
+    module = FakeModule({"name": BOOLEAN["name"], "state": "present", "value": True, "zone": "zone-a", "cluster": None,
+                         "domain": None, "account": None}, api)
+    result = ensure_setting(module)
+    assert api.writes == [("updateConfiguration", {"name": BOOLEAN["name"], "value": "true", "zoneid": "zone-uuid"})]
+    assert (result["changed"], result["old_value"], result["value"]) == (True, "false", "true")
+    assert result["diff"]["after"]["value"] == "true"
+
+
+def test_an_out_of_range_value_writes_nothing():
+    api = ScopedConfigurationApi(DECIMAL, {(): "1.0"})
+    module = FakeModule({"name": DECIMAL["name"], "state": "present", "value": 0, "zone": None, "cluster": None,
+                         "domain": None, "account": None}, api)
+    with pytest.raises(InvalidValue, match="out of range"):
+        ensure_setting(module)
+    assert api.writes == []

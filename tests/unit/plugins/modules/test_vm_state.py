@@ -157,3 +157,18 @@ def test_job_timeout_against_the_simulator(tmp_path):
         assert [job["cmd"].rsplit(".", 1)[-1] for job in jobs] == ["StopVMCmdByAdmin"]
     finally:
         simulator.stop()
+
+
+def test_state_age_reads_other_accounts_events_as_admin(tmp_path):
+    """listEvents without listall lists only the caller's own events, the root admin's too
+    (QueryManagerImpl.searchForEventIdsAndCount -> AccountManagerImpl.buildACLSearchParameters): state_since asks
+    with listall=True, so a root admin finds the events of a user's VM."""
+    simulator = InProcessSimulator(db=tmp_path / "state.sqlite").start()
+    try:
+        api = CloudStackApi(simulator.url, simulator.admin_key, simulator.admin_secret)
+        row = api.list("listVirtualMachines", "virtualmachine", name="web-01", listall=True)[0]
+        api.run_async("stopVirtualMachine", 30, id=row["id"])  # VM.STOP, an event of the VM's account
+        since, source = _vm_state.state_since(api, dict(row, lastupdated=None))
+        assert source == "latest event" and since is not None
+    finally:
+        simulator.stop()
