@@ -113,8 +113,8 @@ def run(vms, scale_seconds):
                                                             serviceofferingid=medium)["jobid"], fleet))
                 submitted = time.monotonic() - started
                 ended = wait_all(client, pool, jobids, started)
-    times = sorted(seconds for seconds, _ in ended.values())
-    failed = [job.get("jobresult") for _, job in ended.values() if job["jobstatus"] != 1]
+    times = sorted(seconds for seconds, _job in ended.values())
+    failed = [job.get("jobresult") for _seconds, job in ended.values() if job["jobstatus"] != 1]
     wall = times[-1]
     target = 1.5 * baseline + 2
     return {"vms": vms, "scale_seconds": scale_seconds, "api_pool_size": API_POOL_SIZE,

@@ -1,5 +1,6 @@
 """CloudStack settings (ConfigKeys): definitions, scoped overrides and effective values (spec 2.9, 6)."""
 
+import math
 import re
 import struct
 from collections import namedtuple
@@ -235,7 +236,7 @@ def check_value(setting, value, scope="global"):
 def java_float_text(number):
     """Float.toString: the shortest digits naming the float; plain within [1e-3, 1e7), else d.dddE<n>."""
     single = struct.unpack("f", struct.pack("f", number))[0]
-    if single != single:
+    if math.isnan(single):
         return "NaN"
     if single == 0:
         return "-0.0" if str(single).startswith("-") else "0.0"
@@ -246,7 +247,7 @@ def java_float_text(number):
     if 1e-3 <= abs(single) < 1e7:
         plain = f"{float(digits):.{max(0, len(mantissa.replace('.', '')) - 1 - int(exponent))}f}".lstrip("-")
         return sign + (plain if "." in plain else plain + ".0")
-    whole, _, fraction = mantissa.partition(".")
+    whole, _dot, fraction = mantissa.partition(".")
     return f"{sign}{whole}.{fraction.rstrip('0') or '0'}E{int(exponent)}"
 
 

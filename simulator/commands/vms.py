@@ -409,7 +409,7 @@ def verify_vm_limits(ctx, vm, details):
         raise invalid("CPU number, Memory and CPU speed cannot be updated for a non-dynamic offering")
     if ctx.settings.boolean("resource.count.running.vms.only"):
         return
-    cores, _, memory = vm_size(ctx.store, vm)
+    cores, _speed, memory = vm_size(ctx.store, vm)
     try:
         check_resource_limits(ctx.app, owner_of(ctx, vm), {"cpu": new_cpu - cores, "memory": new_memory - memory})
     except ApiError as err:

@@ -62,7 +62,7 @@ def job_status(world, jobid):
 def watch(world, names, jobids):
     """Every distinct snapshot of the VMs seen until all the jobs have ended, in order."""
     seen = []
-    for _ in range(SAMPLES):
+    for _sample in range(SAMPLES):
         ended = all(job_status(world, jobid) != 0 for jobid in jobids)
         now = snapshot(world, *names)
         if not seen or seen[-1] != now:
@@ -115,7 +115,7 @@ def test_jobs_on_one_vm_run_one_after_the_other_in_submit_order(timed_sim):
     seen = [vms["web-01"] for vms in watch(world, ["web-01"], [first, second, third])]
     assert [vm for vm in seen if vm[0] in ("Stopping", "Starting")] == [
         ("Stopping", first), ("Starting", second), ("Stopping", third)]
-    shown = [jobid for index, (_, jobid) in enumerate(seen) if index == 0 or seen[index - 1][1] != jobid]
+    shown = [jobid for index, (_state, jobid) in enumerate(seen) if index == 0 or seen[index - 1][1] != jobid]
     assert shown == [first, second, third, None]  # between two jobs the VM shows the waiting one
     results = [client.wait(jobid) for jobid in (first, second, third)]
     assert [job["jobstatus"] for job in results] == [1, 1, 1]  # a start run before the stop would fail
@@ -139,7 +139,7 @@ def test_reads_and_other_vms_jobs_go_on_during_a_long_job(timed_sim):
     world = timed_sim(stop=30, reboot=0)
     client, web, db = world.client, world.vms["web-01"]["id"], world.vms["db-01"]["id"]
     slow = client.ok("stopVirtualMachine", id=web)["jobid"]
-    for _ in range(20):
+    for _read in range(20):
         assert client.ok("listVirtualMachines", id=web)["virtualmachine"][0]["state"] == "Stopping"
         assert client.ok("listHosts")["count"] == 2
     renamed = client.ok("updateVirtualMachine", id=db, displayname="db-renamed")["virtualmachine"]

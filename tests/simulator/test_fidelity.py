@@ -316,8 +316,8 @@ def test_events_follow_the_acl_search_parameters(sim, world):
 
 
 @pytest.mark.parametrize("params, text", [
-    ({"resourceid": "0b9a4b7e-0000-4000-8000-000000000000"}, "resourceid parameter must be used with resourcetype"
-                                                              " parameter"),
+    ({"resourceid": "0b9a4b7e-0000-4000-8000-000000000000"},
+     "resourceid parameter must be used with resourcetype parameter"),
     ({"resourceid": "web-01", "resourcetype": "VirtualMachine"}, "Invalid resourceid"),
     ({"resourceid": "0b9a4b7e-0000-4000-8000-000000000000", "resourcetype": "VirtualMachine"}, "Invalid resourceid"),
     ({"resourcetype": "Spaceship"}, "Invalid resourcetype"),

@@ -172,7 +172,7 @@ def test_create_fixed_offering_rules(admin):
     assert local["serviceoffering"]["storagetype"] == "local"
     for params, text in (({"storagetype": "nfs"}, "Invalid storage type nfs specified, valid types are: 'local' and"
                                                   " 'shared'"),
-                         ({"storagetype": "local", "offerha": "true"}, "HA offering with local storage is not"
-                                                                      " supported. ")):
+                         ({"storagetype": "local", "offerha": "true"},
+                          "HA offering with local storage is not supported. ")):
         status, body = admin.call("createServiceOffering", name="Bad", cpunumber=1, cpuspeed=1000, memory=512, **params)
         assert (status, body["createserviceofferingresponse"]["errortext"]) == (431, text)
