@@ -45,10 +45,11 @@ options:
     default: 10
   api_verify_ssl:
     description:
-      - Whether to verify the TLS certificate of O(api_url). Set to V(false) only for test clouds with
-        self-signed certificates.
+      - Whether to verify the TLS certificate of O(api_url) (V(true) or V(false)), or the path of the PEM CA
+        bundle (or c_rehash'ed directory) to verify it with, as the C(cs) client takes it. Set to V(false) only
+        for test clouds with self-signed certificates; the module then warns.
       - If not set, the E(CLOUDSTACK_VERIFY) environment variable is used.
-    type: bool
+    type: raw
     default: true
     aliases: [validate_certs]
   api_region:
@@ -78,4 +79,64 @@ notes:
     C(group/livescale.cloudstack.cloudstack)), the E(CLOUDSTACK_*) environment variables, and the
     C(cloudstack.ini) file.
   - Every result carries C(debug.api_calls), the number of HTTP requests the module made.
+"""
+
+    # The connection options of the inventory plugins: the modules' options (without wait_timeout) with their
+    # environment variables as plugin configuration.
+    PLUGIN = r"""
+options:
+  api_url:
+    description:
+      - URL of the CloudStack API, for example V(https://cloud.example.com/client/api).
+      - If not set, C(endpoint) in the O(api_region) section of the O(api_config_file) is used.
+    type: str
+    env: [{name: CLOUDSTACK_ENDPOINT}]
+  api_key:
+    description:
+      - API key of the CloudStack user.
+      - If not set, C(key) in the O(api_region) section of the O(api_config_file) is used.
+    type: str
+    env: [{name: CLOUDSTACK_KEY}]
+  api_secret:
+    description:
+      - Secret key of the CloudStack user. It is never shown in messages.
+      - If not set, C(secret) in the O(api_region) section of the O(api_config_file) is used.
+    type: str
+    env: [{name: CLOUDSTACK_SECRET}]
+  api_http_method:
+    description: HTTP method of the API requests.
+    type: str
+    choices: [get, post]
+    default: get
+    env: [{name: CLOUDSTACK_METHOD}]
+  api_timeout:
+    description: Timeout of one HTTP request, in seconds.
+    type: int
+    default: 10
+    env: [{name: CLOUDSTACK_TIMEOUT}]
+  api_verify_ssl:
+    description:
+      - Whether to verify the TLS certificate of O(api_url) (V(true) or V(false)), or the path of the PEM CA bundle
+        (or c_rehash'ed directory) to verify it with. Set to V(false) only for test clouds.
+    type: raw
+    default: true
+    aliases: [validate_certs]
+    env: [{name: CLOUDSTACK_VERIFY}]
+  api_region:
+    description: Section of the O(api_config_file) to read C(endpoint), C(key) and C(secret) from.
+    type: str
+    default: cloudstack
+    env: [{name: CLOUDSTACK_REGION}]
+  api_config_file:
+    description:
+      - Path of a C(cloudstack.ini) file, read only for those of O(api_url), O(api_key) and O(api_secret)
+        that are not set otherwise.
+      - If not set, C(~/.cloudstack.ini) and C(./cloudstack.ini) are read, the second winning, as the C(cs) library does.
+    type: path
+    env: [{name: CLOUDSTACK_CONFIG}]
+requirements:
+  - cs (the CloudStack Python client, tested with 5.2.0), on the Ansible controller
+notes:
+  - Options are taken, in this order of precedence, from the inventory source file, the E(CLOUDSTACK_*)
+    environment variables, and the C(cloudstack.ini) file; the same settings as the modules'.
 """

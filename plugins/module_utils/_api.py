@@ -6,22 +6,34 @@
 Not a public API: it may change without notice. Every failure is raised as one of the typed errors
 below; only ``_module.py`` turns them into module failures. Async jobs are polled here with the
 adaptive waiter of ``_wait`` (never with cs's own fixed-interval polling).
+
+Faults: a read (``list*``, ``queryAsyncJobResult``) that gets no CloudStack answer (connection error,
+timeout, a 5xx from something in between) is retried with jittered exponential backoff, at most
+RETRIES times and never past the wait deadline (amazon.aws ``AWSRetry.jittered_backoff``). An answer
+of CloudStack itself (its JSON error, whatever the code) is never retried. A write is re-sent only
+when the connection was refused before anything was sent; when the answer was lost after sending,
+``submit`` looks for the job it may have started (``listAsyncJobs``) and raises UnconfirmedWrite when
+it cannot tell, never sending it again.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import random
 import re
 import time
 import traceback
+from datetime import datetime, timedelta, timezone
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import Waiter, WaitTimeout
+from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import JOB_SCHEDULE, Waiter, WaitTimeout
 
 CS_IMPORT_ERROR = None
 try:
     from cs import CloudStack, CloudStackApiException, CloudStackException
-    from requests.exceptions import RequestException
+    from requests.exceptions import ConnectTimeout, RequestException
+    from requests.exceptions import ConnectionError as RequestsConnectionError
     HAS_CS = True
     # In cs 4.x CloudStackApiException does not derive from CloudStackException: catch both.
     _CLIENT_ERRORS = (CloudStackApiException, CloudStackException, RequestException)
@@ -29,6 +41,7 @@ except ImportError:
     CS_IMPORT_ERROR = traceback.format_exc()
     HAS_CS = False
     _CLIENT_ERRORS = ()
+    ConnectTimeout = RequestsConnectionError = ()
 
 PAGE_SIZE = 500
 JOB_PENDING = 0
@@ -36,6 +49,15 @@ JOB_SUCCEEDED = 1
 JOB_FAILED = 2
 JOB_CANCELLED = 3
 _QUERY_STRING = re.compile(r"\?[^\s)'\"]*")
+READ_COMMANDS = ("queryAsyncJobResult",)
+RETRIES = 5
+BACKOFF_BASE = 0.25
+BACKOFF_CAP = 4.0
+# urllib3's texts for a connection that was never made: nothing reached the server.
+_NOT_CONNECTED = ("NewConnectionError", "Connection refused", "Name or service not known", "No route to host")
+# how far CloudStack's clock may be behind ours when a lost submit's job is looked for by its creation time
+CLOCK_TOLERANCE = timedelta(seconds=2)
+_CREATED_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 
 class CloudStackError(Exception):
@@ -106,14 +128,69 @@ class JobTimeout(CloudStackError):
                ", %d more job(s) pending" % others if others else ""))
 
 
-class TransportError(CloudStackError):
-    """The request did not get a CloudStack answer (connection refused, timeout, not an API endpoint)."""
+class JobStatusUnknown(JobTimeout):
+    """The status of a submitted job could not be read (retries exhausted): it may still complete.
 
-    def __init__(self, command, reason, action=None):
+    A JobTimeout, as for the caller nothing else differs: the job exists, its end is not known.
+    """
+
+    def __init__(self, jobid, last_status, waited, reason, action=None, command=None, pending=None):
+        super(JobStatusUnknown, self).__init__(jobid, last_status, waited, action=action, command=command, pending=pending)
+        self.reason = reason
+        self.args = ("%s: the status of async job %s%s could not be read after %.1f s (%s); its last known jobstatus is %s,"
+                     " so it may still complete: check it with queryAsyncJobResult jobid=%s, then re-run"
+                     % (_failed(action), jobid, " of %s" % command if command else "", waited, reason,
+                        describe_status(last_status), jobid),)
+
+
+class TransportError(CloudStackError):
+    """The request did not get a CloudStack answer (connection refused, timeout, not an API endpoint).
+
+    ``sent`` is False when nothing reached the server (the connection was never made), else None (not
+    known); ``status`` is the HTTP status of a non-CloudStack answer (e.g. a proxy's 503), None without one.
+    """
+
+    def __init__(self, command, reason, action=None, sent=None, status=None, attempts=1):
         self.command = command
         self.reason = reason
         self.action = action
-        super(TransportError, self).__init__("%s: %s got no CloudStack answer: %s" % (_failed(action), command, reason))
+        self.sent = sent
+        self.status = status
+        self.attempts = attempts
+        tries = " (%d attempts)" % attempts if attempts > 1 else ""
+        super(TransportError, self).__init__("%s: %s got no CloudStack answer%s: %s" % (_failed(action), command, tries, reason))
+
+    @property
+    def transient(self):
+        """Whether asking again may help: no HTTP answer, or a 5xx; a 4xx (or a 200 that is no API answer) will not."""
+        return self.status is None or self.status >= 500
+
+    @property
+    def maybe_applied(self):
+        """Whether a write that failed so may still have reached CloudStack."""
+        return self.sent is not False and self.transient
+
+
+class UnconfirmedWrite(TransportError):
+    """A write was sent but its answer was lost, and whether CloudStack applied it is not known.
+
+    Never re-sent: ``jobs`` lists the candidate jobs found for ``resource_id`` (several: not ours to pick).
+    """
+
+    def __init__(self, command, reason, action=None, resource_id=None, jobs=()):
+        super(UnconfirmedWrite, self).__init__(command, reason, action=action)
+        self.jobid = None
+        self.resource_id = resource_id
+        self.jobs = list(jobs)
+        if self.jobs:
+            found = "jobs %s were started on %s since: CloudStack got it, but which job is this one is not known" % (
+                ", ".join(job.get("jobid") for job in self.jobs), resource_id)
+        elif resource_id:
+            found = "no job of it was found on %s (listAsyncJobs), so it was probably not received" % resource_id
+        else:
+            found = "it is a synchronous command, so it may or may not have been applied"
+        self.args = ("%s: %s was sent but its answer was lost (%s); %s. It was not sent again: re-run the task, which"
+                     " reads the state first and changes only what is still needed" % (_failed(action), command, reason, found),)
 
 
 class InvalidValue(CloudStackError):
@@ -121,13 +198,15 @@ class InvalidValue(CloudStackError):
 
 
 class NotFound(CloudStackError):
-    """No object of ``kind`` matches ``key``."""
+    """No object of ``kind`` matches ``key``; ``hint`` says where to look (close matches, or the list)."""
 
-    def __init__(self, kind, key, scope=None):
+    def __init__(self, kind, key, scope=None, hint=None):
         self.kind = kind
         self.key = key
         self.scope = scope
-        super(NotFound, self).__init__("%s %r not found%s" % (kind, key, " in %s" % scope if scope else ""))
+        self.hint = hint
+        super(NotFound, self).__init__("%s %r not found%s%s" % (kind, key, " in %s" % scope if scope else "",
+                                                                "; %s" % hint if hint else ""))
 
 
 class Ambiguous(CloudStackError):
@@ -144,6 +223,33 @@ class Ambiguous(CloudStackError):
 
 def _failed(action):
     return "%s failed" % action if action else "CloudStack request failed"
+
+
+def describe_status(job):
+    """A job's jobstatus with its meaning, e.g. ``0 (pending)``; ``unknown`` when never read."""
+    status = job.get("jobstatus")
+    meaning = {JOB_PENDING: "pending", JOB_SUCCEEDED: "succeeded", JOB_FAILED: "failed", JOB_CANCELLED: "cancelled"}
+    return "%s (%s)" % (status, meaning.get(status, "unknown")) if status is not None else "unknown (never read)"
+
+
+def is_read(command):
+    """Whether ``command`` only reads: such calls may be retried."""
+    return command.startswith("list") or command in READ_COMMANDS
+
+
+def backoff_delays(retries=RETRIES, base=BACKOFF_BASE, cap=BACKOFF_CAP, jitter=random.random):
+    """The waits before each retry: exponential, each jittered into its upper half (AWSRetry's equal jitter)."""
+    for attempt in range(retries):
+        delay = min(cap, base * 2 ** attempt)
+        yield delay / 2 + jitter() * delay / 2
+
+
+def created_at(job):
+    """A job's ``created`` time as an aware datetime, None when missing or unreadable."""
+    try:
+        return datetime.strptime(job.get("created") or "", _CREATED_FORMAT)
+    except ValueError:
+        return None
 
 
 def _flat_value(value):
@@ -178,22 +284,66 @@ def flatten_params(params):
     return flat
 
 
+_TRUE_WORDS = ("true", "yes", "on", "1")
+_FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def tls_verification(value):
+    """``api_verify_ssl`` as requests takes it: True, False, or the path of an existing CA bundle file or directory.
+
+    Boolean words (``false``, ``yes``...) are booleans, as the cs client reads CLOUDSTACK_VERIFY. Raises
+    ConfigurationError naming the value and the three forms otherwise.
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text.lower() in _TRUE_WORDS:
+        return True
+    if text.lower() in _FALSE_WORDS:
+        return False
+    path = os.path.expanduser(text)
+    if text and os.path.exists(path):
+        return path
+    raise ConfigurationError("api_verify_ssl=%r is neither a boolean nor an existing CA bundle: give true, false, or the path"
+                             " of a PEM CA bundle file (or a c_rehash'ed directory), in the option or in CLOUDSTACK_VERIFY"
+                             % (value,))
+
+
+def _never_connected(exc):
+    """Whether a requests error happened before anything was sent (no connection was made)."""
+    if isinstance(exc, ConnectTimeout):
+        return True
+    return isinstance(exc, RequestsConnectionError) and any(text in str(exc) for text in _NOT_CONNECTED)
+
+
+def _utc_now():
+    return datetime.now(timezone.utc)
+
+
 class CloudStackApi:
-    """Signed CloudStack API calls that raise typed errors and count every HTTP request."""
+    """Signed CloudStack API calls that raise typed errors and count every HTTP request (retries included).
+
+    ``verify`` is True, False or the path of a CA bundle (as for requests and the cs client); see tls_verification.
+    """
 
     def __init__(self, endpoint, key, secret, method="get", timeout=10, verify=True,
-                 clock=time.monotonic, sleep=time.sleep, client=None, page_size=PAGE_SIZE):
+                 clock=time.monotonic, sleep=time.sleep, client=None, page_size=PAGE_SIZE,
+                 retries=RETRIES, jitter=random.random, utc_now=_utc_now):
         self.endpoint = endpoint
         self._secret = secret
         self.clock = clock
         self.sleep = sleep
         self.page_size = page_size
+        self.retries = retries
+        self.jitter = jitter
+        self.utc_now = utc_now
         self.api_calls = 0
         self._list_jobs_usable = True
         if client is None:
+            verify = tls_verification(verify)
             # retry=0 and fetch_result=False: one client call is exactly one HTTP request.
             client = CloudStack(endpoint=endpoint, key=key, secret=secret, method=method, timeout=timeout,
-                                verify=verify or None, dangerous_no_tls_verify=not verify, retry=0, fetch_result=False)
+                                verify=verify or None, dangerous_no_tls_verify=verify is False, retry=0, fetch_result=False)
         self._client = client
 
     def _scrub(self, text):
@@ -203,29 +353,64 @@ class CloudStackApi:
             text = text.replace(self._secret, "********")
         return text
 
-    def _request(self, command, action, params):
+    def _attempt(self, command, action, flat):
+        """One HTTP request: the inner answer, ApiError for CloudStack's error answer, TransportError otherwise."""
         handler = getattr(self._client, command)
         self.api_calls += 1
         try:
-            return handler(**flatten_params(params))
+            return handler(**dict(flat))
         except _CLIENT_ERRORS as exc:
             error = getattr(exc, "error", None)
             if isinstance(error, dict) and "errortext" in error:
                 raise ApiError(command, self._scrub(error["errortext"]), errorcode=error.get("errorcode"),
                                cserrorcode=error.get("cserrorcode"), action=action)
             reason = " ".join(str(arg) for arg in exc.args) or type(exc).__name__
-            raise TransportError(command, self._scrub(reason), action=action)
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            raise TransportError(command, self._scrub(reason), action=action, sent=False if _never_connected(exc) else None,
+                                 status=status)
+
+    def _request(self, command, action, params, deadline=None):
+        """One command, retried after a transient fault when it reads, or when it never reached the server.
+
+        The retries follow ``backoff_delays`` and stop before a wait would pass ``deadline`` (monotonic).
+        """
+        flat = flatten_params(params)
+        delays = backoff_delays(self.retries, jitter=self.jitter)
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return self._attempt(command, action, flat)
+            except TransportError as exc:
+                retryable = exc.transient and (is_read(command) or exc.sent is False)
+                delay = next(delays, None) if retryable else None
+                if delay is None or (deadline is not None and self.clock() + delay > deadline):
+                    if attempts == 1:
+                        raise
+                    raise TransportError(command, exc.reason, action=action, sent=exc.sent, status=exc.status, attempts=attempts)
+                self.sleep(delay)
 
     def call(self, command, action=None, **params):
-        """Run a sync command; returns the inner dict of ``<command>response``."""
-        return self._request(command, action, params)
+        """Run a sync command; returns the inner dict of ``<command>response``.
+
+        A write whose answer was lost raises UnconfirmedWrite (it is not sent again).
+        """
+        try:
+            return self._request(command, action, params)
+        except TransportError as exc:
+            if is_read(command) or not exc.maybe_applied:
+                raise
+            raise UnconfirmedWrite(command, exc.reason, action=action)
 
     def list(self, command, key, action=None, **params):
         """Run a list command through all its pages; returns the items under ``key`` ([] when none)."""
+        return self._list(command, key, action, params)
+
+    def _list(self, command, key, action, params, deadline=None):
         items = []
         page = 1
         while True:
-            data = self._request(command, action, dict(params, page=page, pagesize=self.page_size))
+            data = self._request(command, action, dict(params, page=page, pagesize=self.page_size), deadline=deadline)
             chunk = data.get(key) or []
             items.extend(chunk)
             count = data.get("count")
@@ -233,13 +418,49 @@ class CloudStackApi:
                 return items
             page += 1
 
+    def list_jobs(self, resource_id=None, pending=False, action=None):
+        """The caller's async jobs (listAsyncJobs); only those about ``resource_id``, only pending ones when asked."""
+        jobs = self.list("listAsyncJobs", "asyncjobs", action=action)
+        return [job for job in jobs if (resource_id is None or job.get("jobinstanceid") == resource_id)
+                and (not pending or job.get("jobstatus") == JOB_PENDING)]
+
     def submit(self, command, action=None, **params):
-        """Start an async command; returns its job id."""
-        data = self._request(command, action, params)
+        """Start an async command; returns its job id.
+
+        When the answer is lost after sending, the job is looked for on the resource (``id`` or
+        ``virtualmachineid``) among the caller's jobs created since: exactly one is taken as this
+        submit's; otherwise UnconfirmedWrite, and nothing is sent again.
+        """
+        since = self.utc_now()
+        try:
+            data = self._request(command, action, params)
+        except TransportError as exc:
+            if not exc.maybe_applied:
+                raise
+            return self._job_of_lost_submit(command, action, exc.reason, params.get("id") or params.get("virtualmachineid"), since)
         jobid = data.get("jobid")
         if not jobid:
             raise ApiError(command, "expected an async job id, got the keys %s" % sorted(data), action=action)
         return jobid
+
+    def _job_of_lost_submit(self, command, action, reason, resource_id, since):
+        """The id of the one job ``command`` started on ``resource_id`` since ``since``; UnconfirmedWrite otherwise."""
+        if not resource_id:
+            raise UnconfirmedWrite(command, reason, action=action)
+        # looked for again after a pause: a server slower than api_timeout creates the job late
+        for delay in [0.0] + list(backoff_delays(2, jitter=self.jitter)):
+            self.sleep(delay)
+            try:
+                jobs = self.list_jobs(resource_id, action=action)
+            except CloudStackError as exc:
+                raise UnconfirmedWrite(command, "%s; looking for its job failed too: %s" % (reason, exc), action=action,
+                                       resource_id=resource_id)
+            recent = [job for job in jobs if (created_at(job) or since) >= since - CLOCK_TOLERANCE]
+            if len(recent) == 1:
+                return recent[0]["jobid"]
+            if recent:
+                raise UnconfirmedWrite(command, reason, action=action, resource_id=resource_id, jobs=recent)
+        raise UnconfirmedWrite(command, reason, action=action, resource_id=resource_id)
 
     def wait_job(self, jobid, timeout, action=None, command=None):
         """Wait for one async job; returns its jobresult dict."""
@@ -249,15 +470,22 @@ class CloudStackApi:
         """Wait for several async jobs with one round of requests per poll; returns {jobid: jobresult}.
 
         Waits until every job has ended (or the timeout), then raises JobFailed for the first failed
-        job in the given order.
+        job in the given order. A poll that fails after its retries raises JobStatusUnknown.
         """
         jobids = list(dict.fromkeys(jobids))
         ended = {}
         last = {}
+        start = self.clock()
+        deadline = start + timeout
 
         def all_ended():
             pending = [jobid for jobid in jobids if jobid not in ended]
-            for jobid, job in self._job_states(pending, action).items():
+            try:
+                states = self._job_states(pending, action, deadline)
+            except TransportError as exc:
+                raise JobStatusUnknown(pending[0], last.get(pending[0], {}), self.clock() - start, exc.reason,
+                                       action=action, command=command, pending=pending)
+            for jobid, job in states.items():
                 last[jobid] = job
                 if job.get("jobstatus", JOB_PENDING) != JOB_PENDING:
                     ended[jobid] = job
@@ -265,7 +493,7 @@ class CloudStackApi:
 
         if jobids:
             try:
-                Waiter(timeout, clock=self.clock, sleep=self.sleep).until(all_ended, what="async jobs %s" % ", ".join(jobids))
+                Waiter(timeout, clock=self.clock, sleep=self.sleep, **JOB_SCHEDULE).until(all_ended, what="async jobs %s" % ", ".join(jobids))
             except WaitTimeout as exc:
                 pending = [jobid for jobid in jobids if jobid not in ended]
                 raise JobTimeout(pending[0], last.get(pending[0], {}), exc.waited, action=action, command=command, pending=pending)
@@ -274,17 +502,17 @@ class CloudStackApi:
                 raise JobFailed(command or ended[jobid].get("cmd") or "queryAsyncJobResult", ended[jobid], action=action)
         return dict((jobid, ended[jobid].get("jobresult") or {}) for jobid in jobids)
 
-    def _job_states(self, pending, action):
+    def _job_states(self, pending, action, deadline=None):
         """One round of requests: listAsyncJobs when it covers every pending job, else one query each."""
         if len(pending) > 1 and self._list_jobs_usable:
             try:
-                listed = dict((job.get("jobid"), job) for job in self.list("listAsyncJobs", "asyncjobs", action=action))
+                listed = dict((job.get("jobid"), job) for job in self._list("listAsyncJobs", "asyncjobs", action, {}, deadline))
             except ApiError:
                 listed = {}
             if all(jobid in listed for jobid in pending):
                 return dict((jobid, listed[jobid]) for jobid in pending)
             self._list_jobs_usable = False
-        return dict((jobid, self.call("queryAsyncJobResult", action=action, jobid=jobid)) for jobid in pending)
+        return dict((jobid, self._request("queryAsyncJobResult", action, {"jobid": jobid}, deadline)) for jobid in pending)
 
     def run_async(self, command, timeout, action=None, **params):
         """Submit an async command and wait for it; returns its jobresult dict."""

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import re
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, ApiError, InvalidValue, NotFound
@@ -22,6 +23,8 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._api import A
 OWNER_SCOPE_SPEC = dict(zone=dict(type="str"), account=dict(type="str"), domain=dict(type="str"), project=dict(type="str"))
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 PARAM_ERROR = 431
+# at most this many names are listed when none is close to the one asked for
+LISTED_NAMES = 10
 
 
 def label(item):
@@ -60,7 +63,26 @@ def find(api, kind, command, response_key, key, scope=None, optional=False, name
         raise Ambiguous(kind, key, sorted(label(item) for item in unique), scope=scope)
     if optional:
         return None
-    raise NotFound(kind, key, scope=scope)
+    raise NotFound(kind, key, scope=scope, hint=where_to_look(api, kind, command, response_key, key, action, name_fields, params))
+
+
+def where_to_look(api, kind, command, response_key, key, action, name_fields, params):
+    """The hint of a NotFound: close matches among the objects ``command`` lists with ``params``, else their names."""
+    names = {}
+    for item in api.list(command, response_key, action=action, **params):
+        for field in name_fields:
+            if item.get(field):
+                names.setdefault(item[field], item)
+    wanted = str(key)
+    close = [name for name in names if name.lower() == wanted.lower() and name != wanted]
+    close += [name for name in difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.6) if name not in close]
+    if close:
+        return "close matches: %s" % ", ".join(label(names[name]) for name in close)
+    if not names:
+        return "%s lists no %s for this API key there: check the scope options and the account of api_key" % (command, kind)
+    if len(names) <= LISTED_NAMES:
+        return "none is close; the %ss there are: %s" % (kind, ", ".join(sorted(names)))
+    return "none of the %d %ss there is close; list them with %s" % (len(names), kind, command)
 
 
 def _zone_scope(zone):

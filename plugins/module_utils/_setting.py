@@ -39,11 +39,15 @@ Plan.__doc__ = "What to write: ``command`` (None when the scope already holds th
 
 
 class Scope:
-    """Where a setting is read and written: kind, the CloudStack object, and the parents to fall back to."""
+    """Where a setting is read and written: kind, the CloudStack object, and the parents to fall back to.
 
-    def __init__(self, kind="global", obj=None):
+    ``implicit`` marks the domain CloudStack picks itself for a domain admin who names no scope.
+    """
+
+    def __init__(self, kind="global", obj=None, implicit=False):
         self.kind = kind
         self.obj = obj
+        self.implicit = implicit
         self.params = {}
         self.parents = [{}]
         if obj is not None:
@@ -53,7 +57,10 @@ class Scope:
                 self.parents.insert(0, {parent_param: obj[parent_param]})
 
     def describe(self):
-        return "globally" if self.obj is None else "in %s %s" % (self.kind, self.obj["name"])
+        if self.obj is None:
+            return "globally"
+        implicit = " (the domain of the domain admin's api_key, where CloudStack puts a call without scope)"
+        return "in %s %s%s" % (self.kind, self.obj["name"], implicit if self.implicit else "")
 
 
 def scope_kind(params):
@@ -61,9 +68,28 @@ def scope_kind(params):
     return next((kind for kind in SCOPE_ORDER if params.get(kind)), "global")
 
 
+def caller_domain(api):
+    """The domain of a caller who is not root admin (the topmost one listDomains shows), or None for a root admin.
+
+    A root admin sees the ROOT domain (level 0); any other caller sees its own domain and those below it only.
+    (A domain admin of ROOT itself is taken for a root admin.)
+    """
+    domains = api.list("listDomains", "domain", action="read the domain of the API key", listall=True)
+    top = min(domains, key=lambda domain: domain.get("level", 0), default=None)
+    return top if top is not None and top.get("level", 0) > 0 else None
+
+
 def resolve_scope(api, params):
-    """The Scope named by the options, with its object looked up; zone/domain only narrow a cluster/account lookup."""
+    """The Scope named by the options, with its object looked up; zone/domain only narrow a cluster/account lookup.
+
+    Without scope options the scope is the one CloudStack uses: global for a root admin, the caller's own domain
+    for a domain admin (ConfigurationManagerImpl.updateConfiguration and ManagementServerImpl.searchForConfigurations
+    set domainId = caller.getDomainId() when a domain admin gives neither account nor domain).
+    """
     kind = scope_kind(params)
+    if kind == "global":
+        domain = caller_domain(api)
+        return Scope("domain", domain, implicit=True) if domain else Scope()
     zone = find_zone(api, params["zone"]) if params["zone"] else None
     domain = find_domain(api, params["domain"]) if params["domain"] else None
     if kind == "cluster":
@@ -82,6 +108,11 @@ def read_setting(api, name, params, action):
 def missing_setting_error(name, known_names, scope):
     """InvalidValue for a name CloudStack does not know (with close matches), or does not know in that scope."""
     names = sorted(set(known_names))
+    if scope.implicit:
+        close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
+        return InvalidValue("setting %s is not listed %s: CloudStack lists only the settings with a domain scope there, so it"
+                            " either has none (a root admin's api_key must set it) or is unknown%s"
+                            % (name, scope.describe(), "; close matches: %s" % ", ".join(close) if close else ""))
     if name in names:
         return InvalidValue("setting %s cannot be set %s: CloudStack has no %s-scoped value for it; choose another scope"
                             % (name, scope.describe(), scope.kind))
@@ -159,7 +190,8 @@ def desired_value(name, value, setting):
     """Check ``value`` against the setting's type; returns the text to send."""
     setting_type = setting.get("type") or ("Boolean" if _boolean(setting.get("value")) else "String")
     if value is None:
-        raise InvalidValue("setting %s: value is required with state=present" % name)
+        raise InvalidValue("setting %s: value is required with state=present; give value, or use state=absent to reset"
+                           " the setting" % name)
     if str(value).strip() in RESET_VALUES:
         raise InvalidValue("setting %s: value %r is empty or 'null', which CloudStack does not take as a reset (it refuses"
                            " it for a Boolean or number setting and stores an empty text otherwise); use state=absent to"

@@ -1,16 +1,23 @@
 """CloudStackApi over an injected fake cs client: error mapping, paging, flattening, job polling."""
 
+from datetime import datetime, timezone
+
 import pytest
+import requests
 from cs import CloudStackApiException, CloudStackException
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import (
     ApiError,
     CloudStackApi,
+    ConfigurationError,
     JobFailed,
+    JobStatusUnknown,
     JobTimeout,
     TransportError,
+    UnconfirmedWrite,
     flatten_params,
+    tls_verification,
 )
 from tests.unit.plugins.module_utils.test_wait import FakeClock
 
@@ -144,7 +151,7 @@ def test_run_async_polls_adaptively_until_success():
     result = api.run_async("scaleVirtualMachine", 60, action="scale VM web-01", id="vm-1", details={"cpuNumber": 2})
     assert result == {"virtualmachine": {"id": "vm-1", "cpunumber": 2}}
     assert client.commands() == ["scaleVirtualMachine"] + ["queryAsyncJobResult"] * 4
-    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.225, 0.3375])
+    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.2, 0.2])
     assert api.api_calls == 5
 
 
@@ -256,3 +263,144 @@ def test_real_cs_client_honours_verify_and_method_without_io():
     assert api._client.verify is False
     assert (api._client.method, api._client.timeout, api._client.retry) == ("post", 7, 0)
     assert api.api_calls == 0
+
+
+# --- faults: reads retried, writes never re-sent blindly (amazon.aws AWSRetry is the anchor) ---
+
+RESET = RequestsConnectionError("('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))")
+REFUSED = RequestsConnectionError("HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded (Caused by "
+                                  "NewConnectionError('Failed to establish a new connection: [Errno 111] Connection refused'))")
+NOW = datetime(2026, 6, 11, 8, 0, 0, tzinfo=timezone.utc)
+
+
+class Response:
+    def __init__(self, status_code):
+        self.status_code = status_code
+
+
+def proxy_error(status):
+    return CloudStackException("HTTP %d Service Unavailable" % status, "Make sure endpoint URL is correct.", response=Response(status))
+
+
+def scripted(answers):
+    """A respond function giving (or raising) the next answer of ``answers`` per command."""
+    queues = dict((command, list(items)) for command, items in answers.items())
+
+    def respond(command, params):
+        answer = queues[command].pop(0) if len(queues[command]) > 1 else queues[command][0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer(params) if callable(answer) else answer
+    return respond
+
+
+def make_fault_api(answers, **kwargs):
+    return make_api(scripted(answers), jitter=lambda: 0.5, utc_now=lambda: NOW, **kwargs)
+
+
+@pytest.mark.parametrize("fault", [RESET, proxy_error(503), proxy_error(502),
+                                   requests.exceptions.ReadTimeout("Read timed out. (read timeout=10)")])
+def test_a_read_is_retried_after_a_transient_fault(fault):
+    api, client, clock = make_fault_api({"listZones": [fault, fault, {"count": 1, "zone": [{"id": "z1"}]}]})
+    assert api.list("listZones", "zone") == [{"id": "z1"}]
+    assert client.commands() == ["listZones"] * 3 and api.api_calls == 3, "every HTTP attempt is counted"
+    assert clock.sleeps == pytest.approx([0.1875, 0.375]), "exponential, jittered into the upper half"
+
+
+@pytest.mark.parametrize("fault", [api_error(431, "Unable to execute API command listzones due to invalid value"),
+                                   api_error(530, "Internal error executing command"), proxy_error(404)])
+def test_a_cloudstack_answer_or_a_4xx_is_never_retried(fault):
+    api, client, clock = make_fault_api({"listZones": [fault]})
+    with pytest.raises((ApiError, TransportError)):
+        api.list("listZones", "zone")
+    assert len(client.requests) == 1 and not clock.sleeps
+
+
+def test_the_retry_budget_is_bounded_and_the_error_counts_the_attempts():
+    api, client, clock = make_fault_api({"listZones": [RESET]})
+    with pytest.raises(TransportError, match=r"got no CloudStack answer \(6 attempts\)") as info:
+        api.list("listZones", "zone", action="list zones")
+    assert len(client.requests) == 6 == api.api_calls and info.value.attempts == 6
+    assert max(clock.sleeps) <= 4.0
+
+
+def test_a_poll_that_keeps_failing_stops_at_the_wait_deadline_with_the_job_and_its_last_status():
+    api, client, clock = make_fault_api({"queryAsyncJobResult": [job("job-4", 0), RESET]})
+    with pytest.raises(JobStatusUnknown) as info:
+        api.wait_job("job-4", 1.0, action="scale VM web-01", command="scaleVirtualMachine")
+    error = info.value
+    assert isinstance(error, JobTimeout) and error.jobid == "job-4" and error.last_status["jobstatus"] == 0
+    assert clock.now <= 1.0 + 1e-9, "no retry sleeps past the wait deadline"
+    assert "last known jobstatus is 0 (pending), so it may still complete" in str(error)
+    assert "queryAsyncJobResult jobid=job-4" in str(error)
+
+
+def test_a_poll_survives_a_restart_of_the_management_server():
+    api, client, _clock = make_fault_api({"queryAsyncJobResult": [job("job-5", 0), RESET, RESET, job("job-5", 1, {"ok": 1})]})
+    assert api.wait_job("job-5", 60) == {"ok": 1}
+    assert api.api_calls == 4
+
+
+def test_a_sync_write_whose_answer_was_lost_is_not_sent_again():
+    api, client, _clock = make_fault_api({"updateVirtualMachine": [RESET]})
+    with pytest.raises(UnconfirmedWrite) as info:
+        api.call("updateVirtualMachine", action="update VM web-01", id="vm-1", isdynamicallyscalable=True)
+    assert client.commands() == ["updateVirtualMachine"]
+    assert "it may or may not have been applied" in str(info.value) and "not sent again" in str(info.value)
+
+
+def test_a_write_is_sent_again_only_when_the_connection_was_refused():
+    api, client, _clock = make_fault_api({"updateVirtualMachine": [REFUSED, {"virtualmachine": {"id": "vm-1"}}]})
+    assert api.call("updateVirtualMachine", id="vm-1") == {"virtualmachine": {"id": "vm-1"}}
+    assert client.commands() == ["updateVirtualMachine"] * 2
+
+
+def async_job(jobid, instance, created, status=0):
+    return dict(job(jobid, status), jobinstancetype="VirtualMachine", jobinstanceid=instance, created=created)
+
+
+def test_a_lost_submit_takes_the_one_job_started_on_the_resource_since():
+    jobs = [async_job("old", "vm-1", "2026-06-11T07:50:00+0000", 1), async_job("other-vm", "vm-2", "2026-06-11T08:00:01+0000"),
+            async_job("ours", "vm-1", "2026-06-11T08:00:01+0000")]
+    api, client, _clock = make_fault_api({"scaleVirtualMachine": [RESET], "listAsyncJobs": [{"count": 3, "asyncjobs": jobs}]})
+    assert api.submit("scaleVirtualMachine", id="vm-1", serviceofferingid="so-2") == "ours"
+    assert client.commands() == ["scaleVirtualMachine", "listAsyncJobs"], "found, so never sent again"
+
+
+def test_a_lost_submit_without_a_job_raises_and_is_not_sent_again():
+    api, client, _clock = make_fault_api({"scaleVirtualMachine": [proxy_error(504)], "listAsyncJobs": [{}]})
+    with pytest.raises(UnconfirmedWrite) as info:
+        api.submit("scaleVirtualMachine", action="scale VM web-01", id="vm-1")
+    assert client.commands() == ["scaleVirtualMachine"] + ["listAsyncJobs"] * 3, "looked for three times, sent once"
+    assert info.value.resource_id == "vm-1" and "no job of it was found on vm-1" in str(info.value)
+
+
+def test_a_lost_submit_with_several_candidate_jobs_names_them():
+    jobs = [async_job("j1", "vm-1", "2026-06-11T08:00:00+0000"), async_job("j2", "vm-1", "2026-06-11T08:00:01+0000")]
+    api, client, _clock = make_fault_api({"scaleVirtualMachine": [RESET], "listAsyncJobs": [{"asyncjobs": jobs}]})
+    with pytest.raises(UnconfirmedWrite, match="jobs j1, j2 were started on vm-1") as info:
+        api.submit("scaleVirtualMachine", id="vm-1")
+    assert [item["jobid"] for item in info.value.jobs] == ["j1", "j2"]
+
+
+def test_list_jobs_filters_by_resource_and_pending():
+    jobs = [async_job("a", "vm-1", "x", 0), async_job("b", "vm-1", "x", 1), async_job("c", "vm-2", "x", 0)]
+    api, _client, _clock = make_fault_api({"listAsyncJobs": [{"asyncjobs": jobs}]})
+    assert [item["jobid"] for item in api.list_jobs("vm-1")] == ["a", "b"]
+    assert [item["jobid"] for item in api.list_jobs("vm-1", pending=True)] == ["a"]
+    assert len(api.list_jobs()) == 3
+
+
+@pytest.mark.parametrize("value, expected", [(True, True), (False, False), ("false", False), ("No", False), ("yes", True), ("1", True)])
+def test_tls_verification_takes_booleans_and_boolean_words(value, expected):
+    assert tls_verification(value) is expected
+
+
+def test_tls_verification_takes_a_ca_bundle_path(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert tls_verification(str(bundle)) == str(bundle)
+    api = CloudStackApi("https://cloud.example.com/client/api", "KEY", SECRET, verify=str(bundle))
+    assert api._client.verify == str(bundle)
+    with pytest.raises(ConfigurationError, match=r"api_verify_ssl='/no/such/ca.pem' is neither a boolean nor an existing CA bundle"):
+        tls_verification("/no/such/ca.pem")

@@ -56,7 +56,25 @@ def test_not_found_names_kind_key_and_scope():
     with pytest.raises(NotFound) as info:
         _lookup.find_vm(api, "web-01", zone=ZONE_A)
     assert (info.value.kind, info.value.key) == ("VM", "web-01")
-    assert str(info.value) == "VM 'web-01' not found in zone zone-a"
+    assert str(info.value) == "VM 'web-01' not found in zone zone-a; close matches: web-010 (%s)" % WEB_010["id"]
+    assert api.requests[-1] == ("listVirtualMachines", {"zoneid": ZONE_A["id"], "listall": True}), "the hint lists the scope"
+
+
+def test_not_found_puts_a_case_mismatch_first():
+    api = SubstringApi(listVirtualMachines=[WEB_010, dict(WEB_01, name="Web-01")])
+    with pytest.raises(NotFound, match=r"close matches: Web-01 \(.*\), web-010 \("):
+        _lookup.find_vm(api, "web-01")
+
+
+def test_not_found_without_close_matches_lists_a_few_names_or_where_to_look():
+    api = SubstringApi(listZones=[ZONE_A, ZONE_B])
+    with pytest.raises(NotFound, match="zone 'paris' not found; none is close; the zones there are: zone-a, zone-b$"):
+        _lookup.find_zone(api, "paris")
+    api = SubstringApi(listZones=[{"id": "z%d" % index, "name": "zone-%02d" % index} for index in range(20)])
+    with pytest.raises(NotFound, match="none of the 20 zones there is close; list them with listZones$"):
+        _lookup.find_zone(api, "paris")
+    with pytest.raises(NotFound, match="listZones lists no zone for this API key there: check the scope options"):
+        _lookup.find_zone(SubstringApi(), "paris")
 
 
 def test_unknown_uuid_is_not_found_not_an_api_error():
@@ -153,15 +171,16 @@ def test_wrong_account_is_not_found_naming_the_account():
     api = owners(vms=(WEB_ACME,))
     with pytest.raises(NotFound) as info:
         _lookup.find_owned_vm(api, dict(SCOPE_NONE, account="globex"))
-    assert str(info.value) == "VM 'web-01' not found in account globex"
+    assert str(info.value) == "VM 'web-01' not found in account globex; listVirtualMachines lists no VM for this API key there:" \
+        " check the scope options and the account of api_key"
 
 
 def test_unknown_account_is_not_found_before_any_vm_lookup():
     api = owners()
     with pytest.raises(NotFound) as info:
         _lookup.find_owned_vm(api, dict(SCOPE_NONE, account="initech", domain="ROOT/customers"))
-    assert str(info.value) == "account 'initech' not found in domain customers"
-    assert [command for command, _params in api.requests] == ["listDomains", "listAccounts"]
+    assert str(info.value) == "account 'initech' not found in domain customers; none is close; the accounts there are: acme, globex"
+    assert [command for command, _params in api.requests] == ["listDomains", "listAccounts", "listAccounts"]
 
 
 def test_domain_tells_apart_same_named_accounts():

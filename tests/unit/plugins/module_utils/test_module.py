@@ -6,7 +6,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, ConfigurationError, InvalidValue, JobTimeout
-from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule, connection_settings
+from ansible_collections.livescale.cloudstack.plugins.module_utils._module import NO_VERIFY_WARNING, CloudStackModule, connection_settings
 
 SECRET = "ini-Secret-77"
 CLOSED_PORT_URL = "http://127.0.0.1:1/client/api"
@@ -86,7 +86,7 @@ def test_env_fallback_beats_ini_and_options_beat_env(tmp_path, monkeypatch):
 
 def run_module(capsys, args, func, spec=None):
     with patch_module_args(args), pytest.raises(SystemExit) as info:
-        CloudStackModule(argument_spec=spec or {}).run(func)
+        CloudStackModule(argument_spec=spec or {}, sleep=lambda seconds: None).run(func)
     output = capsys.readouterr().out
     return info.value.code, json.loads(output), output
 
@@ -103,8 +103,8 @@ def test_transport_error_becomes_a_failure_without_the_secret(capsys):
 
     code, result, output = run_module(capsys, {"api_url": CLOSED_PORT_URL, "api_key": "test-key-1", "api_secret": SECRET}, func)
     assert code == 1 and result["failed"]
-    assert result["msg"].startswith("list zones failed: listZones got no CloudStack answer")
-    assert result["command"] == "listZones" and result["debug"] == {"api_calls": 1}
+    assert result["msg"].startswith("list zones failed: listZones got no CloudStack answer (6 attempts)")
+    assert result["command"] == "listZones" and result["debug"] == {"api_calls": 6}, "a read is retried, every attempt counted"
     assert SECRET not in output
 
 
@@ -136,6 +136,23 @@ def test_error_result_fields_reach_the_failure(capsys):
     assert result["plan"] == {"action": "refuse", "reasons": ["zone setting off"]}
 
 
+def test_an_unexpected_error_fails_with_its_traceback_and_the_api_calls(capsys, monkeypatch):
+    """Not a crash (MODULE FAILURE): a failure saying it is a bug, with the traceback for -vvv."""
+    try:
+        from ansible.module_utils._internal import _traceback
+        monkeypatch.setattr(_traceback, "_is_traceback_enabled", lambda event: True)  # ANSIBLE_DISPLAY_TRACEBACK=error
+    except ImportError:  # ansible-core before 2.19 always keeps the traceback
+        pass
+
+    def buggy_reader(module):
+        return {"changed": False, "vm": {}["virtualmachine"]}
+
+    code, result, _output = run_module(capsys, {"api_url": CLOSED_PORT_URL, "api_key": "test-key-1", "api_secret": "test-secret-1"},
+                                       buggy_reader)
+    assert code == 1 and result["failed"] and "unexpected error (a bug in livescale.cloudstack" in result["msg"]
+    assert "KeyError: 'virtualmachine'" in result["msg"] and "in buggy_reader" in result["exception"]
+    assert result["debug"] == {"api_calls": 0}
+
 def test_missing_connection_settings_fail_cleanly(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -144,3 +161,50 @@ def test_missing_connection_settings_fail_cleanly(capsys, monkeypatch, tmp_path)
     code, result, _output = run_module(capsys, {}, lambda module: module.api.call("listZones"))
     assert code == 1 and result["msg"].startswith("missing CloudStack connection settings: api_url, api_key, api_secret.")
     assert result["debug"] == {"api_calls": 0}
+
+
+CONNECTION = {"api_url": CLOSED_PORT_URL, "api_key": "test-key-1", "api_secret": "test-secret-1"}
+
+
+@pytest.mark.parametrize("given, named", [
+    ({"api_timeout": 0}, "api_timeout=0 is not valid: give the seconds one HTTP request may take, 1 or more"),
+    ({"api_timeout": -5}, "api_timeout=-5 is not valid"),
+    ({"wait_timeout": -1}, "wait_timeout=-1 is not valid: give the seconds to wait for CloudStack's jobs, 0 or more"),
+    ({"api_url": "cloud.example.com/client/api"}, "api_url='cloud.example.com/client/api' is not an http(s) URL"),
+    ({"api_url": "ftp://cloud.example.com/client/api"}, "api_url='ftp://cloud.example.com/client/api' is not an http(s) URL"),
+    ({"api_region": " "}, "api_region=' ' is empty: give the section of cloudstack.ini"),
+    ({"api_verify_ssl": "/no/such/ca.pem"}, "api_verify_ssl='/no/such/ca.pem' is neither a boolean nor an existing CA bundle"),
+    ({"vm": "  "}, "vm='  ' is blank: give a name or id"),
+    ({"zones": ["z1", ""]}, "zones=['z1', ''] is blank: give a name or id in every item"),
+])
+def test_bad_options_fail_before_any_api_call(capsys, given, named):
+    spec = {"vm": {"type": "str", "required": True}, "zones": {"type": "list", "elements": "str"}}
+    called = []
+    code, result, _output = run_module(capsys, dict(dict(CONNECTION, vm="web-01"), **given), called.append, spec=spec)
+    assert code == 1 and result["msg"].startswith(named)
+    assert not called and result["debug"] == {"api_calls": 0}
+
+
+def test_a_ca_bundle_path_is_taken_and_false_warns(capsys, tmp_path, monkeypatch):
+    warned = []
+    monkeypatch.setattr(CloudStackModule, "warn", lambda module, message: warned.append(message))
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    _code, result, _output = run_module(capsys, dict(CONNECTION, api_verify_ssl=str(bundle)),
+                                        lambda module: {"changed": False, "verify": module.api._client.verify})
+    assert result["verify"] == str(bundle) and not warned
+    run_module(capsys, dict(CONNECTION, validate_certs=False), lambda module: {"changed": False})
+    assert warned == [NO_VERIFY_WARNING % CLOSED_PORT_URL]
+    assert warned[0].startswith("api_verify_ssl is false: the TLS certificate of %s is not verified" % CLOSED_PORT_URL)
+
+
+def test_cloudstack_verify_takes_a_ca_bundle_and_empty_variables_count_as_unset(capsys, monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("CLOUDSTACK_VERIFY", str(bundle))
+    for name in ("CLOUDSTACK_TIMEOUT", "CLOUDSTACK_REGION", "CLOUDSTACK_METHOD"):
+        monkeypatch.setenv(name, "")
+    _code, result, _output = run_module(capsys, CONNECTION, lambda module: {
+        "changed": False, "verify": module.api._client.verify,
+        "options": [module.params[name] for name in ("api_timeout", "api_region", "api_http_method")]})
+    assert result["verify"] == str(bundle) and result["options"] == [10, "cloudstack", "get"]

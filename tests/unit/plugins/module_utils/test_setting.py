@@ -141,7 +141,8 @@ def test_desired_value_is_the_text_to_send(value, setting, sent):
     ("Legacy,BIOS", CSV, "setting vm.allowed.boot.modes is of type CSV: 'Legacy,BIOS' is not valid;"
                          " use a comma-separated list of Legacy,Secure,UEFI"),
     ("maybe", LEGACY_BOOLEAN, "setting enable.dynamic.scale.vm is of type Boolean: 'maybe' is not valid; use true or false"),
-    (None, BOOLEAN, "setting enable.dynamic.scale.vm: value is required with state=present"),
+    (None, BOOLEAN, "setting enable.dynamic.scale.vm: value is required with state=present; give value, or use"
+                    " state=absent to reset the setting"),
     # ConfigurationManagerImpl.getNormalizedEmptyValueForConfig: "" and "null" are no reset (431 for a Boolean/number)
     ("", STRING, "setting vm.strict.host.tags: value '' is empty or 'null', which CloudStack does not take as a reset"
                  " (it refuses it for a Boolean or number setting and stores an empty text otherwise); use state=absent"
@@ -286,5 +287,40 @@ def test_an_out_of_range_value_writes_nothing():
     module = FakeModule({"name": DECIMAL["name"], "state": "present", "value": 0, "zone": None, "cluster": None,
                          "domain": None, "account": None}, api)
     with pytest.raises(InvalidValue, match="out of range"):
+        ensure_setting(module)
+    assert api.writes == []
+
+
+class DomainAdminApi(ScopedConfigurationApi):
+    """A domain admin's view: listDomains shows its own domain (level 1) and below, not ROOT."""
+
+    def list(self, command, key, action=None, **params):
+        if command == "listDomains":
+            self.api_calls += 1
+            return [{"id": "sub-uuid", "name": "staff", "level": 2}, {"id": "dom-uuid", "name": "customers", "level": 1}]
+        if not params.get("domainid"):
+            self.api_calls += 1
+            return []  # searchForConfigurations with the implicit domain lists only domain-scoped settings
+        return super(DomainAdminApi, self).list(command, key, action, **params)
+
+
+def test_a_domain_admin_without_scope_sets_and_reports_its_own_domain():
+    """ConfigurationManagerImpl.updateConfiguration: a domain admin naming no account/domain writes at its domain."""
+    api = DomainAdminApi(BOOLEAN, {(): "false"})
+    module = FakeModule({"name": BOOLEAN["name"], "state": "present", "value": True, "zone": None, "cluster": None,
+                         "domain": None, "account": None}, api)
+    result = ensure_setting(module)
+    assert api.writes == [("updateConfiguration", {"name": BOOLEAN["name"], "value": "true", "domainid": "dom-uuid"})]
+    assert (result["scope"], result["scope_name"], result["value"]) == ("domain", "customers", "true")
+
+
+def test_a_domain_admin_is_told_why_a_setting_without_domain_scope_is_not_listed():
+    api = DomainAdminApi(BOOLEAN, {(): "false"})
+    api.list = lambda command, key, action=None, **params: (
+        [{"id": "dom-uuid", "name": "customers", "level": 1}] if command == "listDomains" else [])
+    module = FakeModule({"name": "vm.allocation.algorithm", "state": "present", "value": "random", "zone": None,
+                         "cluster": None, "domain": None, "account": None}, api)
+    with pytest.raises(InvalidValue, match="not listed in domain customers \\(the domain of the domain admin's api_key.*"
+                                           "a root admin's api_key must set it"):
         ensure_setting(module)
     assert api.writes == []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import Waiter, WaitTimeout
+from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import JOB_SCHEDULE, Waiter, WaitTimeout, poll_interval
 
 
 class FakeClock:
@@ -26,8 +26,36 @@ def test_intervals_start_at_a_tenth_grow_by_half_and_cap_at_two_seconds():
     assert Waiter(60, clock=clock, sleep=clock.sleep).until(lambda: next(polls))
     assert clock.sleeps[:6] == pytest.approx([0.1, 0.15, 0.225, 0.3375, 0.50625, 0.759375])
     assert clock.sleeps[-3:] == [2.0, 2.0, 2.0]
-    assert max(clock.sleeps) == 2.0
+
+
+def test_job_intervals_start_at_a_tenth_and_grow_to_a_fifth_of_a_second():
+    clock = FakeClock()
+    polls = iter([False] * 11 + [True])
+    assert Waiter(60, clock=clock, sleep=clock.sleep, **JOB_SCHEDULE).until(lambda: next(polls))
+    assert clock.sleeps[:3] == pytest.approx([0.1, 0.15, 0.2])
+    assert clock.sleeps[2:] == pytest.approx([0.2] * 10), "a job is noticed within 0.2 s while the wait is short"
     assert len(clock.sleeps) == 12
+
+
+def test_long_waits_poll_at_two_percent_of_the_time_waited_up_to_two_seconds():
+    assert poll_interval(0.2, 5.0, **JOB_SCHEDULE) == pytest.approx(0.2)
+    assert poll_interval(0.2, 50.0, **JOB_SCHEDULE) == pytest.approx(1.0)
+    assert poll_interval(1.0, 500.0, **JOB_SCHEDULE) == 2.0
+
+
+def test_a_ten_minute_wait_stays_under_450_polls():
+    clock = FakeClock()
+    with pytest.raises(WaitTimeout):
+        Waiter(600, clock=clock, sleep=clock.sleep, **JOB_SCHEDULE).until(lambda: False)
+    assert 400 < len(clock.sleeps) < 450
+    assert max(clock.sleeps) == 2.0
+
+
+def test_a_first_interval_above_notice_is_kept():
+    clock = FakeClock()
+    polls = iter([False] * 3 + [True])
+    Waiter(60, clock=clock, sleep=clock.sleep, first=0.5, notice=0.2, cap=1.0).until(lambda: next(polls))
+    assert clock.sleeps == pytest.approx([0.5, 0.5, 0.5, 0.5])
 
 
 def test_returns_the_predicate_value_and_stops_polling():
