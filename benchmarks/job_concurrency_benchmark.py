@@ -41,12 +41,15 @@ HOSTS = 8  # 64 cores x 2400 MHz and 256 GiB each: room for every VM at the bigg
 
 
 def fleet_seed(directory, vms, scale_seconds):
-    """The default seed with HOSTS big hosts, scaling enabled and vms + 1 Running scalable Small VMs of admin."""
+    """The default seed with HOSTS big hosts, scaling enabled and vms + 1 Running scalable Small VMs of admin; the
+    zone's system VMs (if the default seed has any) run on the first host."""
     seed = yaml.safe_load(DEFAULT_SEED.read_text())
     cluster = seed["zones"][0]["pods"][0]["clusters"][0]
     template = copy.deepcopy(cluster["hosts"][0])
     template.update(cores=64, cpu_mhz=2400, memory_mib=262144, uri="test:///default")
     cluster["hosts"] = [dict(template, name=f"kvm-{index:02d}") for index in range(1, HOSTS + 1)]
+    for system_vm in seed["zones"][0].get("system_vms") or []:  # the default seed's hosts are replaced: re-home them
+        system_vm["host"] = cluster["hosts"][0]["name"]
     seed["templates"][0]["isdynamicallyscalable"] = True
     seed["settings"] = [{"name": "enable.dynamic.scale.vm", "value": "true", "scope": "zone", "target": "zone-a"}]
     seed["timings"] = {"scale": scale_seconds}

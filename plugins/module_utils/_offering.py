@@ -117,11 +117,14 @@ def check_creatable(name, view):
             "min_cpu_number, max_cpu_number, min_memory, max_memory and cpu_speed for a custom constrained one; "
             "or customized: true alone for a custom unconstrained one")
     if shape == "fixed" and _missing(view, FIXED_FIELDS + ("cpu_speed",)):
-        raise InvalidValue(prefix + "a fixed offering needs cpu_number, cpu_speed and memory together; missing: %s"
-                           % ", ".join(_missing(view, FIXED_FIELDS + ("cpu_speed",))))
+        missing = _missing(view, FIXED_FIELDS + ("cpu_speed",))
+        raise InvalidValue(prefix + "a fixed offering needs cpu_number, cpu_speed and memory together; missing: %s: add %s"
+                           " (memory in MiB, cpu_speed in MHz), or set customized: true for a custom offering"
+                           % (", ".join(missing), " and ".join(missing)))
     if shape == "constrained" and _missing(view, BOUND_FIELDS + ("cpu_speed",)):
+        missing = _missing(view, BOUND_FIELDS + ("cpu_speed",))
         raise InvalidValue(prefix + "a custom constrained offering needs min_cpu_number, max_cpu_number, min_memory, max_memory "
-                           "and cpu_speed together; missing: %s" % ", ".join(_missing(view, BOUND_FIELDS + ("cpu_speed",))))
+                           "and cpu_speed together; missing: %s: add %s" % (", ".join(missing), " and ".join(missing)))
     if shape == "unconstrained" and view.get("cpu_speed") is not None:
         raise InvalidValue(prefix + "cpu_speed=%s with customized: true alone is refused by CloudStack: drop cpu_speed for a "
                            "custom unconstrained offering, or add the min/max bounds for a custom constrained one"

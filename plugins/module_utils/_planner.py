@@ -13,8 +13,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from dataclasses import dataclass, field
 from typing import Optional, Tuple
+
+# dataclasses through _compat (stdlib only): on a Python without them the module still loads, and its edge names the
+# Python needed
+from ansible_collections.livescale.cloudstack.plugins.module_utils._compat import dataclass, field
 
 NONE = "none"
 LIVE = "live"
@@ -172,6 +175,7 @@ class Situation:
     limits: Limits = field(default_factory=Limits)
     cluster: Optional[Cluster] = None
     template_tag: str = ""
+    system_vm_type: str = ""  # consoleproxy / secondarystoragevm for a system VM (scaleSystemVm), "" for a user VM
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,13 @@ def target_values(situation, target):
             offering.memory if offering.memory is not None else (target.memory if target.memory is not None else vm.memory))
 
 
+def unchanged(vm, target):
+    """The VM already has the fixed target offering and its size: ``plan`` answers none from the VM alone."""
+    offering = target.offering
+    return (not offering.custom and (target.cpu, target.speed, target.memory) == (None, None, None)
+            and offering.id == vm.offering_id and (offering.cpu, offering.speed, offering.memory) == (vm.cpu, vm.speed, vm.memory))
+
+
 def _required_tags(situation, offering):
     """The host tags a host needs for this offering and the VM's template (its template tag)."""
     return offering.host_tags + ((situation.template_tag,) if situation.template_tag else ())
@@ -395,7 +406,9 @@ def _environment_blockers(situation):
     blockers = []
     if not settings.dynamic_scale:
         blockers.append("enable.dynamic.scale.vm is false in zone %s: set it to true with %s" % (vm.zone, SETTING_MODULE))
-    if not vm.dynamically_scalable:
+    if not vm.dynamically_scalable and situation.system_vm_type:
+        blockers.append(_system_vm_flag_blocker(situation))
+    elif not vm.dynamically_scalable:
         blockers.append("VM %s has isdynamicallyscalable=false: set it to true with livescale.cloudstack.vm_scalable,"
                         " then stop and start the VM so its domain gets head-room" % vm.name)
         if not situation.template_scalable:
@@ -408,6 +421,19 @@ def _environment_blockers(situation):
         blockers.append("VM %s was started before dynamic scaling was enabled, so its domain has no head-room: stop and"
                         " start it with %s" % (vm.name, STATE_MODULE))
     return blockers
+
+
+def _system_vm_flag_blocker(situation):
+    """A system VM takes isdynamicallyscalable from the system VM template when CloudStack creates it
+    (``ConsoleProxyManagerImpl.createOrUpdateConsoleProxy``); no API sets it afterwards."""
+    vm = situation.vm
+    fix = ("set the template's isdynamicallyscalable to true with livescale.cloudstack.template_scalable, then destroy"
+           " the system VM (destroySystemVm) so that CloudStack creates it again with the flag"
+           if not situation.template_scalable else
+           "the template %s is scalable now: destroy the system VM (destroySystemVm) so that CloudStack creates it again"
+           " with the flag" % situation.template)
+    return ("system VM %s has isdynamicallyscalable=false, which it took from the system VM template %s when it was"
+            " created: %s" % (vm.name, situation.template, fix))
 
 
 def live_maximum(situation):

@@ -18,28 +18,12 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._api import A
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import (
     find_owned_vm, find_service_offering, label, owner_filters, owner_scope)
-from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import run_action
+from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import (
+    Rollout, api_int as _int, interrupted, recovery_note, run_all, settle, view)
 
 VALUE_OPTIONS = ("cpu_number", "cpu_speed", "memory")
-RECONFIGURE_FAILED = "Unable to reconfigure VM."
 ROOT_ADMIN = 1
 IDLE_STATES = ("Stopped", "Destroyed", "Expunging", "Error")  # VMs in these states use no capacity of a host
-
-
-class ScaleFailed(CloudStackError):
-    """A step of the scale failed; keeps CloudStack's answer and tells the VM's real state afterwards."""
-
-    def __init__(self, error, message):
-        super(ScaleFailed, self).__init__(message)
-        for name in ("command", "errorcode", "cserrorcode", "errortext", "jobid"):
-            setattr(self, name, getattr(error, name, None))
-
-
-def _int(value):
-    """An API number (string or number) as int; None when absent."""
-    if value is None or value == "":
-        return None
-    return int(float(value))
 
 
 def _bool(value):
@@ -129,11 +113,17 @@ def vm_from(row, cluster):
 
 
 class Reader:
-    """Reads (and caches, for many VMs) what the planner needs; what the caller may not read is left to CloudStack."""
+    """Reads what the planner needs, each listing once per run, for one VM or a fleet; what the caller may not read
+    is left to CloudStack.
+
+    Capacity and limits that plans of this run will take (``commit``) are counted as taken for the VMs planned after.
+    """
 
     def __init__(self, api):
         self.api = api
         self._cache = {}
+        self._taken = {}
+        self._chains = {}
 
     def _list(self, command, key, **params):
         cache_key = (command, tuple(sorted(params.items())))
@@ -148,13 +138,25 @@ class Reader:
         except ApiError:
             return None
 
+    def offerings(self, zone_id=None):
+        """The active compute offerings (of a zone), listed once."""
+        return self._list("listServiceOfferings", "serviceoffering", **({"zoneid": zone_id} if zone_id else {}))
+
     def offering(self, offering_id):
         """An offering by id, active or not."""
-        rows = self._list("listServiceOfferings", "serviceoffering", id=offering_id) or \
+        rows = [row for row in self.offerings() if row.get("id") == offering_id] or \
+            self._list("listServiceOfferings", "serviceoffering", id=offering_id) or \
             self._list("listServiceOfferings", "serviceoffering", id=offering_id, state="Inactive")
         if not rows:
             raise CloudStackError("service offering %s of the VM cannot be read" % offering_id)
         return offering_from(rows[0])
+
+    def target_offering(self, key, zone=None):
+        """The offering a user names (id or exact name) from the listing; the lookup of _lookup when it is not one match."""
+        rows = [row for row in self.offerings(zone["id"] if zone else None) if key in (row.get("id"), row.get("name"))]
+        if len(rows) == 1:
+            return offering_from(rows[0])
+        return offering_from(find_service_offering(self.api, key, zone=zone))
 
     def setting(self, name, parser, **scope):
         """A setting's effective value in a scope (one listing per scope, cached); None when unreadable."""
@@ -214,21 +216,34 @@ class Reader:
                               _int(offering[0].get("memory")) or 0))
         return sum(cpu * speed for cpu, speed, _memory in sizes), sum(memory for _cpu, _speed, memory in sizes) * planner.MIB
 
-    def host(self, host_id):
-        rows = self._optional("listHosts", "host", id=host_id) if host_id else None
-        return rows[0] if rows else None
+    def zone_hosts(self, zone_id):
+        """listHosts rows of a zone's hypervisors, listed once ([] when unreadable)."""
+        return self._optional("listHosts", "host", zoneid=zone_id, type="Routing") or [] if zone_id else []
+
+    def host(self, vm_row):
+        """The listHosts row of the VM's host, with the capacity this run's plans take from it; None when unknown."""
+        rows = [row for row in self.zone_hosts(vm_row.get("zoneid")) if row.get("id") == vm_row.get("hostid")]
+        return self._with_taken(rows[0]) if rows and vm_row.get("hostid") else None
 
     def cluster_hosts(self, cluster):
-        """listHosts rows of a cluster ([] when unknown or unreadable)."""
+        """listHosts rows of a cluster, with the capacity this run's plans take ([] when unknown or unreadable)."""
         if not cluster:
             return []
-        return self._optional("listHosts", "host", clusterid=cluster["id"], type="Routing") or []
+        return [self._with_taken(row) for row in self.zone_hosts(cluster["zoneid"]) if row.get("clusterid") == cluster["id"]]
 
     def other_hosts(self, cluster, host_id, memory_factor=1.0):
         """The other hosts of the cluster that can take a VM (Up and Enabled)."""
         hosts = [host_from(row, memory_factor) for row in self.cluster_hosts(cluster) if row.get("id") != host_id
                  and row.get("state", "Up") == "Up" and row.get("resourcestate", "Enabled") == "Enabled"]
         return tuple(host for host in hosts if host is not None)
+
+    def _with_taken(self, row):
+        """A host row whose allocated capacity includes what this run's plans take from it."""
+        mhz, size = self._taken.get(("host", row.get("id")), (0, 0))
+        if not mhz and not size:
+            return row
+        return dict(row, cpuallocatedvalue=float(row.get("cpuallocatedvalue") or 0) + mhz,
+                    memoryallocated=float(row.get("memoryallocated") or 0) + size)
 
     def template(self, template_id):
         """(name, isdynamicallyscalable, templatetag) of a template; the flag True when unreadable."""
@@ -244,7 +259,8 @@ class Reader:
 
         listAccounts / listProjects / listDomains show the limit in force (an explicit one, else max.account.* /
         max.project.* / max.domain.*) and ``cpuavailable`` / ``memoryavailable`` = limit - total, or ``Unlimited``
-        (``AccountJoinDaoImpl.setResourceLimits``, ``DomainJoinDaoImpl.setResourceLimits``).
+        (``AccountJoinDaoImpl.setResourceLimits``, ``DomainJoinDaoImpl.setResourceLimits``). A VM of the ROOT domain
+        (``domainpath`` ROOT, ``ApiResponseHelper.getPrettyDomainPath``) has no domain limits to read.
         """
         if vm_row.get("projectid"):
             rows = self._optional("listProjects", "project", id=vm_row["projectid"], listall=True) or []
@@ -258,37 +274,101 @@ class Reader:
         if rows and _int(rows[0].get("accounttype")) == ROOT_ADMIN:
             return planner.Limits(owner)
         own = rows[0] if rows else {}
-        return planner.Limits(owner, cpu=_available(own.get("cpuavailable")), memory=_available(own.get("memoryavailable")),
-                              fix=fix, domains=self.domain_limits(vm_row.get("domainid")))
+        domains = () if vm_row.get("domainpath") == "ROOT" else self.domain_limits(vm_row.get("domainid"))
+        return planner.Limits(owner, cpu=self._left(owner_key(vm_row), own.get("cpuavailable"), 0),
+                              memory=self._left(owner_key(vm_row), own.get("memoryavailable"), 1), fix=fix, domains=domains)
+
+    def _left(self, key, available, index):
+        """What an owner has available, less what this run's plans take from it; None for Unlimited."""
+        value = _available(available)
+        return None if value is None else value - self._taken.get(key, (0, 0))[index]
 
     def domain_limits(self, domain_id):
         """The limits of a domain and its parents, ROOT excluded (no limits on ROOT); () when unreadable."""
-        found = []
+        found, ids, start = [], [], domain_id
         while domain_id:
             rows = [row for row in self._optional("listDomains", "domain", id=domain_id, listall=True) or []
                     if row.get("id") == domain_id]
             if not rows or not rows[0].get("parentdomainid"):
                 break
+            key = ("domain", domain_id)
+            ids.append(domain_id)
             found.append(planner.Limits("domain %s" % (rows[0].get("path") or rows[0].get("name")),
-                                        cpu=_available(rows[0].get("cpuavailable")),
-                                        memory=_available(rows[0].get("memoryavailable")),
+                                        cpu=self._left(key, rows[0].get("cpuavailable"), 0),
+                                        memory=self._left(key, rows[0].get("memoryavailable"), 1),
                                         fix="updateResourceLimit domainid=%s" % domain_id))
             domain_id = rows[0]["parentdomainid"]
+        self._chains[start] = tuple(ids)
         return tuple(found)
 
-    def situation(self, vm_row):
-        """Everything the planner reads about one VM."""
-        host_row = self.host(vm_row.get("hostid"))
-        cluster = {"id": host_row.get("clusterid"), "name": host_row.get("clustername")} if host_row else None
-        template, template_scalable, template_tag = self.template(vm_row.get("templateid"))
+    def situation(self, vm_row, complete=True):
+        """Everything the planner reads about one VM.
+
+        With ``complete=False`` the template and the host's reserved capacity are not read (see ``plan_vm``).
+        """
+        host_row = self.host(vm_row)
+        cluster = {"id": host_row.get("clusterid"), "name": host_row.get("clustername"),
+                   "zoneid": vm_row.get("zoneid")} if host_row else None
+        template, template_scalable, template_tag = self.template(vm_row.get("templateid")) if complete else ("", False, "")
         factor = self.memory_factor(cluster)
-        host = host_from(host_row, factor, self.host_usage(host_row["id"])) if host_row else None
+        usage = None
+        if complete and host_row:  # what this run's plans take is in the allocated values: count it as used
+            used, taken = self.host_usage(host_row["id"]), self._taken.get(("host", host_row["id"]), (0, 0))
+            usage = (used[0] + taken[0], used[1] + taken[1])
+        host = host_from(host_row, factor, usage) if host_row else None
         return planner.Situation(
             vm=vm_from(vm_row, cluster), current=self.offering(vm_row.get("serviceofferingid")),
             settings=self.settings(vm_row, cluster), template=template, template_scalable=template_scalable,
             host=host, other_hosts=self.other_hosts(cluster, vm_row.get("hostid"), factor),
             limits=self.limits(vm_row), cluster=cluster_from(self.cluster_hosts(cluster)) if cluster else None,
             template_tag=template_tag)
+
+    def commit(self, vm_row, plan):
+        """Count what a plan about to be carried out takes from hosts and limits, for the VMs planned after it."""
+        vm = vm_from(vm_row, None)
+        cpu_more, memory_more = plan.cpu - vm.cpu, plan.memory - vm.memory
+        domains = self._chains.get(vm_row.get("domainid"), ())
+        for key in (owner_key(vm_row),) + tuple(("domain", domain_id) for domain_id in domains):
+            self._take(key, cpu_more, memory_more)
+        if vm.state != "Running" or not vm.host_id:
+            return
+        if plan.migrate_host is not None:
+            self._take(("host", vm.host_id), -vm.cpu * vm.speed, -vm.memory * planner.MIB)
+            self._take(("host", plan.migrate_host.id), plan.cpu * plan.speed, plan.memory * planner.MIB)
+        else:
+            self._take(("host", vm.host_id), plan.cpu * plan.speed - vm.cpu * vm.speed, memory_more * planner.MIB)
+
+    def _take(self, key, first, second):
+        taken = self._taken.get(key, (0, 0))
+        self._taken[key] = (taken[0] + first, taken[1] + second)
+
+
+def owner_key(vm_row):
+    """The key of the VM's owner (account or project) in the reader's tally."""
+    return ("project", vm_row["projectid"]) if vm_row.get("projectid") else (
+        "account", vm_row.get("domainid"), vm_row.get("account"))
+
+
+def plan_vm(reader, vm_row, target, options):
+    """The planner's decision for one VM, read with as few calls as keep it true.
+
+    A VM that already has its fixed target offering is decided from the VM alone (``planner.unchanged``). Else the
+    first plan leaves out the template and the host's reserved capacity: a live scale on the VM's own host does not
+    depend on them (reserved capacity only adds room on the own host; the template's flag matters only when the VM's
+    flag is off or for a restart, its tag only for strict host tags or another host), so it stands when no strict
+    host tags are set; any other answer is planned again with everything read.
+    Returns ``(plan, situation)``.
+    """
+    vm = vm_from(vm_row, None)
+    if planner.unchanged(vm, target):
+        situation = planner.Situation(vm=vm, current=target.offering)
+        return planner.plan(situation, target, options), situation
+    situation = reader.situation(vm_row, complete=False)
+    plan = planner.plan(situation, target, options)
+    if plan.action == planner.LIVE and not situation.settings.strict_host_tags:
+        return plan, situation
+    situation = reader.situation(vm_row)
+    return planner.plan(situation, target, options), situation
 
 
 def _available(value):
@@ -307,28 +387,21 @@ def requested_values(params):
     return values
 
 
-def requested_target(api, params, values, situation, zone):
-    """The Target of the module options; raises InvalidValue naming the bad option."""
+def requested_target(reader, params, values, vm_row, zone):
+    """The Target of the module options for a VM; raises InvalidValue naming the bad option."""
     given = [option for option in VALUE_OPTIONS if values[option] is not None]
     if params.get("service_offering"):
-        offering = offering_from(find_service_offering(api, params["service_offering"], zone=zone))
+        offering = reader.target_offering(params["service_offering"], zone=zone)
         if given and not offering.custom:
             raise InvalidValue("%s cannot be combined with service_offering=%s: that offering is fixed (%s); drop %s, or name a"
                                " custom offering" % ("/".join(given), params["service_offering"],
                                                      planner.size(offering.cpu, offering.speed, offering.memory), "/".join(given)))
     else:
-        offering = situation.current
+        offering = reader.offering(vm_row.get("serviceofferingid"))
         if not offering.custom:
             raise InvalidValue("%s needs a custom offering, but VM %s has the fixed offering %s: add service_offering with the"
-                               " name of a custom offering" % ("/".join(given), situation.vm.name, offering.name))
+                               " name of a custom offering" % ("/".join(given), vm_row.get("name"), offering.name))
     return planner.Target(offering, cpu=values["cpu_number"], speed=values["cpu_speed"], memory=values["memory"])
-
-
-def view(vm):
-    """The part of a VM that scaling changes, for before/after and diff."""
-    return dict(service_offering=vm.get("serviceofferingname"), cpu_number=_int(vm.get("cpunumber")),
-                cpu_speed=_int(vm.get("cpuspeed")), memory=_int(vm.get("memory")), state=vm.get("state"),
-                host=vm.get("hostname") or vm.get("hostid"))
 
 
 def plan_view(plan):
@@ -347,102 +420,6 @@ def predicted(vm, plan):
     return after
 
 
-def describe(vm):
-    """``Running on kvm-a1-01 with Small (1 vCPU, 1000 MHz, 512 MiB)``."""
-    shown = view(vm)
-    where = " on %s" % shown["host"] if shown["host"] else ""
-    return "%s%s with %s (%s)" % (shown["state"], where, shown["service_offering"],
-                                  planner.size(shown["cpu_number"] or 0, shown["cpu_speed"] or 0, shown["memory"] or 0))
-
-
-def reread(api, vm):
-    """The VM as CloudStack shows it now (listall, so that root and domain admins see other accounts' VMs)."""
-    found = [row for row in api.list("listVirtualMachines", "virtualmachine", action="read VM %s" % vm.get("name"),
-                                     id=vm["id"], listall=True) if row.get("id") == vm["id"]]
-    if not found:
-        raise CloudStackError("VM %s cannot be read any more: check it in CloudStack" % label(vm))
-    return found[0]
-
-
-class Scaler:
-    """Carries out a plan on one VM and reports what really happened."""
-
-    def __init__(self, api, vm, plan, timeout, auto_migrate=True):
-        self.api = api
-        self.vm = vm
-        self.plan = plan
-        self.timeout = timeout
-        self.auto_migrate = auto_migrate
-        self.steps = []
-
-    def scale(self):
-        """scaleVirtualMachine as an async job."""
-        self.api.run_async("scaleVirtualMachine", self.timeout, action="scale VM %s" % self.vm.get("name"),
-                           id=self.vm["id"], serviceofferingid=self.plan.offering.id, details=self.plan.details() or None)
-        self.steps.append("scaled")
-
-    def step(self, action, host_id=None):
-        """A power or placement job of _vm_state (stop, start, migrate)."""
-        run_action(self.api, self.vm, action, self.timeout, host_id=host_id)
-        self.steps.append({"stop": "stopped", "start": "started", "migrate": "migrated"}[action])
-
-    def failed(self, error, restarted_after=None):
-        """A ScaleFailed error that says what CloudStack answered and what the VM looks like now."""
-        now = reread(self.api, self.vm)
-        if self.steps:
-            outcome = "done so far: %s" % ", ".join(self.steps)
-        elif view(now) == view(self.vm):
-            outcome = "nothing was changed"
-        else:
-            outcome = "it differs from before the failed step: check it in CloudStack"
-        if restarted_after:
-            outcome += "; %s" % restarted_after
-        if "stopped" in self.steps and now.get("state") != "Running":
-            outcome += "; it was stopped but is not running again: start it with %s" % planner.STATE_MODULE
-        elif getattr(error, "errortext", None) == RECONFIGURE_FAILED:
-            outcome += ("; the running domain probably has no head-room (started before dynamic scaling was enabled):"
-                        " stop and start it with %s, or set allow_restart: true" % planner.STATE_MODULE)
-        return ScaleFailed(error, "%s; VM %s is now %s: %s" % (error, label(self.vm), describe(now), outcome))
-
-    def run(self):
-        """Execute the plan; returns the VM re-read from CloudStack."""
-        try:
-            if self.plan.action == planner.MIGRATE_THEN_LIVE and self.plan.migrate_host and not self.auto_migrate:
-                self.step("migrate", self.plan.migrate_host.id)
-            if self.plan.action == planner.RESTART:
-                self.restart()
-            else:
-                self.scale()
-        except ScaleFailed:
-            raise
-        except CloudStackError as error:
-            raise self.failed(error)
-        return reread(self.api, self.vm)
-
-    def restart(self):
-        """Stop, scale while stopped, start; a failed scale starts the VM again with its old size."""
-        self.step("stop")
-        try:
-            self.scale()
-        except CloudStackError as error:
-            try:
-                self.step("start")
-            except CloudStackError as start_error:
-                raise self.failed(error, "starting it again failed too: %s" % start_error)
-            raise self.failed(error, "it was started again with its old size")
-        self.step("start")
-
-
-def verify(vm_after, plan):
-    """Raise when CloudStack says done but the VM does not show the planned size and offering."""
-    expected = dict(service_offering=plan.offering.name, cpu_number=plan.cpu, cpu_speed=plan.speed, memory=plan.memory)
-    seen = view(vm_after)
-    wrong = ["%s is %s, not %s" % (key, seen[key], value) for key, value in expected.items() if seen[key] != value]
-    if wrong:
-        raise CloudStackError("CloudStack reported the scale of VM %s as done, but the VM shows %s: check it in CloudStack"
-                              % (label(vm_after), "; ".join(wrong)))
-
-
 def refusal(vm, plan):
     """The error of a refused plan: every reason, and that nothing was changed; the plan goes into the result."""
     error = InvalidValue("VM %s cannot be scaled to %s (%s), nothing was changed: %s" % (
@@ -451,45 +428,44 @@ def refusal(vm, plan):
     return error
 
 
+def changes(before, after):
+    """before/after views of a VM and their diff."""
+    tracker = DifferenceTracker()
+    before_view, after_view = view(before), view(after)
+    for key in before_view:
+        tracker.add(key, before_view[key], after_view[key])
+    return before_view, after_view, tracker.diff()
+
+
+def options_of(params):
+    """The planner Options of the module options."""
+    return planner.Options(allow_migration=params["allow_migration"], allow_restart=params["allow_restart"])
+
+
 def scale_vm(module):
-    """vm_scale: plan, validate, execute and verify; returns the result dict."""
+    """vm_scale: wait for a job pending on the VM, plan, validate, execute and verify; returns the result dict."""
     params, api = module.params, module.api
     values = requested_values(params)
     vm, scope = find_owned_vm(api, params)
-    situation = Reader(api).situation(vm)
-    target = requested_target(api, params, values, situation, scope["zone"])
-    options = planner.Options(allow_migration=params["allow_migration"], allow_restart=params["allow_restart"])
-    plan = planner.plan(situation, target, options)
+    [vm], waited = settle(api, [vm], params["wait_timeout"])
+    reader = Reader(api)
+    target = requested_target(reader, params, values, vm, scope["zone"])
+    plan, situation = plan_vm(reader, vm, target, options_of(params))
     if plan.action == planner.REFUSE:
         raise refusal(vm, plan)
-    after = vm
-    if plan.action != planner.NONE:
+    after, changed = vm, plan.action != planner.NONE or interrupted(vm) is not None
+    if changed:
         if module.check_mode:
-            after = predicted(vm, plan)
+            after = dict(predicted(vm, plan), state="Running") if interrupted(vm) else predicted(vm, plan)
         else:
-            after, plan = execute(api, vm, plan, situation, options, params["wait_timeout"])
-    tracker = DifferenceTracker()
-    before_view, after_view = view(vm), view(after)
-    for key in before_view:
-        tracker.add(key, before_view[key], after_view[key])
-    return dict(changed=plan.action != planner.NONE, vm=after, before=before_view, after=after_view,
-                plan=plan_view(plan), diff=tracker.diff())
-
-
-def execute(api, vm, plan, situation, options, timeout):
-    """Run the plan; a live scale that the domain cannot take falls back to a restart when allowed."""
-    try:
-        after = Scaler(api, vm, plan, timeout, situation.settings.auto_migrate).run()
-    except ScaleFailed as error:
-        live = plan.action in (planner.LIVE, planner.MIGRATE_THEN_LIVE)
-        if not (live and options.allow_restart and error.errortext == RECONFIGURE_FAILED):
-            raise
-        plan = planner.Plan(planner.RESTART, plan.offering, plan.cpu, plan.speed, plan.memory, plan.reasons + (
-            "CloudStack could not apply the live scale to the running domain (%s): it was started without head-room;"
-            " allow_restart is true: VM %s is stopped, changed and started again" % (RECONFIGURE_FAILED, vm.get("name")),))
-        after = Scaler(api, vm, plan, timeout).run()
-    verify(after, plan)
-    return after, plan
+            rollout = Rollout(vm, plan, situation.settings.auto_migrate, params["allow_restart"])
+            run_all(api, [rollout], params["wait_timeout"], max_jobs=1)
+            after, plan, changed = rollout.outcome(api), rollout.plan, rollout.changed
+            for warning in rollout.warnings:
+                module.warn(warning)
+    before_view, after_view, diff = changes(vm, after)
+    return dict(changed=changed, vm=after, before=before_view, after=after_view, plan=plan_view(plan), diff=diff,
+                waited_for=waited.get(vm["id"], []), recovered=recovery_note(vm))
 
 
 def scaling_info(module):
@@ -516,4 +492,4 @@ def readiness_view(vm, situation):
                 host=vm.get("hostname") or vm.get("hostid"), service_offering=vm.get("serviceofferingname"),
                 offering_kind=situation.current.kind, cpu_number=situation.vm.cpu, cpu_speed=situation.vm.speed,
                 memory=situation.vm.memory, live_scalable=ready.live_scalable, max_cpu_number=ready.max_cpu,
-                max_memory=ready.max_memory, blockers=list(ready.blockers))
+                max_memory=ready.max_memory, blockers=list(ready.blockers), interrupted_restart=interrupted(vm))

@@ -188,11 +188,14 @@ def validate_state_options(params):
     if params.get("host") and params.get("autoselect"):
         raise InvalidValue("host=%s and autoselect: true exclude each other: keep one" % params["host"])
     if params.get("autoselect") and target != "migrated":
-        raise InvalidValue("autoselect: true applies to state=migrated only, not state=%s" % target)
+        raise InvalidValue("autoselect: true applies to state=migrated only, not state=%s: drop autoselect, or use"
+                           " state: migrated" % target)
     if params.get("host") and target not in ("started", "migrated"):
-        raise InvalidValue("host=%s applies to state=started or migrated only, not state=%s" % (params["host"], target))
+        raise InvalidValue("host=%s applies to state=started or migrated only, not state=%s: drop host, or use state:"
+                           " started or migrated" % (params["host"], target))
     if params.get("force") and target not in ("stopped", "restarted"):
-        raise InvalidValue("force: true applies to state=stopped or restarted only, not state=%s" % target)
+        raise InvalidValue("force: true applies to state=stopped or restarted only, not state=%s: drop force, or use"
+                           " state: stopped or restarted" % target)
 
 
 def ensure_vm_state(module, now=utc_now):

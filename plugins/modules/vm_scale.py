@@ -24,19 +24,20 @@ description:
   - After the change the VM is read again and the module fails if CloudStack does not show the planned offering, vCPUs,
     speed and memory. When a CloudStack job fails, the error gives CloudStack's C(errortext) and the VM's real state
     afterwards (for example stopped but not started again).
+  - A job already in progress on the VM (another task's) is waited for within O(wait_timeout) before the VM is planned.
+  - A stop-change-start first records the stop in the VM detail C(livescale.stop-change-start) (the VM's other
+    details are kept) and removes it after the start; a run that finds a Stopped VM with that record (an interrupted
+    run) changes it and starts it again, and says so in RV(recovered).
 author:
   - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.vm_owner
+  - livescale.cloudstack.vm_owner.vm
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.full
   - livescale.cloudstack.attributes.actiongroup
 options:
-  vm:
-    description: Name or id of the VM.
-    type: str
-    required: true
   service_offering:
     description:
       - Name or id of the target compute offering, looked up in O(zone) when it is given.
@@ -161,6 +162,22 @@ vm:
   returned: always
   type: dict
   sample: {id: 0d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d, name: web-01, state: Running, serviceofferingname: Medium}
+waited_for:
+  description:
+    - Ids of the jobs that were in progress on the VM when the task started (another task's, or CloudStack's); the
+      task waited for them within O(wait_timeout) and planned from the state after them.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+recovered:
+  description:
+    - What this run did about the record of an interrupted stop-change-start that the VM carried (VM detail
+      C(livescale.stop-change-start), written before the stop and removed after the start), else V(null).
+  returned: always
+  type: str
+  sample: "VM web-01 (0d1c...) had been left Stopped by an interrupted stop-change-start (...): it is brought to its
+    target and started again"
 diff:
   description: RV(before) and RV(after) as a diff.
   returned: always

@@ -17,20 +17,20 @@ description:
     its template flag and its host, and reports whether a live scale-up is possible now, the largest vCPUs and memory a
     live scale can reach, and every blocker with its fix.
   - Uses the same planner as M(livescale.cloudstack.vm_scale), so both agree.
-  - Without O(vm), O(zone), O(account), O(domain) and O(project) select the VMs to report.
+  - Without O(vm), every VM that O(zone), O(account), O(domain), O(project), O(name) and O(state) select is reported.
   - What the caller may not read (settings, hosts as a non-admin) is left out of the judgement.
 author:
   - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.vm_owner
+  - livescale.cloudstack.vm_owner.vm
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.info_module
   - livescale.cloudstack.attributes.actiongroup
 options:
   vm:
-    description: Name or id of one VM. If not set, every VM matching the other filters is reported.
-    type: str
+    required: false
   name:
     description: Only VMs whose name contains this text (CloudStack's substring match). Ignored with O(vm).
     type: str
@@ -130,6 +130,13 @@ vms:
       type: list
       elements: str
       sample: ["enable.dynamic.scale.vm is false in zone zone-a: set it to true with livescale.cloudstack.setting"]
+    interrupted_restart:
+      description:
+        - The record of a stop-change-start of M(livescale.cloudstack.vm_scale) that did not finish (VM detail
+          C(livescale.stop-change-start)), else V(null). A re-run of the scale brings such a VM back to Running at
+          its target and removes the record.
+      type: str
+      sample: null
 debug:
   description: Request statistics.
   returned: always

@@ -5,11 +5,15 @@ import copy
 import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _rollout as rollout
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _scaling as scaling
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import InvalidValue, JobFailed, NotFound
 
 GIB = 1024 ** 3
-WRITES = ("scaleVirtualMachine", "migrateVirtualMachine", "stopVirtualMachine", "startVirtualMachine")
+WRITES = ("scaleVirtualMachine", "migrateVirtualMachine", "stopVirtualMachine", "startVirtualMachine",
+          "updateVirtualMachine")
+RESTART_WRITES = ["updateVirtualMachine", "stopVirtualMachine", "scaleVirtualMachine", "startVirtualMachine",
+                  "updateVirtualMachine"]  # the stop is recorded in a VM detail first, and the record removed last
 ZONE = {"id": "zone-1", "name": "zone-a"}
 OFFERINGS = [
     {"id": "off-small", "name": "Small", "cpunumber": 1, "cpuspeed": 1000, "memory": 512, "dynamicscalingenabled": True},
@@ -47,6 +51,7 @@ class FakeCloud:
         self.system_vms = []
         self.fail = {}
         self.calls = []
+        self.jobs = {}
 
     @property
     def writes(self):
@@ -66,11 +71,34 @@ class FakeCloud:
                     [row for row in rows if row.get(field) == params[field]]
         return copy.deepcopy(rows)
 
-    def run_async(self, command, timeout, action=None, **params):
+    def submit(self, command, action=None, **params):
+        """Apply the job at once; its id names the outcome kept for wait_jobs."""
+        self.calls.append((command, params))
+        jobid = "job-%d" % len(self.calls)
+        self.jobs[jobid] = self.apply(command, params)
+        return jobid
+
+    def call(self, command, action=None, **params):
+        """updateVirtualMachine with details (they replace the VM's) or cleanupdetails; a failure planned in ``fail``."""
         self.calls.append((command, params))
         if command in self.fail:
-            raise JobFailed(command, {"jobid": "job-9", "jobstatus": 2,
-                                      "jobresult": {"errorcode": 530, "errortext": self.fail.pop(command)}}, action=action)
+            raise JobFailed(command, {"jobstatus": 2, "jobresult": {"errortext": self.fail.pop(command)}}, action=action)
+        vm = self.vms[params["id"]]
+        vm["details"] = {} if params.get("cleanupdetails") else dict(params["details"])
+        return {"virtualmachine": copy.deepcopy(vm)}
+
+    def wait_jobs(self, jobids, timeout, action=None, command=None):
+        self.calls.append(("queryAsyncJobResult", {"jobids": list(jobids)}))
+        for jobid in jobids:
+            if isinstance(self.jobs[jobid], str):
+                raise JobFailed(command or "queryAsyncJobResult", {"jobid": jobid, "jobstatus": 2, "jobresult": {
+                    "errorcode": 530, "errortext": self.jobs[jobid]}}, action=action)
+        return dict((jobid, self.jobs[jobid]) for jobid in jobids)
+
+    def apply(self, command, params):
+        """A job's result (the VM as it is after it), or the errortext of a failure planned in ``fail``."""
+        if command in self.fail:
+            return self.fail.pop(command)
         vm = self.vms[params.get("id") or params.get("virtualmachineid")]
         if command == "scaleVirtualMachine":
             offering = next(row for row in OFFERINGS if row["id"] == params["serviceofferingid"])
@@ -193,7 +221,7 @@ def test_scale_down_of_a_running_vm_needs_allow_restart(cloud):
         scaling.scale_vm(FakeModule(cloud, service_offering="Small"))
     assert cloud.writes == []
     result = scaling.scale_vm(FakeModule(cloud, service_offering="Small", allow_restart=True))
-    assert [command for command, _params in cloud.writes] == ["stopVirtualMachine", "scaleVirtualMachine", "startVirtualMachine"]
+    assert [command for command, _params in cloud.writes] == RESTART_WRITES
     assert (result["plan"]["action"], result["after"]["state"], result["after"]["memory"]) == ("restart", "Running", 512)
 
 
@@ -221,9 +249,9 @@ def test_full_host_is_left_to_cloudstack_when_auto_migrate_is_on(cloud):
 
 def test_failed_job_reports_errortext_and_that_nothing_changed(cloud):
     cloud.fail["scaleVirtualMachine"] = "Failed to scale the VM"
-    with pytest.raises(scaling.ScaleFailed) as error:
+    with pytest.raises(rollout.ScaleFailed) as error:
         scaling.scale_vm(FakeModule(cloud, service_offering="Medium"))
-    assert (error.value.errortext, error.value.errorcode, error.value.jobid) == ("Failed to scale the VM", 530, "job-9")
+    assert (error.value.errortext, error.value.errorcode, error.value.jobid) == ("Failed to scale the VM", 530, list(cloud.jobs)[0])
     assert str(error.value).endswith("VM web-01 (vm-1) is now Running on kvm-a1-01 with Small (1 vCPU, 1000 MHz, 512 MiB):"
                                      " nothing was changed")
 
@@ -231,7 +259,7 @@ def test_failed_job_reports_errortext_and_that_nothing_changed(cloud):
 def test_failed_offline_scale_starts_the_vm_again_and_says_so(cloud):
     cloud.vms["vm-1"].update(serviceofferingid="off-medium", serviceofferingname="Medium", cpunumber=2, memory=1024)
     cloud.fail["scaleVirtualMachine"] = "Maximum amount of resources of Type = 'memory' ..."
-    with pytest.raises(scaling.ScaleFailed) as error:
+    with pytest.raises(rollout.ScaleFailed) as error:
         scaling.scale_vm(FakeModule(cloud, service_offering="Small", allow_restart=True))
     assert "done so far: stopped, started; it was started again with its old size" in str(error.value)
     assert cloud.vms["vm-1"]["state"] == "Running"
@@ -240,29 +268,29 @@ def test_failed_offline_scale_starts_the_vm_again_and_says_so(cloud):
 def test_stopped_and_not_started_again_is_said(cloud):
     cloud.vms["vm-1"].update(serviceofferingid="off-medium", serviceofferingname="Medium", cpunumber=2, memory=1024)
     cloud.fail.update(scaleVirtualMachine="Failed to scale the VM", startVirtualMachine="Unable to start")
-    with pytest.raises(scaling.ScaleFailed) as error:
+    with pytest.raises(rollout.ScaleFailed) as error:
         scaling.scale_vm(FakeModule(cloud, service_offering="Small", allow_restart=True))
     assert "is now Stopped with Medium" in str(error.value)
     assert "starting it again failed too" in str(error.value)
-    assert "it was stopped but is not running again: start it with livescale.cloudstack.vm_state" in str(error.value)
+    assert "it was stopped for a stop-change-start and may not be running again: re-run the task" in str(error.value)
+    assert cloud.vms["vm-1"]["details"][rollout.MARKER], "the record stays for the re-run"
 
 
 def test_domain_without_headroom_falls_back_to_restart_when_allowed(cloud):
-    cloud.fail["scaleVirtualMachine"] = scaling.RECONFIGURE_FAILED
+    cloud.fail["scaleVirtualMachine"] = rollout.RECONFIGURE_FAILED
     result = scaling.scale_vm(FakeModule(cloud, service_offering="Medium", allow_restart=True))
-    assert [command for command, _params in cloud.writes] == [
-        "scaleVirtualMachine", "stopVirtualMachine", "scaleVirtualMachine", "startVirtualMachine"]
+    assert [command for command, _params in cloud.writes] == ["scaleVirtualMachine"] + RESTART_WRITES
     assert result["plan"]["action"] == "restart" and "started without head-room" in result["plan"]["reasons"][-1]
 
 
 def test_domain_without_headroom_explains_without_allow_restart(cloud):
-    cloud.fail["scaleVirtualMachine"] = scaling.RECONFIGURE_FAILED
-    with pytest.raises(scaling.ScaleFailed, match="no head-room .*: stop and start it with livescale.cloudstack.vm_state"):
+    cloud.fail["scaleVirtualMachine"] = rollout.RECONFIGURE_FAILED
+    with pytest.raises(rollout.ScaleFailed, match="no head-room .*: stop and start it with livescale.cloudstack.vm_state"):
         scaling.scale_vm(FakeModule(cloud, service_offering="Medium"))
 
 
 def test_success_that_did_not_change_the_vm_is_an_error(cloud, monkeypatch):
-    monkeypatch.setattr(cloud, "run_async", lambda command, timeout, action=None, **params: {})
+    monkeypatch.setattr(cloud, "apply", lambda command, params: {})
     with pytest.raises(scaling.CloudStackError, match="the VM shows service_offering is Small, not Medium"):
         scaling.scale_vm(FakeModule(cloud, service_offering="Medium"))
 

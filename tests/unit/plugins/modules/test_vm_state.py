@@ -63,9 +63,9 @@ def test_plan_refuses(current, target, fragment):
 @pytest.mark.parametrize("options, fragment", [
     ({"state": "migrated"}, "needs a destination"),
     ({"state": "migrated", "host": "kvm-a1-02", "autoselect": True}, "exclude each other"),
-    ({"state": "started", "autoselect": True}, "applies to state=migrated only"),
-    ({"state": "stopped", "host": "kvm-a1-02"}, "host=kvm-a1-02 applies to state=started or migrated only"),
-    ({"state": "started", "force": True}, "force: true applies to state=stopped or restarted only"),
+    ({"state": "started", "autoselect": True}, "applies to state=migrated only, not state=started: drop autoselect"),
+    ({"state": "stopped", "host": "kvm-a1-02"}, "host=kvm-a1-02 applies to state=started or migrated only, not state=stopped: drop host, or use state"),
+    ({"state": "started", "force": True}, "force: true applies to state=stopped or restarted only, not state=started: drop force"),
 ])
 def test_bad_option_combinations_fail_before_any_call(options, fragment):
     api = FakeApi(listVirtualMachines=[vm()])

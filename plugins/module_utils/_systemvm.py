@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright: livescale.cloudstack contributors
+# Apache License 2.0 (see LICENSE)
+"""Private to livescale.cloudstack: system VMs (console proxy, secondary storage VM) for system_vm_scale.
+
+Not a public API: it may change without notice. It reads a system VM (``listSystemVms``), its system offering and
+its surroundings into the planner's ``Situation``, adds the system-offering rules, and carries out the plan with
+``scaleSystemVm`` (``stopSystemVm`` / ``startSystemVm`` around it for a restart). CloudStack scales a system VM with
+the user-VM rules (``ManagementServerImpl.upgradeSystemVM`` calls ``UserVmManagerImpl.upgradeVirtualMachine``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError, InvalidValue, JobTimeout, NotFound
+from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find, find_zone, label
+from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import ScaleFailed, pending_note
+from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import (
+    Reader, cluster_from, host_from, offering_from, plan_view, requested_values)
+
+SYSTEM_ACCOUNT = "the system account"  # owner of every system VM; root-admin type, so no resource limits
+
+
+def find_system_vm(api, key, zone=None):
+    """The system VM whose id or name (``v-2-VM``, ``s-1-VM``) is ``key``, in ``zone`` when given."""
+    scope, params = ("zone %s" % zone["name"], {"zoneid": zone["id"]}) if zone else (None, {})
+    return find(api, "system VM", "listSystemVms", "systemvm", key, scope=scope, **params)
+
+
+class SystemVmReader(Reader):
+    """Reader of one system VM: system offerings (``issystem=true``), no owner limits."""
+
+    def offering(self, offering_id):
+        """A system offering by id, active or not."""
+        rows = self._list("listServiceOfferings", "serviceoffering", id=offering_id, issystem=True) or \
+            self._list("listServiceOfferings", "serviceoffering", id=offering_id, issystem=True, state="Inactive")
+        if not rows:
+            raise CloudStackError("system offering %s of the system VM cannot be read" % offering_id)
+        return offering_from(rows[0])
+
+    def system_offerings(self, vm_type):
+        """The active system offerings of a system VM type (what the UI of apache/cloudstack PR #13321 offers)."""
+        return self._list("listServiceOfferings", "serviceoffering", issystem=True, systemvmtype=vm_type)
+
+    def target_row(self, key):
+        """The offering a user names (id or exact name): a system one, else a user one (to refuse it); NotFound."""
+        for rows in (self._list("listServiceOfferings", "serviceoffering", issystem=True),
+                     self._list("listServiceOfferings", "serviceoffering")):
+            found = [row for row in rows if key in (row.get("id"), row.get("name"))]
+            if found:
+                return found[0]
+        raise NotFound("service offering", key,
+                       hint="list the system offerings with listServiceOfferings issystem=true")
+
+    def situation(self, row):
+        """The planner Situation of a system VM; its size is its (fixed) system offering's."""
+        current = self.offering(row.get("serviceofferingid"))
+        host_row = self.host(row)
+        cluster = {"id": host_row.get("clusterid"), "name": host_row.get("clustername"),
+                   "zoneid": row.get("zoneid")} if host_row else None
+        template, template_scalable, template_tag = self.template(row.get("templateid"))
+        factor = self.memory_factor(cluster)
+        vm = planner.Vm(
+            id=row["id"], name=row.get("name") or row["id"], state=row.get("state", "Unknown"), cpu=current.cpu or 0,
+            speed=current.speed or 0, memory=current.memory or 0, offering_id=current.id,
+            hypervisor=row.get("hypervisor") or "", zone=row.get("zonename") or "",
+            cluster=(cluster or {}).get("name") or "", host_id=row.get("hostid"),
+            dynamically_scalable=str(row.get("isdynamicallyscalable")).lower() == "true")
+        return planner.Situation(
+            vm=vm, current=current, settings=self.settings(row, cluster), template=template,
+            template_scalable=template_scalable,
+            host=host_from(host_row, factor, self.host_usage(host_row["id"])) if host_row else None,
+            other_hosts=self.other_hosts(cluster, row.get("hostid"), factor), limits=planner.Limits(SYSTEM_ACCOUNT),
+            cluster=cluster_from(self.cluster_hosts(cluster)) if cluster else None, template_tag=template_tag,
+            system_vm_type=row.get("systemvmtype") or "")
+
+
+def offering_reasons(reader, row, target_row, target):
+    """Why a target offering does not suit a system VM, each with the fix ([] when it does)."""
+    vm_type, name = row.get("systemvmtype"), target_row.get("name")
+    own = ", ".join(sorted(offering.get("name") for offering in reader.system_offerings(vm_type))) or "none"
+    if str(target_row.get("issystem")).lower() != "true":
+        return ["service offering %s is not a system offering: CloudStack refuses it for system VM %s (isSystem"
+                " property is different for current service offering and new service offering); pick a system offering"
+                " of type %s (%s) or create one with createServiceOffering issystem=true systemvmtype=%s"
+                % (name, row.get("name"), vm_type, own, vm_type)]
+    if target_row.get("systemvmtype") != vm_type:
+        return ["system offering %s is for %s VMs, not %s: CloudStack would take it (checkIfCanUpgrade compares only"
+                " issystem), but system VM %s would then run on another type's offering; pick one of type %s (%s)"
+                % (name, target_row.get("systemvmtype"), vm_type, row.get("name"), vm_type, own)]
+    offering = target.offering
+    missing = [option for option, fixed, given in (("cpu_number", offering.cpu, target.cpu),
+                                                   ("cpu_speed", offering.speed, target.speed),
+                                                   ("memory", offering.memory, target.memory))
+               if fixed is None and given is None]
+    if missing:
+        return ["system offering %s is custom and scaleSystemVm does not fill in the values left out"
+                " (ManagementServerImpl.upgradeSystemVM): give %s" % (name, ", ".join(missing))]
+    return []
+
+
+def plan_system_vm(reader, row, target_row, values, options):
+    """The planner's decision for a system VM, with the system-offering rules first. Returns (plan, situation)."""
+    situation = reader.situation(row)
+    target = planner.Target(offering_from(target_row), cpu=values["cpu_number"], speed=values["cpu_speed"],
+                            memory=values["memory"])
+    reasons = offering_reasons(reader, row, target_row, target)
+    plan = planner.plan(situation, target, options)
+    if reasons:
+        return planner.Plan(planner.REFUSE, plan.offering, plan.cpu, plan.speed, plan.memory, tuple(reasons)), situation
+    if plan.action == planner.MIGRATE_THEN_LIVE and not situation.settings.auto_migrate:
+        reasons = plan.reasons + ("the module does not migrate system VMs itself: set"
+                                  " auto.migrate.vm.on.live.scale.insufficient.capacity to true in cluster %s with %s"
+                                  " so that CloudStack migrates it as part of the scale" % (situation.vm.cluster,
+                                                                                          planner.SETTING_MODULE),)
+        return planner.Plan(planner.REFUSE, plan.offering, plan.cpu, plan.speed, plan.memory, reasons), situation
+    return plan, situation
+
+
+def view(row, size):
+    """The part of a system VM that scaling changes; ``size`` is its offering's (vCPUs, MHz, MiB)."""
+    return dict(service_offering=row.get("serviceofferingname"), cpu_number=size[0], cpu_speed=size[1],
+                memory=size[2], state=row.get("state"), host=row.get("hostname") or row.get("hostid"))
+
+
+def reread(api, row):
+    """The system VM as CloudStack shows it now."""
+    found = [item for item in api.list("listSystemVms", "systemvm", action="read system VM %s" % row.get("name"),
+                                       id=row["id"]) if item.get("id") == row["id"]]
+    if not found:
+        raise CloudStackError("system VM %s cannot be read any more: check it in CloudStack" % label(row))
+    return found[0]
+
+
+def execute(api, row, plan, timeout):
+    """scaleSystemVm (stopSystemVm before and startSystemVm after for a restart); returns the re-read system VM.
+
+    A failed step raises ScaleFailed with CloudStack's answer, what was done and the system VM's state now; a
+    system VM stopped for a restart is started again when the scale fails.
+    """
+    name, steps, latest = row.get("name"), [], []
+
+    def job(command, done, **params):
+        result = api.run_async(command, timeout, action="%s system VM %s" % (command[:-len("SystemVm")], name),
+                               id=row["id"], **params)
+        latest[:] = [result["systemvm"]] if result.get("systemvm") else latest
+        steps.append(done)
+    try:
+        if plan.action == planner.RESTART:
+            job("stopSystemVm", "stopped")
+        job("scaleSystemVm", "scaled", serviceofferingid=plan.offering.id, details=plan.details() or None)
+    except CloudStackError as error:
+        restarted = ""
+        if steps == ["stopped"]:
+            try:
+                job("startSystemVm", "started again with its old size")
+            except CloudStackError as start_error:
+                restarted = "; starting it again failed too: %s" % start_error
+        pending = "; %s" % pending_note(error) if isinstance(error, JobTimeout) else ""
+        try:
+            now = "is now %s: %s" % (reread(api, row).get("state"), ", ".join(steps) if steps else "nothing was changed")
+        except CloudStackError as read_error:
+            now = "could not be read again (%s), so its state is not known%s" % (
+                read_error, ": done so far: %s" % ", ".join(steps) if steps else "")
+        raise ScaleFailed(error, "%s; system VM %s %s%s%s" % (error, label(row), now, pending, restarted))
+    if plan.action == planner.RESTART:
+        job("startSystemVm", "started")
+    return latest[0] if latest else reread(api, row)
+
+
+def scale_system_vm(module):
+    """system_vm_scale: plan with the readiness report, refuse with reasons, scale and verify; the result dict."""
+    params, api = module.params, module.api
+    values = requested_values(params)
+    zone = find_zone(api, params["zone"]) if params.get("zone") else None
+    row = find_system_vm(api, params["system_vm"], zone)
+    reader = SystemVmReader(api)
+    target_row = reader.target_row(params["service_offering"])
+    options = planner.Options(allow_migration=params["allow_migration"], allow_restart=params["allow_restart"])
+    plan, situation = plan_system_vm(reader, row, target_row, values, options)
+    ready = planner.readiness(situation)
+    readiness = dict(live_scalable=ready.live_scalable, max_cpu_number=ready.max_cpu, max_memory=ready.max_memory,
+                     blockers=list(ready.blockers))
+    if plan.action == planner.REFUSE:
+        error = InvalidValue("system VM %s cannot be scaled to %s (%s), nothing was changed: %s" % (
+            label(row), plan.offering.name, planner.size(plan.cpu, plan.speed, plan.memory), "; ".join(plan.reasons)))
+        error.result = dict(plan=plan_view(plan), readiness=readiness)
+        raise error
+    before = view(row, (situation.vm.cpu, situation.vm.speed, situation.vm.memory))
+    after_row, after = row, before
+    if plan.action != planner.NONE:
+        after = dict(before, service_offering=plan.offering.name, cpu_number=plan.cpu, cpu_speed=plan.speed,
+                     memory=plan.memory)
+        after_row = dict(row, serviceofferingid=plan.offering.id, serviceofferingname=plan.offering.name)
+        if not module.check_mode:
+            after_row = execute(api, row, plan, params["wait_timeout"])
+            verify(after_row, plan)
+            after = dict(view(after_row, (plan.cpu, plan.speed, plan.memory)))
+    tracker = DifferenceTracker()
+    for key in before:
+        tracker.add(key, before[key], after[key])
+    return dict(changed=plan.action != planner.NONE, system_vm=after_row, before=before, after=after,
+                plan=plan_view(plan), readiness=readiness, diff=tracker.diff())
+
+
+def verify(row, plan):
+    """Raise when CloudStack says done but the system VM does not show the planned offering (or is not Running)."""
+    if row.get("serviceofferingid") != plan.offering.id:
+        raise CloudStackError("CloudStack reported the scale of system VM %s as done, but it shows offering %s, not"
+                              " %s: check it in CloudStack"
+                              % (label(row), row.get("serviceofferingname"), plan.offering.name))
+    if plan.action in (planner.LIVE, planner.MIGRATE_THEN_LIVE, planner.RESTART) and row.get("state") != "Running":
+        raise CloudStackError("system VM %s is %s after the scale, not Running: start it with startSystemVm"
+                              % (label(row), row.get("state")))

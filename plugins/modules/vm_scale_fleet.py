@@ -1,0 +1,220 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: livescale.cloudstack contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: vm_scale_fleet
+short_description: Change the CPU and memory of many CloudStack VMs in one task, live when CloudStack can
+version_added: 0.2.0
+description:
+  - Selects VMs by a list or by filters (zone, owner, cluster, current offering, resource tags, name pattern) and brings
+    each to a target compute offering or custom values, given for all VMs or per VM in O(targets).
+  - Every VM is planned as M(livescale.cloudstack.vm_scale) plans it (the same reader and planner), in order; each plan
+    counts the host capacity and owner limits the plans before it take. The VMs, the offerings, the hosts of each zone,
+    the settings of each zone and cluster and the limits of each owner are read once for the whole task.
+  - The scale jobs run at most O(max_jobs) at a time; every pending job is polled in one round per tick. A VM that needs
+    more than one job (migrate then scale; stop, scale, start) keeps its slot until its last job ends.
+  - The task fails when any VM was refused, failed or was not started because of O(max_failures); the result still
+    lists every VM with its plan, outcome and reasons.
+author:
+  - livescale.cloudstack maintainers (@livescale)
+extends_documentation_fragment:
+  - livescale.cloudstack.cloudstack
+  - livescale.cloudstack.vm_owner
+  - livescale.cloudstack.attributes
+  - livescale.cloudstack.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Returns the plan of every VM and changes nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+options:
+  vms:
+    description:
+      - Names or ids of the VMs. Each must match exactly one VM of the selection.
+      - If not set, every VM that the filters select.
+    type: list
+    elements: str
+  cluster:
+    description: Only VMs running on a host of this cluster (name or id).
+    type: str
+  current_offering:
+    description: Only VMs that have this compute offering now (name or id).
+    type: str
+  tags:
+    description: Only VMs that carry all these resource tags (key and value).
+    type: dict
+  name_pattern:
+    description: Only VMs whose name matches this regular expression (searched, so V(^web-) selects names that start so).
+    type: str
+  service_offering:
+    description:
+      - Name or id of the target compute offering for every VM without an entry in O(targets), as in
+        M(livescale.cloudstack.vm_scale).
+    type: str
+  cpu_number:
+    description: vCPUs for a custom offering, for every VM without an entry in O(targets).
+    type: raw
+  cpu_speed:
+    description: CPU speed (MHz) for a custom offering, for every VM without an entry in O(targets).
+    type: raw
+  memory:
+    description: Memory (MiB) for a custom offering, for every VM without an entry in O(targets).
+    type: raw
+  targets:
+    description: Targets of single VMs; they win over O(service_offering), O(cpu_number), O(cpu_speed) and O(memory).
+    type: list
+    elements: dict
+    suboptions:
+      vm:
+        description: Name or id of the VM.
+        type: str
+        required: true
+      service_offering:
+        description: Target offering of this VM.
+        type: str
+      cpu_number:
+        description: vCPUs of this VM (custom offering).
+        type: raw
+      cpu_speed:
+        description: CPU speed (MHz) of this VM (custom offering).
+        type: raw
+      memory:
+        description: Memory (MiB) of this VM (custom offering).
+        type: raw
+  max_jobs:
+    description: Most jobs running at the same time. CloudStack itself runs at most C(db.cloud.maxActive) / 2 API jobs at once.
+    type: int
+    default: 20
+  max_failures:
+    description:
+      - Once this many VMs have failed, no further VM is started; those in progress end their jobs (a stopped VM is
+        started again). A whole number of VMs, or a percentage of the VMs to change such as V(10%).
+      - If not set, every VM is tried.
+    type: raw
+  allow_migration:
+    description: As in M(livescale.cloudstack.vm_scale), for every VM.
+    type: bool
+    default: false
+  allow_restart:
+    description: As in M(livescale.cloudstack.vm_scale), for every VM.
+    type: bool
+    default: false
+seealso:
+  - module: livescale.cloudstack.vm_scale
+  - module: livescale.cloudstack.vm_scaling_info
+"""
+
+EXAMPLES = r"""
+- name: Scale every web VM of zone-a to Medium, 20 jobs at a time, stopping after 5 failures
+  livescale.cloudstack.vm_scale_fleet:
+    zone: zone-a
+    name_pattern: "^web-"
+    service_offering: Medium
+    max_failures: 5
+
+- name: Show what would change for the VMs of account acme tagged tier=db
+  livescale.cloudstack.vm_scale_fleet:
+    account: acme
+    domain: ROOT/customers
+    tags:
+      tier: db
+    service_offering: Large
+  check_mode: true
+  register: fleet_plan
+
+- name: Give two VMs their own sizes on a custom offering
+  livescale.cloudstack.vm_scale_fleet:
+    vms: [db-01, db-02]
+    service_offering: Custom
+    targets:
+      - {vm: db-01, cpu_number: 4, memory: 8192}
+      - {vm: db-02, cpu_number: 2, memory: 4096}
+"""
+
+RETURN = r"""
+vms:
+  description: Every selected VM, in the order listed.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: VM id.
+      type: str
+    name:
+      description: VM name.
+      type: str
+    outcome:
+      description: >-
+        V(unchanged) (already at its target), V(scaled), V(planned) (check mode), V(refused) (the plan or the target
+        cannot work; nothing was changed), V(failed) (a job failed; RV(vms[].msg) says what the VM is now) or
+        V(skipped) (not started because of O(max_failures)).
+      type: str
+      sample: scaled
+    plan:
+      description: The plan, as RV(livescale.cloudstack.vm_scale#module:plan) of vm_scale; V(null) when the target is bad.
+      type: dict
+    before:
+      description: Offering, vCPUs, speed, memory, state and host before.
+      type: dict
+    after:
+      description: The same fields after (as the last job returned the VM; in check mode, as planned).
+      type: dict
+    msg:
+      description: Why the VM was refused, failed or skipped; V(null) otherwise.
+      type: str
+summary:
+  description: How many VMs had each outcome, and V(total).
+  returned: always
+  type: dict
+  sample: {total: 200, unchanged: 0, scaled: 200, planned: 0, refused: 0, failed: 0, skipped: 0}
+debug:
+  description: Request statistics.
+  returned: always
+  type: dict
+  sample: {api_calls: 214}
+"""
+
+from ansible_collections.livescale.cloudstack.plugins.module_utils._fleet import scale_fleet
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
+from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
+
+ARGUMENT_SPEC = dict(
+    OWNER_SCOPE_SPEC,
+    vms=dict(type="list", elements="str"),
+    cluster=dict(type="str"),
+    current_offering=dict(type="str"),
+    tags=dict(type="dict"),
+    name_pattern=dict(type="str"),
+    service_offering=dict(type="str"),
+    cpu_number=dict(type="raw"),
+    cpu_speed=dict(type="raw"),
+    memory=dict(type="raw"),
+    targets=dict(type="list", elements="dict", options=dict(
+        vm=dict(type="str", required=True), service_offering=dict(type="str"), cpu_number=dict(type="raw"),
+        cpu_speed=dict(type="raw"), memory=dict(type="raw"))),
+    max_jobs=dict(type="int", default=20),
+    max_failures=dict(type="raw"),
+    allow_migration=dict(type="bool", default=False),
+    allow_restart=dict(type="bool", default=False),
+)
+
+
+def main():
+    module = CloudStackModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(scale_fleet)
+
+
+if __name__ == "__main__":
+    main()
