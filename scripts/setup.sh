@@ -5,11 +5,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${LIVESCALE_VENV:-$ROOT/.venv}"
 STAMP="$VENV/.setup-stamp"
+LOWEST_CORE_VENV="$ROOT/.build/venv-core-lowest"
 
 APT_PACKAGES=(
   git rsync pkg-config gcc libvirt-dev
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
   nftables iproute2 busybox-static cpio e2fsprogs debootstrap shellcheck
+  openjdk-17-jre-headless  # the JVM of ansible-rulebook (Drools), for the EDA rulebook test
 )
 
 missing_apt_packages() {
@@ -43,12 +45,26 @@ install_python_packages() {
   echo "$want" > "$STAMP"
 }
 
+install_lowest_core_venv() {
+  # A second virtualenv with the lowest ansible-core of requires_ansible (tests/lowest-ansible-core.txt),
+  # for the sanity and smoke stages of scripts/test.sh.
+  local want
+  want="$(cat "$ROOT/requirements.txt" "$ROOT/tests/lowest-ansible-core.txt" | sha256sum | cut -d' ' -f1)"
+  if [ -f "$LOWEST_CORE_VENV/.setup-stamp" ] && [ "$(cat "$LOWEST_CORE_VENV/.setup-stamp")" = "$want" ]; then
+    return 0
+  fi
+  echo "setup: creating virtualenv $LOWEST_CORE_VENV"
+  python3 -m venv "$LOWEST_CORE_VENV"
+  "$LOWEST_CORE_VENV/bin/pip" install -q -r "$ROOT/tests/lowest-ansible-core.txt"
+  echo "$want" > "$LOWEST_CORE_VENV/.setup-stamp"
+}
+
 install_ansible_test_pip_shim() {
   # ansible-test bootstraps pip from a URL that is not reachable offline; it first
   # looks for a cached get-pip script, which we provide: it installs the pip wheel
-  # of the version ansible-test pins, taken from PyPI.
-  local pip_version cache shim
-  pip_version="$("$VENV/bin/python" -c '
+  # of the version ansible-test pins, taken from PyPI. $1: the virtualenv whose ansible-test it serves.
+  local venv="$1" pip_version cache shim
+  pip_version="$("$venv/bin/python" -c '
 import pathlib, re, ansible_test
 source = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
 match = re.search(r"default_packages = dict\(\s*pip=.([0-9.]+)", source.read_text())
@@ -85,5 +101,7 @@ link_collection() {
 
 install_debian_packages
 install_python_packages
-install_ansible_test_pip_shim
+install_lowest_core_venv
+install_ansible_test_pip_shim "$VENV"
+install_ansible_test_pip_shim "$LOWEST_CORE_VENV"
 link_collection

@@ -26,13 +26,23 @@ stage() {
 
 sanity() {
   # ansible-test needs the collection at .../ansible_collections/<ns>/<name> as a git work tree.
-  local dest="$ROOT/.build/sanity/ansible_collections/livescale/cloudstack"
+  # $1: the virtualenv whose ansible-test runs; $2: the directory of its copy under .build/.
+  local venv="$1" dest="$ROOT/.build/$2/ansible_collections/livescale/cloudstack"
   mkdir -p "$dest" &&
     rsync -a --delete --exclude .venv --exclude .build --exclude tests/output ./ "$dest/" &&
-    (cd "$dest" && ansible-test sanity --venv --python 3.11 --color no)
+    (cd "$dest" && "$venv/bin/ansible-test" sanity --venv --python 3.11 --color no)
 }
 
-stage "ansible-test sanity" sanity
+# requires_ansible's range: the highest ansible-core (.venv) and the lowest (.build/venv-core-lowest).
+LOWEST_CORE_VENV="$ROOT/.build/venv-core-lowest"
+stage "ansible-test sanity (highest ansible-core)" sanity "$VIRTUAL_ENV" sanity
+stage "ansible-test sanity (lowest ansible-core)" sanity "$LOWEST_CORE_VENV" sanity-lowest
+stage "ansible-test units" python scripts/ansible_test.py units
+stage "ansible-test integration" python scripts/ansible_test.py integration
+stage "smoke run (lowest ansible-core, lowest cs)" "$LOWEST_CORE_VENV/bin/python" scripts/ansible_test.py integration \
+  vm_scaling_info vm_state
+stage "docsite (antsibull-docs)" bash scripts/docsite.sh
+stage "changelog (antsibull-changelog lint)" antsibull-changelog lint
 stage "ansible-lint (profile production)" ansible-lint --profile production
 if [ -x tests/molecule_support/run.sh ]; then
   stage "molecule scenarios" tests/molecule_support/run.sh

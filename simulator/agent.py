@@ -112,6 +112,7 @@ class HostAgent:
         self._lock = threading.RLock()
         self._books: dict[str, _Emulated] = {}
         self._overlays: dict[str, str] = {}
+        self.balloon_stats_period = 0  # agent.properties vm.memballoon.stats.period
 
     @property
     def conn(self):
@@ -148,6 +149,7 @@ class HostAgent:
         """
         image = self._domain_image(spec.name)
         xml = write_domain(spec, HostFacts(self.domain_type, image, disk_format="qcow2",
+                                           balloon_stats_period=self.balloon_stats_period,
                                            free_page_reporting=self._free_page_reporting()))
         prepared = spec.max_memory_mib is not None and spec.max_memory_mib > spec.memory_mib
         if self.emulated and prepared:
@@ -250,6 +252,25 @@ class HostAgent:
                 xml.name, xml.uuid, xml.running, xml.vcpus, xml.max_vcpus, books.base_memory_mib + sum(books.dimms),
                 xml.current_memory_kib // 1024, max_memory_mib, xml.memory_slots, tuple(books.dimms), books.cpu_shares,
                 books.cpu_quota, books.cpu_period)
+
+    def cpu_time(self, name: str) -> int | None:
+        """The domain's CPU time in ns (virDomainGetInfo, as getVmCurrentCpuStats reads it), None if it is absent."""
+        with self._lock:
+            domain = self._lookup(name)
+            try:
+                return None if domain is None else domain.info()[4]
+            except libvirt.libvirtError:
+                return None  # gone meanwhile: the KVM agent then returns no stats for it
+
+    def unused_memory_kib(self, name: str) -> int | None:
+        """The guest's unused memory (virDomainMemoryStats 'unused', as getMemoryFreeInKBs reads it): None without
+        balloon statistics or domain."""
+        with self._lock:
+            domain = self._lookup(name)
+            try:
+                return None if domain is None else domain.memoryStats().get("unused")
+            except libvirt.libvirtError:
+                return None
 
     def _xml(self, domain, flags: int = 0) -> str:
         """virDomainGetXMLDesc of a domain; AgentError naming the domain when libvirt refuses."""
@@ -399,7 +420,11 @@ def agent_for(uri: str, guest_image: GuestImage | None = None, workdir: str | No
 
 
 def agent_for_host(host: dict) -> HostAgent:
-    """The shared agent of a simulator host record; its ``guest_image`` (seed field, resolved) applies to later starts."""
+    """The shared agent of a simulator host record; its ``guest_image`` (seed field, resolved) and
+    ``memballoon_stats_period`` apply to later starts."""
     boot = dict(host.get("guest_image") or {})
     workdir = boot.pop("workdir", None)
-    return agent_for(host["uri"], guest_image=GuestImage(**boot) if boot else None, workdir=workdir)
+    agent = agent_for(host["uri"], guest_image=GuestImage(**boot) if boot else None, workdir=workdir)
+    if host.get("memballoon_stats_period"):
+        agent.balloon_stats_period = host["memballoon_stats_period"]
+    return agent

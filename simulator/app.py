@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from simulator import vmops
 from simulator.errors import OPERATE_DENIED, denied
 from simulator.jobs import Jobs
+from simulator.metrics import CLOCK_META, Metrics, SimClock
 from simulator.model import STARTUP_SETTINGS, visible_account_ids
 from simulator.seed import load_seed
 from simulator.settings import Settings
@@ -45,27 +46,34 @@ class Simulator:
     """State plus behaviour; the HTTP server calls `registry` handlers with a Context."""
 
     def __init__(self, seed_path, db_path, job_delay=0.0, clock=time.time):
-        self.clock = clock
+        """``clock`` is the real time source; ``self.clock`` the simulated one (seed ``clock``, simulator/metrics.py):
+        every timestamp, reserved capacity and the VM stats follow it; job timings stay in real time."""
+        self.clock = SimClock(clock)
         self.store = Store(db_path)
+        if self.store.meta(CLOCK_META) is not None:
+            self.clock.restore(self.store.meta(CLOCK_META))
         self.settings = Settings(self.store)
         self.jobs = Jobs(self, job_delay)
         if self.store.meta("seeded") is None:
             with self.store.transaction():
                 load_seed(self, seed_path)
                 self.store.set_meta("seeded", self.now())
+                self.store.set_meta(CLOCK_META, self.clock.state())
         self.scale_retry = self.settings.integer("scale.retry")
         # read once, as the management server reads them in configure(); later updates need a restart
         self.startup_settings = {name: self.settings.integer(name) for name in STARTUP_SETTINGS}
         with self.store.lock:
             self.jobs.fail_interrupted()
             vmops.recover(self)
+        self.metrics = Metrics(self, db_path)
 
     def now(self):
         """The current time in CloudStack's format, e.g. 2026-06-11T08:29:31+0000."""
         return datetime.fromtimestamp(self.clock(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
     def context(self, caller, cmd):
-        """A per-request context."""
+        """A per-request context; the VM stats runs due by now are taken first."""
+        self.metrics.collect()
         return Context(self, caller, cmd)
 
     def event(self, account, event_type, description, vm=None, level="INFO"):

@@ -19,6 +19,19 @@ DOMAIN_DEFAULT_LIMITS = {"vm": "max.domain.user.vms", "cpu": "max.domain.cpus", 
 STARTUP_SETTINGS = ("capacity.skipcounting.hours",) + tuple(ACCOUNT_DEFAULT_LIMITS.values()) + tuple(
     DOMAIN_DEFAULT_LIMITS.values())
 HostCapacity = namedtuple("HostCapacity", "used_cpu used_memory reserved_cpu reserved_memory total_cpu total_memory")
+# VirtualMachine.Type of the system VMs the simulator models (vm_instance rows; stored as kind "systemvm")
+SYSTEM_VM_TYPES = {"consoleproxy": "ConsoleProxy", "secondarystoragevm": "SecondaryStorageVm"}
+VM_KINDS = ("vm", "systemvm")
+
+
+def vm_kind(vm):
+    """The store kind of a vm_instance row: "systemvm" for console proxy and secondary storage VMs, else "vm"."""
+    return "systemvm" if vm.get("type") in SYSTEM_VM_TYPES.values() else "vm"
+
+
+def instances(store, **equal):
+    """User and system VMs (every vm_instance row) whose fields equal the given values."""
+    return [vm for kind in VM_KINDS for vm in store.find(kind, **equal)]
 
 
 def is_dynamic(offering):
@@ -50,7 +63,7 @@ def java_string(label, fields, end=""):
 def vm_to_string(vm):
     """VMInstanceVO.toString()."""
     return java_string("VM instance", {"id": vm["id"], "state": vm["state"], "instanceName": vm["instancename"],
-                                       "type": "User", "uuid": vm["uuid"]})
+                                       "type": vm.get("type", "User"), "uuid": vm["uuid"]})
 
 
 def account_to_string(account):
@@ -81,9 +94,9 @@ def offering_to_string(offering):
 
 
 def host_allocated(store, host):
-    """(MHz, MiB) used on a host by the VMs placed on it (op_host_capacity used_capacity)."""
+    """(MHz, MiB) used on a host by the user and system VMs placed on it (op_host_capacity used_capacity)."""
     cpu = mem = 0
-    for vm in store.find("vm", host_id=host["id"]):
+    for vm in instances(store, host_id=host["id"]):
         if vm["state"] in ACTIVE_STATES:
             cores, speed, memory = vm_size(store, vm)
             cpu += cores * speed
@@ -136,7 +149,7 @@ def reserved_vms(app, host):
     """
     window = startup_value(app, "capacity.skipcounting.hours")
     now = app.clock()
-    return [vm for vm in app.store.find("vm", last_host_id=host["id"])
+    return [vm for vm in instances(app.store, last_host_id=host["id"])
             if (vm["state"] == "Stopped" or (vm["state"] == "Starting" and vm.get("host_id") is None))
             and vm.get("reserved_since") is not None and int(now - vm["reserved_since"]) < window]
 

@@ -4,12 +4,13 @@ from simulator import agent as host_agent
 from simulator import vmops
 from simulator.errors import ApiError, invalid, runtime, server
 from simulator.model import (check_resource_limits, cluster_crosses_threshold, host_can_take, host_has_strict_tags,
-                             is_dynamic, next_destination, vm_size, vm_to_string)
+                             is_dynamic, next_destination, vm_kind, vm_size, vm_to_string)
 
 INT_MAX = 2147483647
 CUSTOM_KEYS = (("cpunumber", "cpuNumber"), ("cpuspeed", "cpuSpeed"), ("memory", "memory"))
 FAILED = "Failed to scale the VM"
 RECONFIGURE_FAILED = "Unable to reconfigure VM."
+SYSTEM_VM_FAILED = "Failed to upgrade System VM"
 
 
 def merge_details(entries):
@@ -273,20 +274,26 @@ class Scaler:
         vm["isdynamicallyscalable"] = bool(
             vm["isdynamicallyscalable"] and new["dynamicscalingenabled"] and self.template["isdynamicallyscalable"]
             and app.settings.boolean("enable.dynamic.scale.vm", "zone", vm["zone_id"]))
-        app.store.save("vm", vm)  # no state change: update_time and lastupdated stay
+        app.store.save(vm_kind(vm), vm)  # no state change: update_time and lastupdated stay
 
 
-def scale(app, vm, new_offering, detail_entries, extras):
-    """The scaleVirtualMachine job body (spec 3.1); returns the VM."""
+def scale(app, vm, new_offering, detail_entries, extras, fill_absent=True, failed=FAILED):
+    """The scaleVirtualMachine job body (spec 3.1); returns the VM.
+
+    scaleSystemVm runs the same UserVmManagerImpl.upgradeVirtualMachine(id, offering, details) without filling in the
+    absent details first, and fails with its own text (ManagementServerImpl.upgradeSystemVM): fill_absent=False,
+    failed=SYSTEM_VM_FAILED.
+    """
     details = merge_details(detail_entries)
     details.update(extras)
-    fill_absent_details(app, vm, new_offering, details)
+    if fill_absent:
+        fill_absent_details(app, vm, new_offering, details)
     scaler = Scaler(app, vm, new_offering, details)
     if vm["state"] == "Stopped":
         scaler.stopped()
         return vm
     if not scaler.running():
-        raise server(530, FAILED)
+        raise server(530, failed)
     return vm
 
 

@@ -7,10 +7,14 @@ from pathlib import Path
 import yaml
 
 from simulator import agent as host_agent
+from simulator.commands.affinity import new_group
 from simulator.commands.network import new_network, vm_networks
 from simulator.commands.offerings import build_offering
+from simulator.commands.systemvms import SYSTEM_TEMPLATE, default_system_offerings, load_system_vms
 from simulator.commands.vms import new_vm
 from simulator.errors import ApiError
+from simulator.metrics import check_load
+from simulator.model import vm_size
 from simulator.settings import BY_NAME, check_value
 
 SCOPE_KINDS = {"zone": "zone", "cluster": "cluster", "domain": "domain", "account": "account"}
@@ -50,6 +54,10 @@ def load_seed(app, path):
 
 def load_all(app, seed, base):
     """Every section of a parsed seed, in dependency order; relative paths are taken from ``base``."""
+    try:
+        app.clock.configure(seed.get("clock"))
+    except ValueError as err:
+        raise SeedError(f"clock: {err}") from None
     load_domains(app, seed.get("domains") or [{"name": "ROOT"}])
     load_zones(app, seed.get("zones") or [], base)
     register_guest_images(app)
@@ -66,14 +74,36 @@ def load_all(app, seed, base):
             app.store.add("offering", build_offering(app, item))
         except ApiError as err:
             raise SeedError(f"service offering {item.get('name')}: {err.text}") from None
+    default_system_offerings(app, build_offering)
     load_accounts(app, seed.get("accounts") or [])
+    load_affinity_groups(app, seed.get("affinity_groups") or [])
     load_networks(app, seed.get("zones") or [])
     load_settings(app, seed.get("settings") or [])
+    load_zone_system_vms(app, seed)
     load_vms(app, seed.get("vms") or [])
     try:
         app.jobs.set_timings(seed.get("timings") or {})
     except ValueError as err:
         raise SeedError(f"timings: {err}") from None
+
+
+def load_zone_system_vms(app, seed):
+    """The system VM template (as `system_vm_template` describes it) when some zone has `system_vms`, and each
+    zone's console proxy and secondary storage VMs."""
+    zones = [item for item in seed.get("zones") or [] if item.get("system_vms")]
+    if not zones:
+        return
+    given = dict(SYSTEM_TEMPLATE, **(seed.get("system_vm_template") or {}))
+    template = app.store.add("template", {
+        "name": given["name"], "displaytext": given.get("displaytext", given["name"]), "templatetype": "SYSTEM",
+        "isdynamicallyscalable": bool(given["isdynamicallyscalable"]), "ostypename": "Debian GNU/Linux 12 (64-bit)",
+        "format": "QCOW2", "hypervisor": "KVM", "ispublic": False, "isfeatured": False, "passwordenabled": False,
+        "account_id": None, "created": app.now()})
+    for item in zones:
+        try:
+            load_system_vms(app, named(app, "zone", item["name"], "zones"), item["system_vms"], template, named)
+        except ValueError as err:
+            raise SeedError(str(err)) from None
 
 
 def load_domains(app, items):
@@ -114,6 +144,7 @@ def load_cluster(app, zone, pod, item, base):
             "memory_mib": int(host.get("memory_mib", 65536)), "tags": list(host.get("tags") or []),
             "uri": host.get("uri", "test:///default"), "state": host.get("state", "Up"),
             "resourcestate": host.get("resourcestate", "Enabled"), "created": app.now(),
+            "memballoon_stats_period": int(host.get("memballoon_stats_period", 0)),
             "guest_image": guest_image(host.get("guest_image"), f"host {host['name']}: guest_image", base)})
 
 
@@ -199,6 +230,17 @@ def load_accounts(app, items):
                                    "lastname": user.get("lastname", account["name"]), "created": app.now()})
 
 
+def load_affinity_groups(app, items):
+    """Affinity groups of accounts: {name, type, account, description}."""
+    for item in items:
+        where = f"affinity group {item.get('name')}"
+        try:
+            new_group(app, named(app, "account", item["account"], where), item["name"], item["type"],
+                      item.get("description"))
+        except ValueError as err:
+            raise SeedError(str(err)) from None
+
+
 def load_networks(app, zones):
     """The guest networks of each zone (after the accounts that own them)."""
     for zone_item in zones:
@@ -255,7 +297,22 @@ def load_vms(app, items):
                     named(app, "offering", item["offering"], where), item["name"],
                     {key: str(value) for key, value in (item.get("details") or {}).items()}, networks)
         vm["isdynamicallyscalable"] = bool(item.get("isdynamicallyscalable", False))
+        vm["affinity_group_ids"] = [vm_group(app, account, name, where)["id"]
+                                    for name in item.get("affinity_groups") or []]
+        try:
+            vm["load"] = check_load(item.get("load"), vm_size(app.store, vm)[2])
+        except ValueError as err:
+            raise SeedError(f"{where}: load: {err}") from None
         vm["state"] = state
         vm["host_id"] = host["id"] if state == "Running" else None
         vm["last_host_id"] = host["id"] if host else None
         app.store.save("vm", vm)
+
+
+def vm_group(app, account, name, where):
+    """The affinity group of the VM's account with that name, or SeedError."""
+    group = app.store.one("affinitygroup", name=name, account_id=account["id"])
+    if group is None:
+        known = ", ".join(g["name"] for g in app.store.find("affinitygroup", account_id=account["id"])) or "none"
+        raise SeedError(f"{where}: account {account['name']} has no affinity group '{name}' (known: {known})")
+    return group

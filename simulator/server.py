@@ -1,6 +1,8 @@
 """HTTP front end at /client/api: parsing, authentication, dispatch and the JSON envelope (spec 1)."""
 
 import json
+import threading
+from collections import Counter
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -10,6 +12,7 @@ from simulator.errors import AUTH_FAILED, USER_ERROR_MESSAGE, ApiError, server
 from simulator.signing import signature_matches
 
 EXPIRES_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%SZ")
+REQUESTS_PATH = "/simulator/requests"  # not CloudStack: the API requests served so far, for benchmarks
 JSON_ONLY = ("This simulator answers JSON only: add response=json to the request"
              " (the XML format of CloudStack is not implemented)")
 
@@ -93,10 +96,14 @@ class Handler(BaseHTTPRequestHandler):
         self._serve("&".join(part for part in (query, body) if part))
 
     def _serve(self, query):
+        if urlsplit(self.path).path.rstrip("/") == REQUESTS_PATH:
+            self._send(200, self.server.request_counts())
+            return
         if urlsplit(self.path).path.rstrip("/") != "/client/api":
             self._send(404, {"errorresponse": {"errorcode": 404, "errortext": "Not found: use /client/api"}})
             return
         raw = parse_qsl(query, keep_blank_values=True)
+        self.server.count(raw)
         status, payload = self.server.app_dispatch(raw)
         self._send(status, payload)
 
@@ -157,6 +164,20 @@ class SimulatorServer(ThreadingHTTPServer):
     def __init__(self, app, host, port):
         super().__init__((host, port), Handler)
         self.app = app
+        self.requests = Counter()
+        self._requests_lock = threading.Lock()
+
+    def count(self, raw):
+        """Count one /client/api request by its apikey and command."""
+        lowered = {key.lower(): value for key, value in raw}
+        with self._requests_lock:
+            self.requests[(lowered.get("apikey"), lowered.get("command"))] += 1
+
+    def request_counts(self):
+        """{"requests": [{apikey, command, count}, ...]} of every /client/api request served so far."""
+        with self._requests_lock:
+            return {"requests": [{"apikey": key, "command": command, "count": count}
+                                 for (key, command), count in sorted(self.requests.items(), key=str)]}
 
     def app_dispatch(self, raw):
         """Dispatch through the app."""

@@ -116,6 +116,8 @@ DEFINITIONS = [Setting(*row) for row in [
      "VolumeApiService", "If true, volume's disk offering can be changed only with the matched storage tags"),
     ("allow.user.view.destroyed.vm", "Boolean", "false", ("global", "account"), True, "Advanced",
      "QueryService", "Determines whether users can view their destroyed or expunging vm"),
+    ("allow.user.view.all.domain.accounts", "Boolean", "false", ("global", "domain"), True, "Advanced",
+     "QueryService", "Determines whether users can view all user accounts within the same domain"),
     ("allow.user.expunge.recover.vm", "Boolean", "false", ("global", "account"), True, "Advanced", "UserVmManager",
      "Determines whether users can expunge or recover their vm"),
     ("allow.user.force.stop.vm", "Boolean", "true", ("global", "account"), True, "Advanced", "UserVmManager",
@@ -146,6 +148,15 @@ DEFINITIONS = [Setting(*row) for row in [
      " 'firstfit', 'userdispersing', or 'firstfitleastconsumed'."),
     ("network.throttling.rate", "Integer", "200", ("global", "zone"), True, "Network", "management-server",
      "Default data transfer rate in megabits per second allowed in network."),
+    ("vm.stats.interval", "Integer", "60000", ("global",), False, "Advanced", "management-server",
+     "The interval (in milliseconds) when vm stats are retrieved from agents."),
+    ("vm.stats.max.retention.time", "Integer", "720", ("global",), True, "Advanced", "StatsCollector",
+     "The maximum time (in minutes) for keeping VM stats records in the database. The VM stats cleanup process will"
+     " be disabled if this is set to 0 or less than 0."),
+    ("list.vm.default.details.stats", "Boolean", "true", ("global",), True, "Advanced", "QueryService",
+     "Determines whether VM stats should be returned when details are not explicitly specified in"
+     " listVirtualMachines API request. When false, details default to [group, nics, secgrp, tmpl, servoff, diskoff,"
+     " backoff, iso, volume, min, affgrp]. When true, all details are returned including 'stats'."),
 ]]
 BY_NAME = {setting.name: setting for setting in DEFINITIONS}
 INT_MAX = 2147483647

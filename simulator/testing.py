@@ -118,10 +118,11 @@ class InProcessSimulator:
     def stop(self):
         """Stop serving and stop the domains this app started (the agents outlive it in this process)."""
         from simulator import vmops  # pylint: disable=import-outside-toplevel
+        from simulator.model import instances  # pylint: disable=import-outside-toplevel
         self.httpd.shutdown()
         self.httpd.server_close()
         with self.app.store.lock:
-            for vm in self.app.store.find("vm", state="Running"):
+            for vm in instances(self.app.store, state="Running"):
                 vmops.stop_domain(self.app, vm)
             self.app.store.close()
 

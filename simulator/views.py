@@ -1,5 +1,6 @@
 """Response objects in CloudStack's field order (appendix A); None values are dropped."""
 
+from simulator.metrics import java_fixed, vm_stats_fields
 from simulator.model import (ACTIVE_STATES, ROLE_TYPES, UNLIMITED, account_resource_limits, account_usage,
                              decimal_text, host_allocated, host_capacity, is_dynamic, java_float, long_times_float,
                              overcommit, percent, vm_size)
@@ -61,8 +62,11 @@ def control_state(host):
     return "Enabled" if host["resourcestate"] == "Enabled" else "Disabled"
 
 
-def vm_response(ctx, vm, metrics=False):
+def vm_response(ctx, vm, metrics=False, stats=False):
     """UserVmResponse: Full view for root admin, Restricted (no host or instance name) for others.
+
+    stats: the newest vm_stats row's figures (details stats); metrics: VmMetricsResponse
+    (MetricsServiceImpl.listVmMetrics).
 
     A VM with a job in progress carries its jobid and jobstatus, as UserVmJoinVO does.
     """
@@ -90,15 +94,21 @@ def vm_response(ctx, vm, metrics=False):
                 templateformat=template["format"], templatedisplaytext=template["displaytext"],
                 passwordenabled=bool(template.get("passwordenabled")), serviceofferingid=offering["uuid"],
                 serviceofferingname=offering["name"], cpunumber=cores, cpuspeed=speed, memory=memory)
+    latest = ctx.app.metrics.latest(vm["id"]) if stats else None
+    if latest:
+        body.update(vm_stats_fields(latest))
     if metrics:
-        body.update(cputotal=f"{cores} x {speed / 1000:.2f} Ghz", memorytotal=f"{memory / 1024:.2f} GB",
-                    cpuused="0%", memorykbs=memory * 1024, memoryintfreekbs=0, memorytargetkbs=memory * 1024)
+        body.update(cputotal=java_fixed(cores * speed / 1000, 1) + " Ghz",
+                    memorytotal=java_fixed(memory / 1024, 2) + " GiB")
+        if latest:
+            body.update(networkread="0.00 MiB", networkwrite="0.00 MiB", diskread="0.00 MiB", diskwrite="0.00 MiB",
+                        diskiopstotal=0)
     body.update(guestosid=template["uuid"], rootdeviceid=0, rootdevicetype="ROOT", securitygroup=[],
                 nic=[nic_response(store, nic) for nic in vm_nics(store, vm)], hypervisor="KVM")
     if full:
         body["instancename"] = vm["instancename"]
     details = dict(vm.get("details") or {})
-    body.update(details=details, displayvm=vm.get("displayvm", True),
+    body.update(details=details, affinitygroup=vm_affinity_groups(store, vm), displayvm=vm.get("displayvm", True),
                 isdynamicallyscalable=bool(vm["isdynamicallyscalable"]), deleteprotection=False,
                 ostypeid=template["uuid"], osdisplayname=template["ostypename"])
     if not details:  # no UEFI detail and no details at all: BIOS
@@ -111,6 +121,13 @@ def vm_response(ctx, vm, metrics=False):
     if jobid:
         body.update(jobid=jobid, jobstatus=0)
     return compact(body)
+
+
+def vm_affinity_groups(store, vm):
+    """A VM's affinitygroup[] as UserVmJoinDaoImpl.newUserVmResponse fills it: id, name, description, account."""
+    groups = (store.get("affinitygroup", gid) for gid in vm.get("affinity_group_ids", ()))
+    return [compact({"id": group["uuid"], "name": group["name"], "description": group.get("description"),
+                     "account": store.get("account", group["account_id"])["name"]}) for group in groups if group]
 
 
 def linked(store, kind, ids):
@@ -132,7 +149,8 @@ def offering_response(store, offering):
         "provisioningtype": "thin", "offerha": bool(offering["offerha"]), "limitcpuuse": bool(offering["limitcpuuse"]),
         "isvolatile": bool(offering["isvolatile"]), "domainid": domain_ids, "domain": domains, "zoneid": zone_ids,
         "zone": zones, "hosttags": offering.get("hosttags") or None,
-        "issystem": False, "defaultuse": False, "networkrate": offering.get("networkrate"),
+        "issystem": bool(offering.get("issystem")), "defaultuse": bool(offering.get("defaultuse")),
+        "systemvmtype": offering.get("systemvmtype"), "networkrate": offering.get("networkrate"),
         "iscustomizediops": False, "serviceofferingdetails": dict(offering["details"]) or None,
         "iscustomized": is_dynamic(offering) or bool(offering.get("customized")),
         "dynamicscalingenabled": bool(offering["dynamicscalingenabled"]), "diskofferingstrictness": False,

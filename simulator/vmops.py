@@ -4,7 +4,7 @@ import math
 
 from simulator import agent as host_agent
 from simulator.errors import runtime
-from simulator.model import overcommit, vm_size
+from simulator.model import instances, overcommit, vm_kind, vm_size
 
 TRANSITIONS = {
     "Stopped": {"StartRequested": "Starting", "DestroyRequested": "Destroyed", "StopRequested": "Stopped",
@@ -51,7 +51,7 @@ def transit(app, vm, event):
     if not (target == vm["state"] == "Stopped" and vm.get("host_id") is None):  # VMInstanceDaoImpl.ifStateUnchanged
         vm["state"] = target
         vm["lastupdated"] = app.now()
-    app.store.save("vm", vm)
+    app.store.save(vm_kind(vm), vm)
 
 
 def agent_of(app, host):
@@ -103,10 +103,14 @@ def domain_spec(app, vm, host):
     """The DomainSpec that starts a VM on a host, using the limits recorded in vm['domain'].
 
     The vCPU maximum is sent as KVMGuru computed it, also when it is below the VM's vCPUs (the host refuses that).
+    A system VM's current memory is the requested RAM, not the minimum (LibvirtComputingResource
+    getCurrentMemAccordingToMemBallooning).
     """
     cores, speed, memory = vm_size(app.store, vm)
     offering = app.store.get("offering", vm["offering_id"])
     min_speed, min_ram = min_values(app, host, speed, memory)
+    if vm_kind(vm) == "systemvm":
+        min_ram = memory
     max_vcpus, max_mem = vm["domain"]["max_vcpus"], vm["domain"]["max_memory_mib"]
     return host_agent.DomainSpec(
         name=vm["instancename"], uuid=vm["uuid"], vcpus=cores, max_vcpus=max_vcpus,
@@ -150,18 +154,18 @@ def view(app, vm):
 
 
 def recover(app):
-    """After a (re)start: settle transitional states, then re-create the domains of Running VMs."""
-    for vm in app.store.all("vm"):
+    """After a (re)start: settle transitional states, then re-create the domains of Running (user and system) VMs."""
+    for vm in instances(app.store):
         if vm["state"] in SETTLE:
             vm["state"] = SETTLE[vm["state"]]
             vm["lastupdated"] = app.now()
             if vm["state"] == "Stopped":
                 vm["last_host_id"], vm["host_id"] = vm.get("host_id"), None
-            app.store.save("vm", vm)
+            app.store.save(vm_kind(vm), vm)
         if vm["state"] == "Running":
             host = app.store.get("host", vm["host_id"])
             if not vm.get("domain"):
                 max_vcpus, max_mem = domain_limits(app, vm, host)
                 vm["domain"] = {"max_vcpus": max_vcpus, "max_memory_mib": max_mem}
-                app.store.save("vm", vm)
+                app.store.save(vm_kind(vm), vm)
             agent_of(app, host).start(domain_spec(app, vm, host))

@@ -32,7 +32,18 @@ options:
       - Excludes O(account).
     type: str
 notes:
-  - Without O(zone), O(account), O(domain) and O(project), the name in O(vm) is looked up across every account the
-    caller may see. A name used by several VMs fails and lists them with their ids; narrow the lookup with these options,
-    or give the id.
+  - Without O(zone), O(account), O(domain) and O(project), a VM name is looked up across every account the caller may
+    see. A name used by several VMs fails and lists them with their ids; narrow the lookup with these options, or give
+    the id.
+"""
+
+    # The VM option of the modules that act on one VM; use with DOCUMENTATION.
+    VM = r"""
+options:
+  vm:
+    description:
+      - Name or id of the VM. A name must match exactly, case included.
+      - Looked up among the VMs of O(zone), O(account), O(domain) and O(project) when they are given.
+    type: str
+    required: true
 """

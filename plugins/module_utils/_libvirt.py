@@ -4,7 +4,8 @@
 """Private to livescale.cloudstack: the libvirt layer (live vCPU/memory scaling of KVM domains).
 
 Not a public API: it may change without notice. Nothing here imports AnsibleModule; every failure
-is one of the typed exceptions below, whose message names what failed, the bad value and the fix.
+is one of the typed exceptions below, whose message names what failed, the bad value and the fix, and
+``failure_fields()`` gives the module edge (``_libvirt_module.py``) the fields to fail with.
 
 Pieces:
   * connections and lookups: open_connection(), find_domain();
@@ -115,20 +116,14 @@ class GuestNotConverged(VirtError):
             "command line)." % (domain, waited, guest.describe(), wanted))
 
 
-def outcome(func, *args, **kwargs):
-    """(result, None) of ``func``, or (None, failure fields) for a module edge to fail with.
-
-    The failure fields are ``msg`` plus the changes applied before a failed call (``applied``) or the
-    guest's last view (``guest``).
-    """
-    try:
-        return func(*args, **kwargs), None
-    except OperationFailed as exc:
-        return None, {"msg": str(exc), "applied": list(exc.applied)}
-    except GuestNotConverged as exc:
-        return None, {"msg": str(exc), "guest": exc.guest.as_dict()}
-    except VirtError as exc:
-        return None, {"msg": str(exc)}
+def failure_fields(exc):
+    """fail_json fields of a VirtError: ``msg``, and the changes made before a failed call or the guest's last view."""
+    fields = {"msg": str(exc)}
+    if isinstance(exc, OperationFailed):
+        fields["applied"] = list(exc.applied)
+    elif isinstance(exc, GuestNotConverged):
+        fields["guest"] = exc.guest.as_dict()
+    return fields
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,26 +22,14 @@ description:
     above the maximum, no free DIMM slot, no C(<maxMemory>)) happens before any change.
   - With O(verify_guest=true), waits (at most O(verify_timeout) seconds) until the QEMU guest agent reports the
     new CPUs and memory online, and fails showing what the guest shows otherwise.
-  - Talks to libvirt directly, not to the CloudStack API; CloudStack does not learn about the new size. For VMs
-    managed by CloudStack use M(livescale.cloudstack.vm_scale).
+  - CloudStack does not learn about the new size. For VMs managed by CloudStack use M(livescale.cloudstack.vm_scale).
 author:
   - livescale.cloudstack maintainers (@livescale)
-requirements:
-  - libvirt-python
 extends_documentation_fragment:
+  - livescale.cloudstack.libvirt
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.full
 options:
-  uri:
-    description:
-      - libvirt connection URI of the hypervisor, for example V(qemu:///system), V(qemu+tcp://kvm-01.example.com/system)
-        or V(test:///default).
-    type: str
-    default: qemu:///system
-  domain:
-    description: Domain name (for a CloudStack VM its instance name, C(i-<account id>-<vm id>-VM)) or UUID.
-    type: str
-    required: true
   vcpus:
     description: Number of vCPUs wanted; at most the domain's C(<vcpu>) maximum.
     type: int
@@ -127,35 +115,27 @@ applied:
   sample: ["memory 1024 -> 4096 MiB (dimm 3072 MiB)"]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt
+from ansible_collections.livescale.cloudstack.plugins.module_utils._libvirt_module import LibvirtModule
+
+ARGUMENT_SPEC = dict(
+    vcpus=dict(type="int"),
+    memory=dict(type="int"),
+    memory_method=dict(type="str", choices=["dimm", "balloon"], default="dimm"),
+    persist=dict(type="bool", default=False),
+    verify_guest=dict(type="bool", default=False),
+    verify_timeout=dict(type="int", default=60),
+)
+
+
+def scale(module):
+    params = module.params
+    return _libvirt.scale_domain(params["uri"], params["domain"], params["vcpus"], params["memory"], params["memory_method"],
+                                 params["persist"], module.check_mode, params["verify_guest"], params["verify_timeout"])
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            uri=dict(type="str", default="qemu:///system"),
-            domain=dict(type="str", required=True),
-            vcpus=dict(type="int"),
-            memory=dict(type="int"),
-            memory_method=dict(type="str", choices=["dimm", "balloon"], default="dimm"),
-            persist=dict(type="bool", default=False),
-            verify_guest=dict(type="bool", default=False),
-            verify_timeout=dict(type="int", default=60),
-        ),
-        required_one_of=[("vcpus", "memory")],
-        supports_check_mode=True,
-    )
-    if not _libvirt.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"))
-    params = module.params
-    result, failure = _libvirt.outcome(
-        _libvirt.scale_domain, params["uri"], params["domain"], params["vcpus"], params["memory"], params["memory_method"],
-        params["persist"], module.check_mode, params["verify_guest"], params["verify_timeout"])
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    LibvirtModule(argument_spec=ARGUMENT_SPEC, required_one_of=[("vcpus", "memory")], supports_check_mode=True).run(scale)
 
 
 if __name__ == "__main__":

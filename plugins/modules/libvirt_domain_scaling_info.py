@@ -19,27 +19,13 @@ description:
   - Returns the readiness for live scaling, naming every missing piece with its fix, such as a domain
     started without C(<maxMemory slots='16'>) because the CloudStack VM was not dynamically scalable.
   - With O(guest_info=true), also asks the QEMU guest agent for the CPUs and memory blocks the guest has online.
-  - Talks to libvirt directly, not to the CloudStack API; run it on a host that can reach the hypervisor's libvirtd.
 author:
   - livescale.cloudstack maintainers (@livescale)
-requirements:
-  - libvirt-python
 extends_documentation_fragment:
+  - livescale.cloudstack.libvirt
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.info_module
 options:
-  uri:
-    description:
-      - libvirt connection URI of the hypervisor, for example V(qemu:///system), V(qemu+tcp://kvm-01.example.com/system),
-        V(qemu+tls://kvm-01.example.com/system) or V(test:///default).
-    type: str
-    default: qemu:///system
-  name:
-    description: Domain name; for a CloudStack VM its instance name, C(i-<account id>-<vm id>-VM).
-    type: str
-  uuid:
-    description: Domain UUID (the CloudStack VM's id).
-    type: str
   guest_info:
     description: Also query the QEMU guest agent (C(guest-info), C(guest-get-vcpus), C(guest-get-memory-blocks)).
     type: bool
@@ -49,7 +35,6 @@ options:
     type: int
     default: 5
 notes:
-  - Exactly one of O(name) and O(uuid) is required.
   - A guest agent that is absent or silent does not fail the module; RV(guest.available) is then V(false).
 seealso:
   - module: livescale.cloudstack.libvirt_domain_scale
@@ -59,7 +44,7 @@ EXAMPLES = r"""
 - name: Check that web-01 (instance i-2-10-VM) can be scaled live on kvm-01
   livescale.cloudstack.libvirt_domain_scaling_info:
     uri: qemu+tcp://kvm-01.example.com/system
-    name: i-2-10-VM
+    domain: i-2-10-VM
     guest_info: true
   register: web01_domain
 
@@ -217,32 +202,22 @@ guest:
       sample: 1024
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt
+from ansible_collections.livescale.cloudstack.plugins.module_utils._libvirt_module import LibvirtModule
+
+ARGUMENT_SPEC = dict(
+    guest_info=dict(type="bool", default=False),
+    guest_timeout=dict(type="int", default=5),
+)
+
+
+def scaling_info(module):
+    params = module.params
+    return _libvirt.scaling_info(params["uri"], params["domain"], params["guest_info"], params["guest_timeout"])
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            uri=dict(type="str", default="qemu:///system"),
-            name=dict(type="str"),
-            uuid=dict(type="str"),
-            guest_info=dict(type="bool", default=False),
-            guest_timeout=dict(type="int", default=5),
-        ),
-        mutually_exclusive=[("name", "uuid")],
-        required_one_of=[("name", "uuid")],
-        supports_check_mode=True,
-    )
-    if not _libvirt.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"))
-    params = module.params
-    result, failure = _libvirt.outcome(_libvirt.scaling_info, params["uri"], params["name"] or params["uuid"],
-                                       params["guest_info"], params["guest_timeout"])
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(changed=False, **result)
+    LibvirtModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).run(scaling_info)
 
 
 if __name__ == "__main__":

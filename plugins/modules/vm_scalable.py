@@ -26,14 +26,11 @@ author:
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.vm_owner
+  - livescale.cloudstack.vm_owner.vm
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.full
   - livescale.cloudstack.attributes.actiongroup
 options:
-  vm:
-    description: Name or id of the VM.
-    type: str
-    required: true
   dynamically_scalable:
     description: The wanted value of the flag.
     type: bool

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.vm_owner
+  - livescale.cloudstack.vm_owner.vm
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.actiongroup
 attributes:
@@ -36,10 +37,6 @@ attributes:
     support: partial
     details: V(restarted) always reboots; V(migrated) with O(autoselect=true) always migrates.
 options:
-  vm:
-    description: Name or id of the VM.
-    type: str
-    required: true
   state:
     description:
       - V(started) starts a Stopped VM.

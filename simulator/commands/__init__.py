@@ -1,5 +1,5 @@
 """API command handlers; importing this package registers every command (see simulator.registry)."""
 
-from simulator.commands import config, infra, jobs, network, offerings, vms
+from simulator.commands import affinity, config, infra, jobs, metrics, network, offerings, systemvms, vms
 
-MODULES = (config, infra, jobs, network, offerings, vms)
+MODULES = (affinity, config, infra, jobs, metrics, network, offerings, systemvms, vms)

@@ -163,8 +163,9 @@ def template_response(ctx, template):
                     "ispublic": template["ispublic"], "isfeatured": template["isfeatured"], "isready": True,
                     "passwordenabled": bool(template.get("passwordenabled")), "format": template["format"],
                     "hypervisor": "KVM", "ostypeid": template["uuid"], "ostypename": template["ostypename"],
-                    "templatetype": "USER", "zoneid": zone["uuid"] if zone else None,
-                    "zonename": zone["name"] if zone else None, "account": "admin",
+                    "templatetype": template.get("templatetype", "USER"), "zoneid": zone["uuid"] if zone else None,
+                    "zonename": zone["name"] if zone else None,
+                    "account": "system" if template.get("templatetype") == "SYSTEM" else "admin",
                     "isdynamicallyscalable": bool(template["isdynamicallyscalable"]), "created": template["created"],
                     "arch": "x86_64"})
 
@@ -203,8 +204,11 @@ def template_owner(ctx, template):
 
 def template_listed(ctx, template, template_filter):
     """The filter criteria for the caller's own account (launch permissions and projects are not modelled), then
-    applyPublicTemplateSharingRestrictions for anyone but the root admin."""
+    applyPublicTemplateSharingRestrictions for anyone but the root admin. The SYSTEM template (private, owned by the
+    system account) only shows to the root admin with `all` (searchForTemplatesInternal's showDomr)."""
     caller = ctx.caller
+    if template.get("templatetype") == "SYSTEM":
+        return caller.is_root_admin and template_filter == "all"
     owner, domain = template_owner(ctx, template)
     own = owner["id"] == caller.account["id"]
     public = template["ispublic"]
@@ -279,6 +283,30 @@ def update_template(ctx, values):
     return {"template": template_response(ctx, template)}
 
 
+def account_search_scope(ctx, values):
+    """QueryManagerImpl.searchForAccountIdsAndCount: without an id, only an admin's listall (or the domain setting
+    allow.user.view.all.domain.accounts) lists the caller's domain tree, an admin's domainid that domain (its tree
+    with isrecursive); every other call lists the caller's own account. Within what the caller may see."""
+    caller, domain = ctx.caller, values.get("domainid")
+    if domain is not None and not (caller.is_root_admin or in_subtree(domain, caller.domain)):
+        raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within domain"
+                     f" id={domain['uuid']}")
+    if "id" in values:
+        return ctx.visible_accounts
+    admin = caller.role != "User"
+    recursive = values.get("isrecursive", False)
+    if (values.get("listall") and admin) or ctx.settings.boolean("allow.user.view.all.domain.accounts", "domain",
+                                                                 caller.domain["id"]):
+        domain, recursive = domain or caller.domain, True
+    elif not admin or domain is None:
+        return {caller.account["id"]}
+    store = ctx.store
+    return {account["id"] for account in store.all("account")
+            if (admin or account["role"] != "DomainAdmin")  # type2NEQ: users see no domain-admin accounts
+            and (in_subtree(store.get("domain", account["domain_id"]), domain) if recursive
+                 else account["domain_id"] == domain["id"])}
+
+
 @command("listAccounts", params=(param("id", "uuid", entity="account"), param("name"),
                                  param("domainid", "uuid", entity="domain"), param("isrecursive", "boolean"),
                                  param("accounttype", "integer"), param("state")) + LIST_PARAMS,
@@ -287,8 +315,8 @@ def update_template(ctx, values):
                  "vmavailable", "user"))
 def list_accounts(ctx, values):
     """Lists accounts with their resource limits and counts."""
-    accounts = [a for a in ctx.store.all("account") if a["id"] in ctx.visible_accounts]
-    accounts = filtered(by_id_and_name(accounts, values), values, ("domainid",))
+    accounts = [a for a in ctx.store.all("account") if a["id"] in account_search_scope(ctx, values)]
+    accounts = by_id_and_name(accounts, values)
     return listing("account", [account_response(ctx.app, a) for a in accounts], values)
 
 
@@ -497,7 +525,6 @@ for _name, _object, _names, _id_entity in (
         ("listDiskOfferings", "diskoffering", "projectid zoneid account domainid id name virtualmachineid",
          "diskoffering"),
         ("listSSHKeyPairs", "sshkeypair", "projectid account domainid id name", "sshkeypair"),
-        ("listAffinityGroups", "affinitygroup", "projectid account domainid id name virtualmachineid", None),
         ("listSecurityGroups", "securitygroup", "projectid account domainid id virtualmachineid", None),
         ("listPublicIpAddresses", "publicipaddress", "projectid zoneid account domainid id", "publicipaddress"),
         ("listVPCs", "vpc", "projectid zoneid account domainid id name", "vpc"),

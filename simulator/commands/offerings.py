@@ -6,10 +6,12 @@ from simulator.registry import DOMAIN_ADMINS, LIST_PARAMS, PROJECT_ID, command, 
 from simulator.views import offering_response
 
 INT_MAX = 2147483647
+# ConfigurationManagerImpl.createServiceOffering: the systemvmtype values of a system offering (default domainrouter)
+SYSTEM_OFFERING_TYPES = ("domainrouter", "consoleproxy", "secondarystoragevm", "internalloadbalancervm")
 BOUNDS = ("mincpunumber", "maxcpunumber", "minmemory", "maxmemory")
 OFFERING_FIELDS = ("id", "name", "state", "displaytext", "cpunumber", "cpuspeed", "memory", "created", "storagetype",
                    "provisioningtype", "offerha", "limitcpuuse", "isvolatile", "domainid", "domain", "zoneid", "zone", "hosttags", "issystem", "defaultuse",
-                   "networkrate", "iscustomizediops", "serviceofferingdetails", "iscustomized",
+                   "systemvmtype", "networkrate", "iscustomizediops", "serviceofferingdetails", "iscustomized",
                    "dynamicscalingenabled", "diskofferingstrictness", "encryptroot", "hasannotations")
 
 
@@ -48,6 +50,7 @@ def build_offering(app, values):
     else:
         check_fixed(app, name, cpu, speed, memory)
     storage = storage_type(values.get("storagetype"), flag(values, "offerha", False))
+    is_system = flag(values, "issystem", False)
     return {"name": name, "displaytext": values.get("displaytext") or name, "cpunumber": cpu, "cpuspeed": speed,
             "memory": memory, "customized": customized, "offerha": flag(values, "offerha", False),
             "limitcpuuse": flag(values, "limitcpuuse", False), "isvolatile": flag(values, "isvolatile", False),
@@ -55,7 +58,18 @@ def build_offering(app, values):
             "networkrate": optional_int(values, "networkrate"),
             "dynamicscalingenabled": flag(values, "dynamicscalingenabled", True), "details": details,
             "domain_ids": [], "zone_ids": [],
-            "state": "Active", "issystem": False, "removed": False, "created": app.now()}
+            "state": "Active", "issystem": is_system, "systemvmtype": system_vm_type(values) if is_system else None,
+            "defaultuse": flag(values, "defaultuse", False), "removed": False, "created": app.now()}
+
+
+def system_vm_type(values):
+    """createServiceOffering issystem=true: the systemvmtype (domainrouter when absent), else 431."""
+    text = values.get("systemvmtype")
+    if text is None or text == "domainrouter":
+        return "domainrouter"
+    if text not in SYSTEM_OFFERING_TYPES:
+        raise invalid("Invalid systemVmType. Supported types are: DomainRouter, ConsoleProxy, SecondaryStorageVm")
+    return text
 
 
 def check_custom_bounds(name, bounds, speed):
@@ -251,20 +265,24 @@ def check_domain_admin_update(ctx, offering, domain_ids, zone_ids, values):
 
 @command("listServiceOfferings", params=(
     param("id", "uuid", entity="offering"), param("name"), param("virtualmachineid", "uuid", entity="vm"),
-    param("issystem", "boolean"), param("state"), param("cpunumber", "integer"), param("memory", "integer"),
-    param("cpuspeed", "integer"), param("zoneid", "uuid", entity="zone"), param("domainid", "uuid", entity="domain"),
+    param("issystem", "boolean"), param("systemvmtype"), param("state"), param("cpunumber", "integer"),
+    param("memory", "integer"), param("cpuspeed", "integer"), param("zoneid", "uuid", entity="zone"),
+    param("domainid", "uuid", entity="domain"),
     param("account"), param("isrecursive", "boolean"), PROJECT_ID) + LIST_PARAMS,
     fields=OFFERING_FIELDS)
 def list_service_offerings(ctx, values):
     """Lists all available service offerings, by sortkey then id (QueryManagerImpl.searchForServiceOfferingIdsAndCount).
 
-    Keyword matches name or display text; only the root admin may ask for system offerings (the simulator has none).
+    Keyword matches name or display text; only the root admin may ask for system offerings. issystem is false when
+    absent (ListServiceOfferingsCmd.getIsSystem), so system offerings are listed only with issystem=true; systemvmtype
+    filters on the offering's type.
     """
     state = offering_state(values)
     if values.get("issystem") and not ctx.caller.is_root_admin:
         raise invalid("Only ROOT admins can access system offerings.")
     found = [o for o in ctx.store.all("offering") if not o["removed"] and state in (None, o["state"])
-             and not values.get("issystem")]
+             and bool(o.get("issystem")) == bool(values.get("issystem"))
+             and values.get("systemvmtype") in (None, o.get("systemvmtype"))]
     if "id" in values:
         found = [o for o in found if o["id"] == values["id"]["id"]]
     if "name" in values:
@@ -291,7 +309,7 @@ def list_service_offerings(ctx, values):
     param("cpuspeed", "integer"), param("memory", "integer"), param("offerha", "boolean"),
     param("limitcpuuse", "boolean"), param("isvolatile", "boolean"), param("storagetype"), param("tags"),
     param("hosttags"), param("domainid", "list", entity="domain"), param("zoneid", "list", entity="zone"),
-    param("issystem", "boolean"),
+    param("issystem", "boolean"), param("systemvmtype"),
     param("networkrate", "integer"), param("serviceofferingdetails", "map"), param("customized", "boolean"),
     param("mincpunumber", "integer"), param("maxcpunumber", "integer"), param("minmemory", "integer"),
     param("maxmemory", "integer"), param("dynamicscalingenabled", "boolean")),

@@ -4,10 +4,11 @@ import re
 
 from simulator import agent as host_agent
 from simulator import scaling, vmops
-from simulator.commands import network
+from simulator.commands import affinity, network
 from simulator.commands.infra import check_launch_permission
 from simulator.errors import ApiError, denied, invalid, runtime, server
 from simulator.jobs import AsyncWork
+from simulator.metrics import wants_stats
 from simulator.model import (check_resource_limits, host_can_take, host_is_usable, host_to_string, is_dynamic,
                              next_destination, tag_list, vm_size, vm_to_string)
 from simulator.registry import LIST_PARAMS, PROJECT_ID, ROOT_ONLY, command, listing, param
@@ -18,8 +19,11 @@ VM_FIELDS = ("id", "name", "displayname", "account", "userid", "username", "doma
              "hostcontrolstate", "templateid", "templatename", "templatetype", "templateformat",
              "templatedisplaytext", "passwordenabled", "serviceofferingid", "serviceofferingname", "cpunumber",
              "cpuspeed", "memory", "guestosid", "rootdeviceid", "rootdevicetype", "securitygroup", "nic",
-             "hypervisor", "instancename", "details", "displayvm", "isdynamicallyscalable", "deleteprotection",
-             "ostypeid", "osdisplayname", "bootmode", "boottype", "vmtype", "arch", "tags", "jobid", "jobstatus")
+             "hypervisor", "instancename", "details", "affinitygroup", "displayvm", "isdynamicallyscalable",
+             "deleteprotection", "ostypeid", "osdisplayname", "bootmode", "boottype", "vmtype", "arch", "tags", "jobid",
+             "jobstatus")
+STATS_FIELDS = ("cpuused", "networkkbsread", "networkkbswrite", "diskkbsread", "diskkbswrite", "memorykbs",
+                "memoryintfreekbs", "memorytargetkbs", "diskioread", "diskiowrite")  # UserVmResponse, details stats
 SCALE_EXTRAS = ("miniops", "maxiops", "automigrate", "shrinkok")
 SCALE_PARAMS = (param("id", "uuid", required=True, entity="vm"),
                 param("serviceofferingid", "uuid", required=True, entity="offering"), param("details", "map"),
@@ -184,17 +188,21 @@ LIST_VM_PARAMS = (param("id", "uuid", entity="vm"), param("ids", "list"), param(
                   param("displayvm", "boolean")) + LIST_PARAMS
 
 
-@command("listVirtualMachines", params=LIST_VM_PARAMS, fields=VM_FIELDS)
+@command("listVirtualMachines", params=LIST_VM_PARAMS, fields=VM_FIELDS + STATS_FIELDS)
 def list_virtual_machines(ctx, values):
     """List the virtual machines owned by the account (all visible ones with listall=true)."""
-    return listing("virtualmachine", [vm_response(ctx, vm) for vm in visible_vms(ctx, values)], values)
+    stats = wants_stats(ctx.settings, values.get("details"))
+    return listing("virtualmachine", [vm_response(ctx, vm, stats=stats) for vm in visible_vms(ctx, values)], values)
 
 
 @command("listVirtualMachinesMetrics", params=LIST_VM_PARAMS,
-         fields=VM_FIELDS + ("cputotal", "memorytotal", "cpuused", "memorykbs", "memoryintfreekbs", "memorytargetkbs"))
+         fields=VM_FIELDS + STATS_FIELDS + ("cputotal", "memorytotal", "networkread", "networkwrite", "diskread",
+                                            "diskwrite", "diskiopstotal"))
 def list_virtual_machines_metrics(ctx, values):
     """Lists VM metrics."""
-    return listing("virtualmachine", [vm_response(ctx, vm, metrics=True) for vm in visible_vms(ctx, values)], values)
+    stats = wants_stats(ctx.settings, values.get("details"))
+    return listing("virtualmachine", [vm_response(ctx, vm, metrics=True, stats=stats)
+                                      for vm in visible_vms(ctx, values)], values)
 
 
 @command("deployVirtualMachine", isasync=True, cmdclass="vm.DeployVMCmd", params=(
@@ -203,7 +211,8 @@ def list_virtual_machines_metrics(ctx, values):
     param("zoneid", "uuid", required=True, entity="zone"), param("name"), param("displayname"),
     param("hostid", "uuid", entity="host"), param("startvm", "boolean"), param("dynamicscalingenabled", "boolean"),
     param("details", "map"), param("account"), param("domainid", "uuid", entity="domain"), param("group"),
-    param("networkids", "list", entity="network"), param("keypair"), param("userdata")), fields=VM_FIELDS)
+    param("networkids", "list", entity="network"), param("keypair"), param("userdata"),
+    param("affinitygroupids", "list", entity="affinitygroup"), param("affinitygroupnames", "list")), fields=VM_FIELDS)
 def deploy_virtual_machine(ctx, values):
     """Creates and automatically starts a virtual machine."""
     if "templateid" not in values:  # the simulator has no volumeid/snapshotid alternatives
@@ -222,6 +231,7 @@ def deploy_virtual_machine(ctx, values):
     if is_dynamic(offering):
         scaling.validate_custom_parameters(app, offering, details)
     size = scaling.target_size(offering, details)
+    groups = affinity.deploy_groups(ctx, account, values)
     networks = network.vm_networks(app, account, zone, values.get("networkids"))
     check_resource_limits(app, account, {"vm": 1, "cpu": size[0], "memory": size[2]})
     check_launch_permission(ctx, account, template)
@@ -230,6 +240,7 @@ def deploy_virtual_machine(ctx, values):
     vm = new_vm(app, account, zone, template, offering, name, custom, networks)
     vm["displayname"] = values.get("displayname") or name
     vm["group"] = values.get("group")
+    vm["affinity_group_ids"] = groups
     vm["isdynamicallyscalable"] = bool(values.get("dynamicscalingenabled", True) and offering["dynamicscalingenabled"]
                                        and template["isdynamicallyscalable"]
                                        and ctx.settings.boolean("enable.dynamic.scale.vm", "zone", zone["id"]))

@@ -11,14 +11,19 @@ DEFAULT = yaml.safe_load(DEFAULT_SEED.read_text())
 
 
 def build_seed(tmp_path, hosts=None, settings=(), vms=None, offerings=(), scalable=True, name="seed.yml",
-               domain_limits=None, domains=(), accounts=(), clusters=()):
+               domain_limits=None, domains=(), accounts=(), clusters=(), system_vms=False):
     """A seed file: the default one with own libvirt node files per host and the given changes.
+
+    system_vms=False leaves out the default seed's console proxy and secondary storage VM (their capacity on
+    kvm-a1-02 would change what the other tests measure); test_systemvms.py asks for them.
 
     scalable=True: template scalable, enable.dynamic.scale.vm true in zone-a, web-01 and db-01 Running and
     scalable (their domains are prepared when the simulator starts them).
     domains, accounts and clusters (of pod-a1, hosts with their own uri) are added to the default ones.
     """
     seed = copy.deepcopy(DEFAULT)
+    if not system_vms:
+        seed["zones"][0].pop("system_vms", None)
     cluster = seed["zones"][0]["pods"][0]["clusters"][0]
     if hosts is not None:
         cluster["hosts"] = hosts

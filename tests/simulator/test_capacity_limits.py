@@ -201,7 +201,7 @@ def test_account_without_limit_gets_max_account_defaults(make_sim):
     account response shows it (AccountJoinDaoImpl); root admins stay unlimited."""
     world = world_of(make_sim(accounts=[BETA], settings=[{"name": "max.account.cpus", "value": "2"}]))
     bob = world.sim.client("BOB-KEY", "BOB-SECRET")
-    beta = world.client.ok("listAccounts", name="beta")["account"][0]
+    beta = world.client.ok("listAccounts", name="beta", listall="true")["account"][0]
     assert (beta["cpulimit"], beta["memorylimit"]) == ("2", "40960")
     assert deploy(world, "b-01", "Medium", client=bob)["jobstatus"] == 1
     code, text = deploy_refusal(world, "b-02", "Small", bob)
@@ -209,7 +209,7 @@ def test_account_without_limit_gets_max_account_defaults(make_sim):
         r"Maximum amount of resources of Type = 'cpu', tag = 'null' for Account Name = beta in Domain Id = \d+ is"
         r" exceeded: Account Resource Limit = 2, Current Account Resource Amount = 2, Current Account Resource"
         r" Reservation = 0, Requested Resource Amount = 1\.", text), text
-    assert world.client.ok("listAccounts", name="admin")["account"][0]["cpulimit"] == "Unlimited"
+    assert world.client.ok("listAccounts", name="admin", listall="true")["account"][0]["cpulimit"] == "Unlimited"
     for index in range(2):
         assert deploy(world, f"a-0{index}", "Medium")["jobstatus"] == 1
 

@@ -150,9 +150,9 @@ def test_capacity_and_account_fields(world):
         65536 * 1024 * 1024, 1024 * 1024 * 1024, "1.56%")
     idle = client.ok("listHosts", name="kvm-a1-02")["host"][0]
     assert idle["cpuallocated"] == "0.00%"
-    admin_account = client.ok("listAccounts", name="admin")["account"][0]
+    admin_account = client.ok("listAccounts", name="admin", listall="true")["account"][0]
     assert (admin_account["cpulimit"], admin_account["memoryavailable"]) == ("Unlimited", "Unlimited")
-    acme = client.ok("listAccounts", name="acme")["account"][0]
+    acme = client.ok("listAccounts", name="acme", listall="true")["account"][0]
     assert {k: acme[k] for k in ("cpulimit", "cputotal", "cpuavailable", "memorylimit", "memorytotal",
                                  "memoryavailable", "vmlimit", "vmtotal")} == {
         "cpulimit": "8", "cputotal": 3, "cpuavailable": "5", "memorylimit": "16384", "memorytotal": 3072,
@@ -160,7 +160,8 @@ def test_capacity_and_account_fields(world):
     capacity = {c["name"]: c for c in client.ok("listCapacity", clusterid=host["clusterid"])["capacity"]}
     assert (capacity["CPU"]["capacityused"], capacity["CPU"]["capacitytotal"]) == (1000, 76800)
     metrics = client.ok("listVirtualMachinesMetrics", id=world.vms["web-01"]["id"])["virtualmachine"][0]
-    assert metrics["cputotal"] == "1 x 1.00 Ghz" and metrics["memorytotal"] == "1.00 GB"
+    # plugins/metrics VmMetricsResponse.setCpuTotal ("%.1f Ghz" of cores x MHz / 1000) and setMemTotal ("%.2f GiB")
+    assert metrics["cputotal"] == "1.0 Ghz" and metrics["memorytotal"] == "1.00 GiB"
 
 
 def test_migrate_storageid_fails_uuid_validation_as_the_simulator_has_no_pools(world):
@@ -204,7 +205,7 @@ def test_users_expunge_only_with_the_account_setting(world):
     code, text = job_failure(alice.run("destroyVirtualMachine", id=db_id, expunge="true"))
     assert (code, text) == (530, "Account does not have permission for expunging.")
     assert world.vm("db-01")["state"] == "Stopped"
-    acme = client.ok("listAccounts", name="acme")["account"][0]
+    acme = client.ok("listAccounts", name="acme", listall="true")["account"][0]
     client.ok("updateConfiguration", name="allow.user.expunge.recover.vm", value="true", accountid=acme["id"])
     assert alice.run("destroyVirtualMachine", id=db_id, expunge="true")["jobstatus"] == 1
     assert client.call("listVirtualMachines", id=db_id)[0] == 431

@@ -166,7 +166,7 @@ def test_live_scale_up_updates_vm_domain_capacity_and_counts(world):
     assert host_after["cpuallocatedvalue"] == host_before["cpuallocatedvalue"] + 2000
     assert host_after["memoryallocated"] == host_before["memoryallocated"] + 2048 * 1024 * 1024
     assert host_after["cpuallocated"] == "7.81%"
-    acme = client.ok("listAccounts", name="acme")["account"][0]
+    acme = client.ok("listAccounts", name="acme", listall="true")["account"][0]
     assert (acme["cputotal"], acme["memorytotal"], acme["cpulimit"], acme["cpuavailable"]) == (5, 5120, "8", "3")
     events = [e["type"] for e in client.ok("listEvents", listall="true", **vm_events(vm["id"]))["event"]]
     assert events[0] == "VM.DYNAMIC.SCALE"

@@ -40,10 +40,11 @@ def host(name, uri, image=None):
 
 
 def seed_with_hosts(tmp_path, *hosts):
-    """The default seed without VMs, on these hosts (uris kept as given)."""
+    """The default seed without VMs (user or system), on these hosts (uris kept as given)."""
     seed = json.loads(json.dumps(DEFAULT))
     seed["zones"][0]["pods"][0]["clusters"][0]["hosts"] = list(hosts)
     seed["vms"] = []
+    seed["zones"][0].pop("system_vms", None)
     path = tmp_path / "seed.yml"
     path.write_text(yaml.safe_dump(seed))
     return path

@@ -27,7 +27,7 @@ def ids(admin):
     """Scope object ids."""
     world = World(admin)
     host = world.hosts["kvm-a1-01"]
-    acme = admin.ok("listAccounts", name="acme")["account"][0]
+    acme = admin.ok("listAccounts", name="acme", listall="true")["account"][0]
     return {"zoneid": host["zoneid"], "clusterid": host["clusterid"], "accountid": acme["id"],
             "domainid": acme["domainid"]}
 

@@ -22,7 +22,8 @@ def test_only_the_licence_entry_is_ignored():
 
 
 def test_every_module_has_exactly_one_licence_entry_per_ignore_file():
-    modules = sorted(f"plugins/modules/{path.name}" for path in (ROOT / "plugins" / "modules").glob("*.py"))
+    modules = sorted(f"plugins/{kind}/{path.name}" for kind in ("modules", "inventory")
+                     for path in (ROOT / "plugins" / kind).glob("*.py") if path.name != "__init__.py")
     files = sorted({entry[0] for entry in ignore_entries()})
     assert files, "tests/sanity/ignore-<version>.txt is missing"
     for name in files:

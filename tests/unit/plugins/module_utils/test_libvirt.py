@@ -353,8 +353,10 @@ def test_wait_for_guest_is_bounded_and_shows_the_guest(monkeypatch, fake_time):
     assert clock() == pytest.approx(3) and info.value.guest.online_cpus == 2
 
 
-def test_outcome_carries_the_guest_view_of_a_failed_wait(monkeypatch, fake_time):
+def test_failure_fields_carry_the_guest_view_of_a_failed_wait(monkeypatch, fake_time):
     monkeypatch.setattr(lv.libvirt_qemu, "qemuAgentCommand", ScriptedGuest(online_cpus=[1], online_blocks=[6]))
     clock, sleep = fake_time[:2]
-    result, failure = lv.outcome(lv.wait_for_guest, RecordingDomain(False), 2, None, 1, clock, sleep)
-    assert result is None and failure["guest"]["online_cpus"] == 1 and "1/4 CPUs online" in failure["msg"]
+    with pytest.raises(lv.GuestNotConverged) as info:
+        lv.wait_for_guest(RecordingDomain(False), 2, None, 1, clock, sleep)
+    failure = lv.failure_fields(info.value)
+    assert failure["guest"]["online_cpus"] == 1 and "1/4 CPUs online" in failure["msg"]

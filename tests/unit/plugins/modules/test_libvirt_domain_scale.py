@@ -39,6 +39,11 @@ def test_adds_vcpus_live(capsys, uri):
     assert result["diff"]["before"]["vcpus"] == 1 and result["diff"]["after"]["vcpus"] == 3
 
 
+def test_the_domain_may_be_named_as_in_libvirt_domain_scaling_info(capsys, uri):
+    result = run(capsys, uri=uri, uuid=UUID, vcpus=2, _ansible_check_mode=True)
+    assert result["changed"] is True and result["changes"] == ["vCPUs 1 -> 2"]
+
+
 def test_at_target_is_unchanged(capsys, uri):
     result = run(capsys, uri=uri, domain=UUID, vcpus=1, memory=512)
     assert result["changed"] is False and result["changes"] == []

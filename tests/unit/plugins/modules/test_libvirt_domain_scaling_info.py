@@ -5,6 +5,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _libvirt
 from ansible_collections.livescale.cloudstack.plugins.modules import libvirt_domain_scaling_info as module
 from simulator.domain_xml import DomainSpec, HostFacts, write_domain
 
@@ -50,12 +51,43 @@ def test_guest_agent_not_answering_is_reported_not_failed(capsys, uri):
     assert result["guest"]["available"] is False and "not answering" in result["guest"]["error"]
 
 
+def test_domain_is_named_as_in_libvirt_domain_scale(capsys, uri):
+    result = info(capsys, uri=uri, domain="i-2-21-VM")
+    assert result["domain"]["uuid"] == READY_UUID
+
+
+@pytest.mark.parametrize("alias, key", [("name", "i-2-22-VM"), ("uuid", READY_UUID), ("name", READY_UUID)])
+def test_the_former_options_are_aliases_of_domain(capsys, uri, alias, key):
+    result = info(capsys, uri=uri, **{alias: key})
+    assert not result.get("failed")
+    assert key in (result["domain"]["name"], result["domain"]["uuid"])
+
+
 @pytest.mark.parametrize("args, message", [
     ({"name": "i-2-99-VM"}, "no domain named or with UUID 'i-2-99-VM'"),
-    ({"name": "i-2-21-VM", "uuid": READY_UUID}, "parameters are mutually exclusive: name|uuid"),
-    ({}, "one of the following is required: name, uuid"),
+    ({}, "missing required arguments: domain"),
     ({"uri": "bogus", "name": "i-2-21-VM"}, "cannot connect to libvirt at bogus: not a libvirt URI"),
 ])
 def test_errors_are_clear(capsys, uri, args, message):
     result = info(capsys, **dict({"uri": uri}, **args))
     assert result["failed"] is True and message in result["msg"]
+
+
+@pytest.fixture
+def tracebacks(monkeypatch):
+    """Tracebacks in results on, as ANSIBLE_DISPLAY_TRACEBACK=error asks (ansible-core 2.19; older ones always keep them)."""
+    try:
+        from ansible.module_utils._internal import _traceback
+    except ImportError:
+        return
+    monkeypatch.setattr(_traceback, "_is_traceback_enabled", lambda event: True)
+
+
+@pytest.mark.usefixtures("tracebacks")
+def test_an_unexpected_error_fails_with_its_traceback(capsys, uri, monkeypatch):
+    def broken(*_args):
+        raise KeyError("vcpu")
+    monkeypatch.setattr(_libvirt, "scaling_info", broken)
+    result = info(capsys, uri=uri, domain="i-2-21-VM")
+    assert result["failed"] is True and "unexpected error (a bug in livescale.cloudstack" in result["msg"]
+    assert "KeyError: 'vcpu'" in result["msg"] and "in broken" in result["exception"]
