@@ -23,10 +23,29 @@ PLAYBOOK = """\
 """
 
 
-@pytest.mark.parametrize("target", TARGETS)
-def test_target(target, connection_vars, tmp_path):
+# targets that also run against a simulator started as CloudStack 4.22 (simulator/versions.py); they get the extra
+# variable cloudstack_version for what differs there. vm_scale and vm_scaling_info assume [main]'s live scale of a
+# fixed offering and are not listed yet.
+OLD_VERSION_TARGETS = ("vm_scalable",)
+
+
+def run_target(target, extra_vars, tmp_path):
+    """Run one target with these connection (and version) variables and check that nothing failed."""
     playbook = tmp_path / "target.yml"
     playbook.write_text(PLAYBOOK.format(name=target, target_dir=TARGETS_DIR / target))
-    result = run_playbook(playbook, extra_vars=connection_vars)
+    result = run_playbook(playbook, extra_vars=extra_vars)
     assert result.returncode == 0, result.stdout[-6000:]
     assert "failed=0" in result.stdout, result.stdout[-6000:]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_target(target, connection_vars, tmp_path):
+    run_target(target, dict(connection_vars, cloudstack_version="4.23"), tmp_path)
+
+
+@pytest.mark.parametrize("target", OLD_VERSION_TARGETS)
+def test_target_on_cloudstack_4_22(target, tmp_path):
+    from simulator.testing import SimulatorProcess  # pylint: disable=import-outside-toplevel
+    with SimulatorProcess(db=tmp_path / "state.sqlite", version="4.22") as simulator:
+        run_target(target, {"api_url": simulator.url, "api_key": simulator.admin_key,
+                            "api_secret": simulator.admin_secret, "cloudstack_version": "4.22"}, tmp_path)

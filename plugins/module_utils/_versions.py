@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: livescale.cloudstack contributors
+# Apache License 2.0 (see LICENSE)
+"""Private to livescale.cloudstack: the scaling rules that differ between the CloudStack versions the planner knows.
+
+Not a public API: it may change without notice. Stdlib only, no I/O. ``version_of`` turns listCapabilities'
+``cloudstackversion`` into a ``Version``: the rules of that line, or of the nearest known one with a note saying so.
+The rules were read from the CloudStack source: [4.22] is github alexandremattioli/cloudstack @ 3d6cafe193
+(4.22.0.0-SNAPSHOT), [4.23] is github prashanthr2/cloudstack @ b0601e5478 (4.23.0.0-SNAPSHOT), which includes
+apache/cloudstack PR #12975 ("Live scaling for VMs with fixed service offerings on KVM").
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from collections import namedtuple
+
+PR_FIXED_OFFERINGS = "apache/cloudstack PR #12975"
+
+
+RULE_FIELDS = "name fixed_offering_live_kvm same_size_cap_change cluster_capacity_settings reconfigure_failed"
+
+
+class Rules(namedtuple("Rules", RULE_FIELDS)):
+    """One CloudStack line's scaling rules, where they differ.
+
+    ``fixed_offering_live_kvm``: a running KVM VM on a fixed offering may be live-scaled (UserVmManagerImpl
+    upgradeRunningVirtualMachine refuses it before PR #12975). ``same_size_cap_change``: a same-size offering is
+    accepted on KVM when the CPU cap changes (before: every same-size target is refused). ``cluster_capacity_settings``:
+    kvm.cpu/memory.dynamic.scaling.capacity and auto.migrate.vm.on.live.scale.insufficient.capacity exist; before,
+    KVMGuru takes a KVM domain's maximum from the custom offering (maxcpunumber / maxmemory, else
+    vm.serviceoffering.cpu.cores.max / ram.size.max, else the host), fixed offerings get none, and a VM short of
+    capacity always migrates. ``reconfigure_failed``: the job's errortext when the agent cannot scale the domain
+    (VirtualMachineManagerImpl.reConfigureVm). Namedtuples, not dataclasses: built at import, also on a Python
+    without ``dataclasses`` (see ``_compat``).
+    """
+
+    __slots__ = ()
+
+
+class Defect(namedtuple("Defect", "first last issue text hypervisor")):
+    """A scaling defect users reported for a range of versions (inclusive, as tuples of numbers); ``hypervisor``
+    "" for every hypervisor."""
+
+    __slots__ = ()
+
+
+BEFORE_FIXED_OFFERINGS = Rules("4.22", fixed_offering_live_kvm=False, same_size_cap_change=False,
+                               cluster_capacity_settings=False, reconfigure_failed="Unhandled exception")
+WITH_FIXED_OFFERINGS = Rules("4.23", fixed_offering_live_kvm=True, same_size_cap_change=True,
+                             cluster_capacity_settings=True, reconfigure_failed="Unable to reconfigure VM.")
+KNOWN = {(4, 22): BEFORE_FIXED_OFFERINGS, (4, 23): WITH_FIXED_OFFERINGS}
+# planner Settings fields that read settings a line does not have (PR #12975 added them)
+CLUSTER_CAPACITY_FIELDS = ("auto_migrate", "kvm_cpu_capacity", "kvm_memory_capacity")
+
+DEFECTS = (
+    Defect((4, 19, 1), (4, 19, 1, 3), "apache/cloudstack #9879 (and #9519)",
+           "listServiceOfferings with virtualmachineid leaves out the custom offering of a running VM, so the UI's"
+           " scale dialog says a KVM VM on a fixed offering cannot be scaled; scaleVirtualMachine itself, which this"
+           " collection calls, still works (fixed by apache/cloudstack PR #9894, which 4.19.1.3 does not include)", ""),
+    Defect((0,), (4, 22, 99), "apache/cloudstack #9973",
+           "a running KVM VM's domain maximum is the maxcpunumber/maxmemory of the custom offering it was started with"
+           " (else vm.serviceoffering.cpu.cores.max / vm.serviceoffering.ram.size.max, else the host): a live scale above"
+           " it fails with 530 \"Unhandled exception\"; stop and start the VM to give its domain the new offering's"
+           " maximum (CloudStack 4.23 takes the maximum from kvm.*.dynamic.scaling.capacity instead)", "KVM"),
+)
+
+
+class Version(namedtuple("Version", "server rules known")):
+    """The server's version as listCapabilities reports it ("" when unread), the rules planned with, and whether
+    they are the server's own line's."""
+
+    __slots__ = ()
+
+    @property
+    def planned_for(self):
+        """``CloudStack 4.22``: the line whose rules the planner applied."""
+        return "CloudStack %s" % self.rules.name
+
+    @property
+    def note(self):
+        """Why the rules are not the server's own ("" when they are)."""
+        if self.known:
+            return ""
+        if not self.server:
+            return ("the CloudStack version could not be read (listCapabilities cloudstackversion): planned by the rules"
+                    " of %s, the newest this collection knows" % self.planned_for)
+        return ("CloudStack %s is not a version this collection knows (%s): planned by the rules of %s, the nearest known"
+                % (self.server, ", ".join("%d.%d" % line for line in sorted(KNOWN)), self.planned_for))
+
+    def defects(self, hypervisor):
+        """The known scaling defects of this server version for a VM on that hypervisor, each naming its issue."""
+        number = _numbers(self.server)
+        if not number:
+            return []
+        return ["CloudStack %s has a known scaling defect (%s): %s" % (self.server, defect.issue, defect.text)
+                for defect in DEFECTS if defect.first <= number <= defect.last
+                and defect.hypervisor in ("", hypervisor)]
+
+
+def _numbers(text):
+    """``4.22.0.0-SNAPSHOT`` as (4, 22, 0, 0); () when it does not start with a number."""
+    match = re.match(r"\s*(\d+(?:\.\d+)*)", text or "")
+    return tuple(int(part) for part in match.group(1).split(".")) if match else ()
+
+
+def version_of(text):
+    """The Version of a ``cloudstackversion`` text: its line's rules, else the nearest known line's (the newest when
+    the text is empty or not a version)."""
+    number = _numbers(text)
+    line = number[:2]
+    if line in KNOWN:
+        return Version(text, KNOWN[line], True)
+    if len(line) < 2:
+        return Version(text or "", KNOWN[max(KNOWN)], False)
+    nearest = min(KNOWN, key=lambda known: (abs((known[0] - line[0]) * 100 + known[1] - line[1]), -known[1]))
+    return Version(text, KNOWN[nearest], False)
+
+
+# a Situation or Plan made without reading the server (a VM already at its fixed target): the newest rules
+UNREAD = Version("", WITH_FIXED_OFFERINGS, True)

@@ -1,0 +1,123 @@
+"""The CloudStack versions the simulator can be started as: [4.22] and [main] (4.23), and what differs between them.
+
+[4.22] is github alexandremattioli/cloudstack @ 3d6cafe193 (4.22.0.0-SNAPSHOT), before apache/cloudstack PR #12975;
+[main] is github prashanthr2/cloudstack @ b0601e5478 (4.23.0.0-SNAPSHOT), with it (merged as 6b831f5196). The rules
+live here; simulator/scaling.py and vmops.py ask the running version (``app.version``).
+"""
+
+from dataclasses import dataclass, field
+
+INT_MAX = 2147483647
+
+
+@dataclass(frozen=True)
+class Version:
+    """One CloudStack line: its listCapabilities ``cloudstackversion``, its scaling rules and its texts.
+
+    ``fixed_offering_live_kvm``: UserVmManagerImpl.upgradeRunningVirtualMachine lets a KVM VM on a fixed offering
+    live-scale; ``same_size_cap_change``: a same-size target is allowed on KVM with a CPU cap change (else every
+    same-size target is refused, with the scale-down text); ``cluster_capacity_settings``: KVMGuru takes the domain
+    maximum from kvm.*.dynamic.scaling.capacity and the VM flag alone, and auto.migrate...insufficient.capacity may
+    stop a migration (else the maximum is the custom offering's, fixed offerings get none, and the VM always migrates).
+    """
+
+    name: str
+    cloudstackversion: str
+    fixed_offering_live_kvm: bool
+    same_size_cap_change: bool
+    cluster_capacity_settings: bool
+    texts: dict = field(default_factory=dict)
+
+    def text(self, key, **values):
+        """This version's text for ``key``, formatted with ``values``."""
+        return self.texts[key].format(**values)
+
+    def domain_maximum(self, settings, offering, host, cluster_id):
+        """(max vCPUs, max MiB) of a prepared KVM domain, None when the version gives it no head-room.
+
+        [main] KVMGuru.getVmMaxCpuCores/getVmMaxMemory: kvm.cpu/memory.dynamic.scaling.capacity of the cluster, else
+        the host. [4.22] KVMGuru.isVmDynamicScalable needs a dynamic offering; then the offering's maxcpunumber /
+        maxmemory, else vm.serviceoffering.cpu.cores.max / ram.size.max when > 0, else the host.
+        """
+        if self.cluster_capacity_settings:
+            max_cpu = settings.integer("kvm.cpu.dynamic.scaling.capacity", "cluster", cluster_id)
+            max_mem = settings.integer("kvm.memory.dynamic.scaling.capacity", "cluster", cluster_id)
+            return (max_cpu if max_cpu > 0 else host["cores"]), (max_mem if max_mem > 0 else host["memory_mib"])
+        if None not in (offering["cpunumber"], offering["cpuspeed"], offering["memory"]):
+            return None
+        details = offering.get("details", {})
+
+        def bound(detail, setting, host_value):
+            if detail in details:
+                return int(details[detail])
+            return settings.integer(setting) if settings.integer(setting) > 0 else host_value
+        return (bound("maxcpunumber", "vm.serviceoffering.cpu.cores.max", host["cores"]),
+                bound("maxmemory", "vm.serviceoffering.ram.size.max", host["memory_mib"]))
+
+
+COMMON = {
+    "memory_range": "Invalid memory value, specify a value between {low} and {high}",
+    "need_custom": "Need to specify custom parameter values cpu, cpu speed and memory when using custom offering",
+}
+
+V4_22 = Version("4.22", "4.22.0.0", fixed_offering_live_kvm=False, same_size_cap_change=False,
+                cluster_capacity_settings=False, texts=dict(
+                    COMMON,
+                    cpu_range="Invalid cpu cores value, specify a value between {low} and {high}",
+                    cpu_fixed="The cpu cores of this offering id:{uuid} is not customizable. This is predefined in the"
+                              " template.",
+                    memory_fixed="The memory of this offering id:{uuid} is not customizable. This is predefined in the"
+                                 " template.",
+                    speed_range="Invalid cpu speed value, specify a value between 1 and " + str(INT_MAX),
+                    speed_fixed="The cpu speed of this offering id:{uuid} is not customizable. This is predefined in"
+                                " the template.",
+                    stopped_inactive="Unable to upgrade virtual machine {vm} with an inactive service offering"
+                                     " {offering}",
+                    scale_down='While the VM is running, only scalling up it is supported. New service offering'
+                               ' {{"memory": {new_mem}, "speed": {new_speed}, "cpu": {new_cpu}}} should have at least'
+                               ' one value (ram, speed or cpu) greater than the current values {{"memory": {cur_mem},'
+                               ' "speed": {cur_speed}, "cpu": {cur_cpu}}}.',
+                    fixed_offering_kvm='Unable to live scale VM on KVM when current service offering is a "Fixed'
+                                       ' Offering". KVM needs the tag "maxMemory" to live scale and it is only'
+                                       ' configured when VM is deployed with a custom service offering and "Dynamic'
+                                       ' Scalable" is enabled.',
+                    zone_disabled="Dynamically scaling virtual machines is disabled for this zone, please contact your"
+                                  " admin.",
+                    reconfigure_failed="Unhandled exception",
+                    change_service_state="Unable to upgrade virtual machine {vm}  in state {state}; make sure the"
+                                         " virtual machine is stopped"))
+
+V4_23 = Version("4.23", "4.23.0.0", fixed_offering_live_kvm=True, same_size_cap_change=True,
+                cluster_capacity_settings=True, texts=dict(
+                    COMMON,
+                    cpu_range="Invalid CPU cores value, specify a value between {low} and {high}",
+                    cpu_fixed="The CPU cores of this offering id:{uuid} is not customizable. This is predefined in the"
+                              " Template.",
+                    memory_fixed="The memory of this offering id:{uuid} is not customizable. This is predefined in the"
+                                 " Template.",
+                    speed_range="Invalid CPU speed value, specify a value between 1 and " + str(INT_MAX),
+                    speed_fixed="The CPU speed of this offering id:{uuid} is not customizable. This is predefined as"
+                                " {speed} MHz.",
+                    stopped_inactive="Unable to upgrade Instance {vm} with an inactive service offering {offering}",
+                    scale_down='Scaling down is not supported while the VM is running. The new service offering'
+                               ' attributes {{"memory": {new_mem}, "CPU speed": {new_speed}, "vCPUs": {new_cpu}}} must'
+                               ' not be lower than the current values {{"memory": {cur_mem}, "CPU speed": {cur_speed},'
+                               ' "vCPUs": {cur_cpu}}}.',
+                    same_size="While the VM is running, scaling to a service offering with the same attributes"
+                              " (memory, CPU speed and vCPUs) is only allowed when the CPU cap is changed.",
+                    zone_disabled="Dynamically scaling Instances is disabled for this zone, please contact your admin.",
+                    reconfigure_failed="Unable to reconfigure VM.",
+                    change_service_state="Unable to upgrade Instance {vm}  in state {state}; make sure the Instance is"
+                                         " stopped"))
+
+VERSIONS = {version.name: version for version in (V4_22, V4_23)}
+DEFAULT = V4_23.name
+
+
+def version_named(name):
+    """The Version of ``4.22`` / ``4.22.0.0`` (any text starting with a known major.minor); ValueError otherwise."""
+    text = str(name or DEFAULT).strip()
+    line = ".".join(text.split(".")[:2])
+    if line not in VERSIONS:
+        raise ValueError(f"unknown CloudStack version {text!r} (known: {', '.join(sorted(VERSIONS))})")
+    return VERSIONS[line]

@@ -1,0 +1,87 @@
+"""The version table (plugins/module_utils/_versions.py) and the planner's version-specific rules.
+
+[4.22] rules are read from github alexandremattioli/cloudstack @ 3d6cafe193 (4.22.0.0-SNAPSHOT); [4.23] from
+prashanthr2/cloudstack @ b0601e5478, which includes apache/cloudstack PR #12975.
+"""
+
+import pytest
+
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _versions as versions
+
+V422 = versions.version_of("4.22.0.0")
+SMALL = planner.Offering("off-small", "Small", cpu=1, speed=1000, memory=1024)
+MEDIUM = planner.Offering("off-medium", "Medium", cpu=2, speed=1000, memory=2048)
+CUSTOM = planner.Offering("off-custom", "Custom", speed=1000, min_cpu=1, max_cpu=2, min_memory=512, max_memory=2048)
+HOST = planner.Host("host-1", "kvm-a1-01", cores=16, speed=2400, free_cpu=30000, free_memory=60 * 1024 ** 3,
+                    total_memory=64 * 1024 ** 3)
+
+
+def situation(current=SMALL, version=V422, hypervisor="KVM"):
+    vm = planner.Vm("vm-1", "web-01", "Running", current.cpu or 1, 1000, current.memory or 1024, current.id,
+                    hypervisor=hypervisor, dynamically_scalable=True)
+    return planner.Situation(vm=vm, current=current, settings=planner.Settings(dynamic_scale=True),
+                             template_scalable=True, host=HOST, version=version)
+
+
+@pytest.mark.parametrize("text, rules, known", [
+    ("4.22.0.0", "4.22", True), ("4.22.1.0-SNAPSHOT", "4.22", True), ("4.23.0.0-SNAPSHOT", "4.23", True),
+    ("4.19.1.3", "4.22", False), ("4.18.2.4", "4.22", False), ("4.24.0.0", "4.23", False), ("", "4.23", False),
+    ("not a version", "4.23", False)])
+def test_a_version_is_planned_by_its_line_or_the_nearest_known_one(text, rules, known):
+    version = versions.version_of(text)
+    assert (version.rules.name, version.known) == (rules, known)
+    assert bool(version.note) is not known
+
+
+def test_an_unknown_version_says_which_rules_planned_it():
+    assert versions.version_of("4.19.1.3").note == ("CloudStack 4.19.1.3 is not a version this collection knows (4.22,"
+                                                    " 4.23): planned by the rules of CloudStack 4.22, the nearest known")
+
+
+def test_known_defects_name_their_issue_and_fit_version_and_hypervisor():
+    assert [warning.split(" (")[1].split(")")[0] for warning in versions.version_of("4.19.1.2").defects("KVM")] == [
+        "apache/cloudstack #9879", "apache/cloudstack #9973"]
+    assert len(versions.version_of("4.19.1.2").defects("VMware")) == 1
+    assert versions.version_of("4.22.0.0").defects("KVM")[0].startswith(
+        "CloudStack 4.22.0.0 has a known scaling defect (apache/cloudstack #9973)")
+    assert versions.version_of("4.23.0.0").defects("KVM") == []
+
+
+def test_on_422_a_fixed_offering_kvm_vm_is_not_live_scaled_and_the_fix_is_a_custom_offering_or_423():
+    """UserVmManagerImpl.upgradeRunningVirtualMachine [4.22]: KVM and a fixed current offering is refused (431)."""
+    plan = planner.plan(situation(), planner.Target(MEDIUM))
+    assert plan.action == planner.REFUSE and plan.version == V422
+    assert "CloudStack 4.22 does not live-scale a KVM VM whose current offering is fixed" in plan.reasons[0]
+    assert "move the VM to a custom offering with a stop and start" in plan.reasons[0]
+    assert "upgrade CloudStack to 4.23" in plan.reasons[0] and "PR #12975" in plan.reasons[0]
+    assert planner.plan(situation(version=versions.version_of("4.23.0.0")), planner.Target(MEDIUM)).action == planner.LIVE
+    assert planner.plan(situation(hypervisor="VMware"), planner.Target(MEDIUM)).action == planner.LIVE
+
+
+def test_readiness_on_422_gives_the_fix_and_the_known_defects():
+    ready = planner.readiness(situation())
+    assert not ready.live_scalable and (ready.max_cpu, ready.max_memory) == (1, 1024)
+    assert "Fixed Offering" in ready.blockers[0] and "apache/cloudstack #9973" in ready.warnings[0]
+    assert planner.readiness(situation(current=CUSTOM)).live_scalable
+
+
+def test_on_422_a_custom_vm_cannot_grow_beyond_the_offering_it_started_with():
+    """KVMGuru.getVmMaxCpuCores [4.22]: the domain maximum is the offering's maxcpunumber (apache/cloudstack #9973)."""
+    bigger = planner.Offering("off-big", "Custom Big", speed=1000, max_cpu=8, max_memory=8192)
+    plan = planner.plan(situation(current=CUSTOM), planner.Target(bigger, cpu=4), planner.Options(allow_restart=True))
+    assert plan.action == planner.RESTART and "Unhandled exception" in plan.reasons[0]
+    assert planner.plan(situation(current=CUSTOM, version=versions.version_of("4.23.0.0")),
+                        planner.Target(bigger, cpu=4)).action == planner.LIVE
+
+
+def test_on_422_a_same_size_offering_with_another_cpu_cap_is_refused():
+    capped = planner.Offering("off-capped", "Small Capped", cpu=1, speed=1000, memory=1024, limit_cpu_use=True)
+    assert planner.plan(situation(version=versions.version_of("4.23.0.0")), planner.Target(capped)).action == planner.LIVE
+    reasons = planner.plan(situation(current=CUSTOM), planner.Target(capped)).reasons
+    assert "CloudStack 4.22 never changes a running VM to a same-size offering" in reasons[0]
+
+
+def test_a_plan_for_an_unknown_version_says_so():
+    plan = planner.plan(situation(version=versions.version_of("4.19.1.3")), planner.Target(MEDIUM))
+    assert plan.reasons[-1].startswith("CloudStack 4.19.1.3 is not a version this collection knows")
