@@ -1,16 +1,19 @@
 """Scaling a fleet of Running VMs Small -> Medium on the simulator, three ways side by side, on demand.
 
 For N VMs (default 50 and 200) with 1 s scale jobs (seed `timings`), each on a fresh simulator:
-  - fleet: one livescale.cloudstack.vm_scale_fleet task (max_jobs N, and the default 20);
+  - fleet: one livescale.cloudstack.vm_scale_fleet task (max_jobs N, and the module's default);
   - per_vm: livescale.cloudstack.vm_scale, one inventory host per VM, forks 10;
   - ngine_io: ngine_io.cloudstack.cs_instance with service_offering and force (it stops and starts the VM), one
     inventory host per VM, forks 10.
 Measured: wall time of ansible-playbook, API requests as the simulator counts them (GET /simulator/requests,
 the observer's own reads left out), and how many VMs an observer polling every 0.2 s ever saw not Running.
 Targets for the fleet task with 200 VMs: wall <= 1.5 x one job + 10 s, API calls <= N + 30, 0 VMs not Running.
-Also the calls of one VM (change / no change) with instant jobs, for vm_scale and cs_instance.
+Also the calls of one VM (change / no change) with instant jobs, for vm_scale and cs_instance, beside the job-notice
+latency of job_notice_benchmark.py (its results file is quoted), and the cost of one poll round over N pending jobs:
+one listAsyncJobs with startdate (what CloudStackApi.poll_jobs sends) against one queryAsyncJobResult per job.
 
-Writes fleet_benchmark.json and fleet_benchmark.md to benchmarks/results/ (or --output).
+Writes fleet_benchmark.json and fleet_benchmark.md to benchmarks/results/ (or --output). With --keep-previous, the
+rows of the existing JSON that this run does not measure are kept, with the time they were measured.
 Run from the repository root: .venv/bin/python benchmarks/fleet_benchmark.py [--vms 50 200] [--scale-seconds 1]
 """
 
@@ -29,7 +32,10 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / ".build" / "collections"))
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackApi  # noqa: E402
+from ansible_collections.livescale.cloudstack.plugins.modules.vm_scale_fleet import ARGUMENT_SPEC  # noqa: E402
 from benchmarks.job_concurrency_benchmark import fleet_seed  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
 from tests.conftest import ansible_environment  # noqa: E402
@@ -37,6 +43,9 @@ from tests.conftest import ansible_environment  # noqa: E402
 OBSERVER_KEY, OBSERVER_SECRET = "OBSERVER-KEY", "OBSERVER-SECRET"
 FORKS = 10
 WATCH_INTERVAL = 0.2
+DEFAULT_MAX_JOBS = ARGUMENT_SPEC["max_jobs"]["default"]
+POLL_ROUNDS = 5
+JOB_NOTICE = REPO_ROOT / "benchmarks" / "results" / "job_notice.json"
 CONNECTION = """        api_url: "{{ api_url }}"
         api_key: "{{ api_key }}"
         api_secret: "{{ api_secret }}"
@@ -44,8 +53,7 @@ CONNECTION = """        api_url: "{{ api_url }}"
 TASKS = {
     "fleet": ("localhost", "livescale.cloudstack.vm_scale_fleet", """        name_pattern: "^vm-"
         service_offering: Medium
-        max_jobs: MAX_JOBS
-"""),
+MAX_JOBS"""),
     "per_vm": ("fleet", "livescale.cloudstack.vm_scale", """        vm: "{{ inventory_hostname }}"
         service_offering: Medium
 """),
@@ -58,10 +66,10 @@ TASKS = {
 
 
 def playbook_text(way, max_jobs=None):
-    """The playbook of one way to scale (connection options from extra vars)."""
+    """The playbook of one way to scale (connection options from extra vars); max_jobs None: the module's default."""
     hosts, module, options = TASKS[way]
     return ("- hosts: %s\n  gather_facts: false\n  tasks:\n    - %s:\n" % (hosts, module) + CONNECTION
-            + options.replace("MAX_JOBS", str(max_jobs)))
+            + options.replace("MAX_JOBS", "        max_jobs: %d\n" % max_jobs if max_jobs else ""))
 
 
 def seed_file(directory, vms, scale_seconds):
@@ -130,7 +138,7 @@ def ansible(playbook, inventory_path, extra):
 
 
 def measure(way, vms, scale_seconds, max_jobs=None):
-    """One way to scale vms VMs on a fresh simulator."""
+    """One way to scale vms VMs on a fresh simulator; for the fleet, max_jobs None is the module's default."""
     with tempfile.TemporaryDirectory() as directory:
         with SimulatorProcess(seed_file(directory, vms, scale_seconds), Path(directory) / "state.sqlite") as sim:
             names = ["vm-%03d" % index for index in range(1, vms + 1)]
@@ -147,6 +155,8 @@ def measure(way, vms, scale_seconds, max_jobs=None):
             sizes = {vm["name"]: vm["serviceofferingname"] for vm in sim.client().ok(
                 "listVirtualMachines", listall="true")["virtualmachine"]}
     wrong = [name for name in names if sizes.get(name) != "Medium"]
+    if way == "fleet":
+        max_jobs = max_jobs or "%d (default)" % DEFAULT_MAX_JOBS
     return {"way": way, "vms": vms, "max_jobs": max_jobs, "wall_s": round(seconds, 2),
             "api_calls": sum(counted.values()), "calls_by_command": counted,
             "vms_ever_not_running": len(not_running), "vms_not_medium_after": len(wrong)}
@@ -163,7 +173,7 @@ def single_vm_calls():
                 extra = {"api_url": sim.url, "api_key": sim.admin_key, "api_secret": sim.admin_secret}
                 hosts = inventory(directory, ["vm-001"])
                 runs = []
-                for _ in ("change", "no change"):
+                for _round in ("change", "no change"):
                     before = sum(requests_made(sim).values())
                     _seconds, result = ansible(playbook, hosts, extra)
                     if result.returncode != 0:
@@ -173,6 +183,41 @@ def single_vm_calls():
     return {"vm_scale": counts["per_vm"], "ngine_io_cs_instance": counts["ngine_io"]}
 
 
+def poll_round_cost(vms, job_seconds=30.0):
+    """Seconds and requests of one poll round over ``vms`` pending scale jobs: one listAsyncJobs with startdate (as
+    CloudStackApi.poll_jobs sends it) against one queryAsyncJobResult per job; the median of POLL_ROUNDS rounds."""
+    with tempfile.TemporaryDirectory() as directory:
+        with SimulatorProcess(seed_file(directory, vms, job_seconds), Path(directory) / "state.sqlite") as sim:
+            api = CloudStackApi(sim.url, sim.admin_key, sim.admin_secret)
+            medium = api.list("listServiceOfferings", "serviceoffering", name="Medium")[0]["id"]
+            since = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(time.time() - 2))
+            jobids = [api.submit("scaleVirtualMachine", id=vm["id"], serviceofferingid=medium) for vm in api.list(
+                "listVirtualMachines", "virtualmachine") if vm["name"].startswith("vm-")]
+
+            def timed(one_round):
+                before, seconds = api.api_calls, []
+                for _round in range(POLL_ROUNDS):
+                    started = time.monotonic()
+                    seen = one_round()
+                    seconds.append(time.monotonic() - started)
+                    if not set(jobids) <= seen:
+                        raise RuntimeError("a poll round did not show every job")
+                return {"seconds": round(sorted(seconds)[POLL_ROUNDS // 2], 3),
+                        "requests": (api.api_calls - before) // POLL_ROUNDS}
+            listed = timed(lambda: set(job["jobid"] for job in api.list("listAsyncJobs", "asyncjobs", startdate=since)))
+            queried = timed(lambda: set(api.call("queryAsyncJobResult", jobid=jobid)["jobid"] for jobid in jobids))
+    return {"jobs": len(jobids), "listAsyncJobs_with_startdate": listed, "queryAsyncJobResult_per_job": queried}
+
+
+def single_vm_notice():
+    """The job-notice figures of job_notice_benchmark.py, as its results file has them (None when not run)."""
+    if not JOB_NOTICE.exists():
+        return None
+    document = json.loads(JOB_NOTICE.read_text())
+    return dict(document["waiters"], job_delay_s=document["job_delay_s"], jobs=document["jobs"],
+                source=str(JOB_NOTICE.relative_to(REPO_ROOT)))
+
+
 def write(document, output):
     """fleet_benchmark.json and a Markdown table."""
     output.mkdir(parents=True, exist_ok=True)
@@ -180,20 +225,48 @@ def write(document, output):
     lines = ["# Fleet scaling: N Running VMs Small -> Medium, %s s scale jobs" % document["scale_seconds"], "",
              "Measured %s on %s. Wall time of ansible-playbook; API calls counted at the simulator; an observer"
              " polling every %.1f s counts VMs ever seen not Running. Targets (fleet task, 200 VMs): wall <= %s s,"
-             " API calls <= N + 30, 0 VMs not Running." % (document["measured"], document["machine"]["platform"],
-                                                          WATCH_INTERVAL, document["target_wall_s"]), "",
-             "| way | VMs | max_jobs | wall (s) | API calls | VMs ever not Running | VMs not Medium after |",
-             "|---|---|---|---|---|---|---|"]
+             " API calls <= N + 30, 0 VMs not Running. A row measured earlier than the others (kept with"
+             " --keep-previous) says when." % (document["measured"], document["machine"]["platform"], WATCH_INTERVAL,
+                                               document["target_wall_s"]), "",
+             "| way | VMs | max_jobs | wall (s) | API calls | VMs ever not Running | VMs not Medium after | measured |",
+             "|---|---|---|---|---|---|---|---|"]
     for run in document["runs"]:
-        lines.append("| %s | %d | %s | %s | %d | %d | %d |" % (run["way"], run["vms"], run["max_jobs"] or "-", run["wall_s"],
-                                                              run["api_calls"], run["vms_ever_not_running"],
-                                                              run["vms_not_medium_after"]))
+        lines.append("| %s | %d | %s | %s | %d | %d | %d | %s |" % (
+            run["way"], run["vms"], run["max_jobs"] or "-", run["wall_s"], run["api_calls"],
+            run["vms_ever_not_running"], run["vms_not_medium_after"], run.get("measured", "this run")))
     single = document["single_vm_calls"]
-    lines += ["", "One VM, instant jobs: API calls", "", "| module | change | no change |", "|---|---|---|",
-              "| livescale.cloudstack.vm_scale | %d | %d |" % (single["vm_scale"]["change"], single["vm_scale"]["no_change"]),
-              "| ngine_io.cloudstack.cs_instance | %d | %d |" % (single["ngine_io_cs_instance"]["change"],
-                                                              single["ngine_io_cs_instance"]["no_change"])]
+    lines += ["", "## One VM", "", "API calls with instant jobs (a change, then a re-run that changes nothing):", "",
+              "| module | change | no change |", "|---|---|---|",
+              "| livescale.cloudstack.vm_scale | %d | %d |" % (
+                  single["vm_scale"]["change"], single["vm_scale"]["no_change"]),
+              "| ngine_io.cloudstack.cs_instance | %d | %d |" % (
+                  single["ngine_io_cs_instance"]["change"], single["ngine_io_cs_instance"]["no_change"])]
+    notice = document.get("job_notice")
+    if notice:
+        lines += ["", "Job-notice latency (%d jobs of about %s s, from %s):" % (
+                      notice["jobs"], notice["job_delay_s"], notice["source"]), "",
+                  "| waiter | median latency (s) | max latency (s) | polls per job |", "|---|---|---|---|"]
+        lines += ["| %s | %s | %s | %s |" % (name, notice[name]["median_latency_s"], notice[name]["max_latency_s"],
+                                             notice[name]["mean_polls_per_job"]) for name in ("livescale", "ngine_io")]
+    rounds = document.get("poll_round")
+    if rounds:
+        lines += ["", "## One poll round over %d pending jobs (median of %d)" % (rounds["jobs"], POLL_ROUNDS), "",
+                  "| way | requests | seconds |", "|---|---|---|"]
+        lines += ["| %s | %d | %s |" % (way, rounds[way]["requests"], rounds[way]["seconds"])
+                  for way in ("listAsyncJobs_with_startdate", "queryAsyncJobResult_per_job")]
     (output / "fleet_benchmark.md").write_text("\n".join(lines) + "\n")
+
+
+def kept_runs(output, runs):
+    """The rows of the existing results for a way and N that ``runs`` does not measure again, each with when it was
+    measured."""
+    path = output / "fleet_benchmark.json"
+    if not path.exists():
+        return []
+    previous = json.loads(path.read_text())
+    done = set((run["way"], run["vms"]) for run in runs)
+    return [dict(run, measured=run.get("measured", previous["measured"])) for run in previous["runs"]
+            if (run["way"], run["vms"]) not in done]
 
 
 def main():
@@ -201,21 +274,26 @@ def main():
     parser.add_argument("--vms", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--scale-seconds", type=float, default=1.0)
     parser.add_argument("--ways", nargs="+", default=["fleet", "per_vm", "ngine_io"])
+    parser.add_argument("--keep-previous", action="store_true", help="keep the rows of the existing JSON not re-run")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "benchmarks" / "results")
     args = parser.parse_args()
     runs = []
     for vms in args.vms:
         for way in args.ways:
-            for max_jobs in ((vms, 20) if way == "fleet" else (None,)):
+            for max_jobs in ((vms, None) if way == "fleet" else (None,)):
                 runs.append(measure(way, vms, args.scale_seconds, max_jobs))
                 print(json.dumps(runs[-1]), flush=True)
+    if args.keep_previous:
+        runs += kept_runs(args.output, runs)
+        runs.sort(key=lambda run: (run["vms"], ["fleet", "per_vm", "ngine_io"].index(run["way"])))
     document = {"benchmark": "fleet", "scale_seconds": args.scale_seconds,
                 "target_wall_s": round(1.5 * args.scale_seconds + 10, 2),
                 "machine": {"python": platform.python_version(), "platform": platform.platform()},
                 "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": runs,
-                "single_vm_calls": single_vm_calls()}
+                "single_vm_calls": single_vm_calls(), "job_notice": single_vm_notice(),
+                "poll_round": poll_round_cost(max(args.vms))}
     write(document, args.output)
-    print(json.dumps(document["single_vm_calls"]))
+    print(json.dumps({key: document[key] for key in ("single_vm_calls", "poll_round")}))
 
 
 if __name__ == "__main__":
