@@ -62,7 +62,7 @@ def measure(simulator, wait, jobs):
     """(latencies, polls) of `jobs` jobs waited for with `wait`."""
     api = CloudStackApi(simulator.url, simulator.admin_key, simulator.admin_secret)
     observer = simulator.client()
-    vm = [vm for vm in observer.ok("listVirtualMachines", listall="true", name="db-01")["virtualmachine"]][0]
+    vm = observer.ok("listVirtualMachines", listall="true", name="db-01")["virtualmachine"][0]
     offerings = dict((o["name"], o["id"]) for o in observer.ok("listServiceOfferings")["serviceoffering"])
     latencies, polls = [], []
     for index in range(jobs):

@@ -1,4 +1,4 @@
-"""python -m simulator --seed FILE --db FILE [--host 127.0.0.1] [--port 8080] [--job-delay SECONDS]."""
+"""python -m simulator --seed FILE --db FILE [--host 127.0.0.1] [--port 8080] [--job-delay SECONDS] [--version 4.22]."""
 
 import argparse
 import signal
@@ -18,6 +18,8 @@ def parse_args(argv):
     parser.add_argument("--port", default=8080, type=int, help="port (0 picks a free one; default 8080)")
     parser.add_argument("--job-delay", default=0.0, type=float,
                         help="seconds each async job waits before it runs, to observe jobstatus 0")
+    parser.add_argument("--version", help="CloudStack version to run as: 4.22 or 4.23 (default: the seed's version,"
+                        " else the database's, else 4.23)")
     args = parser.parse_args(argv)
     if args.job_delay < 0:
         parser.error(f"--job-delay must be >= 0, got {args.job_delay}")
@@ -34,10 +36,17 @@ def main(argv=None):
     # imported after the path set-up: the host agent uses the collection's libvirt layer
     from simulator.app import Simulator  # pylint: disable=import-outside-toplevel
     from simulator.seed import SeedError  # pylint: disable=import-outside-toplevel
+    from simulator.versions import version_named  # pylint: disable=import-outside-toplevel
     from simulator.server import SimulatorServer  # pylint: disable=import-outside-toplevel
 
     try:
-        app = Simulator(args.seed, args.db, job_delay=args.job_delay)
+        if args.version is not None:
+            version_named(args.version)
+    except ValueError as err:
+        print(f"simulator: --version: {err}", file=sys.stderr)
+        return 2
+    try:
+        app = Simulator(args.seed, args.db, job_delay=args.job_delay, version=args.version)
     except SeedError as err:
         print(f"simulator: bad seed {args.seed}: {err}", file=sys.stderr)
         return 2

@@ -3,7 +3,7 @@
 import time
 from datetime import datetime, timezone
 
-from simulator import vmops
+from simulator import versions, vmops
 from simulator.errors import OPERATE_DENIED, denied
 from simulator.jobs import Jobs
 from simulator.metrics import CLOCK_META, Metrics, SimClock
@@ -45,11 +45,16 @@ class Context:
 class Simulator:
     """State plus behaviour; the HTTP server calls `registry` handlers with a Context."""
 
-    def __init__(self, seed_path, db_path, job_delay=0.0, clock=time.time):
+    def __init__(self, seed_path, db_path, job_delay=0.0, clock=time.time, version=None):
         """``clock`` is the real time source; ``self.clock`` the simulated one (seed ``clock``, simulator/metrics.py):
-        every timestamp, reserved capacity and the VM stats follow it; job timings stay in real time."""
+        every timestamp, reserved capacity and the VM stats follow it; job timings stay in real time.
+
+        ``version`` (``4.22``, ``4.23``; simulator/versions.py) is the CloudStack version to run as; without it the
+        seed's ``version`` when the database is new, else the one the database was created with, else [main]."""
         self.clock = SimClock(clock)
         self.store = Store(db_path)
+        self.version_given = version is not None
+        self.version = versions.version_named(version or self.store.meta("version"))
         if self.store.meta(CLOCK_META) is not None:
             self.clock.restore(self.store.meta(CLOCK_META))
         self.settings = Settings(self.store)
@@ -59,6 +64,8 @@ class Simulator:
                 load_seed(self, seed_path)
                 self.store.set_meta("seeded", self.now())
                 self.store.set_meta(CLOCK_META, self.clock.state())
+        with self.store.transaction():
+            self.store.set_meta("version", self.version.name)
         self.scale_retry = self.settings.integer("scale.retry")
         # read once, as the management server reads them in configure(); later updates need a restart
         self.startup_settings = {name: self.settings.integer(name) for name in STARTUP_SETTINGS}

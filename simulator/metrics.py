@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-from simulator import agent as host_agent
+from simulator import hypervisors
 
 INITIAL_DELAY = 15.0  # StatsCollector.DEFAULT_INITIAL_DELAY (ms 15000)
 CLEANER_PERIOD = 60.0  # StatsCollector.init: VmStatsCleaner scheduled with a fixed delay of 60000 ms
@@ -73,7 +73,7 @@ class SimClock:
         if unknown:
             raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))} (speed, start)")
         speed = float(spec.get("speed", 1))
-        if not speed > 0:
+        if math.isnan(speed) or speed <= 0:
             raise ValueError(f"speed must be above 0, not {spec['speed']}")
         start = parse_time(str(spec["start"])) if "start" in spec else self()
         self.speed, self.real_anchor, self.sim_anchor, self.start = speed, self.real(), start, start
@@ -142,8 +142,8 @@ def demand(load, when, start, key=""):
         value = load["cores"]
     elif profile == "diurnal":
         hour = (when % 86400) / 3600.0
-        value = load["base"] + (load["peak"] - load["base"]) * (1 + math.cos(2 * math.pi * (hour - load["peakhour"])
-                                                                               / 24)) / 2
+        phase = 2 * math.pi * (hour - load["peakhour"]) / 24
+        value = load["base"] + (load["peak"] - load["base"]) * (1 + math.cos(phase)) / 2
     elif profile == "bursts":
         value = load["burst"] if (minutes - load["offset"]) % load["period"] < load["duration"] else load["base"]
     else:
@@ -183,8 +183,8 @@ class Metrics:
             runs.append(self.next_run)
             self.next_run += self.interval
         if runs:
-            rows = [row for host in self._collected_hosts() for vm in self.app.store.find("vm", host_id=host["id"],
-                                                                                            state="Running")
+            rows = [row for host in self._collected_hosts()
+                    for vm in self.app.store.find("vm", host_id=host["id"], state="Running")
                     for row in self._vm_rows(vm, host, runs)]
             with self._transaction():
                 self._db.executemany("INSERT INTO vm_stats (vm_id, timestamp, vm_stats_data) VALUES (?, ?, ?)", rows)
@@ -197,7 +197,7 @@ class Metrics:
 
     def _vm_rows(self, vm, host, runs):
         """The rows of one VM for the runs since its domain started on this host (none if the domain is absent)."""
-        agent = host_agent.agent_for_host(host)
+        agent = hypervisors.agent_for(host)  # libvirt for KVM, the in-simulator agent for XenServer/VMware
         view = agent.view(vm["instancename"])
         if view is None or not view.running:
             return []

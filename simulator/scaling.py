@@ -1,7 +1,11 @@
-"""scaleVirtualMachine / changeServiceForVirtualMachine business rules, in CloudStack's order (spec 3, [main])."""
+"""scaleVirtualMachine / changeServiceForVirtualMachine business rules, in CloudStack's order (spec 3).
+
+The rules and texts of the version the simulator runs as ([4.22] or [main]) come from ``app.version``
+(simulator/versions.py).
+"""
 
 from simulator import agent as host_agent
-from simulator import vmops
+from simulator import hypervisors, vmops
 from simulator.errors import ApiError, invalid, runtime, server
 from simulator.model import (check_resource_limits, cluster_crosses_threshold, host_can_take, host_has_strict_tags,
                              is_dynamic, next_destination, vm_kind, vm_size, vm_to_string)
@@ -9,7 +13,6 @@ from simulator.model import (check_resource_limits, cluster_crosses_threshold, h
 INT_MAX = 2147483647
 CUSTOM_KEYS = (("cpunumber", "cpuNumber"), ("cpuspeed", "cpuSpeed"), ("memory", "memory"))
 FAILED = "Failed to scale the VM"
-RECONFIGURE_FAILED = "Unable to reconfigure VM."
 SYSTEM_VM_FAILED = "Failed to upgrade System VM"
 
 
@@ -38,41 +41,40 @@ def as_int(value):
         return -1
 
 
-# (offering field, detail key, detail min/max names, default min, setting capping the max, error label, fixed text)
+# (offering field, detail key, detail min/max names, default min, setting capping the max, range and fixed text keys)
 CUSTOM_RANGES = (
-    ("cpunumber", "cpuNumber", "mincpunumber", "maxcpunumber", 1, "vm.serviceoffering.cpu.cores.max", "CPU cores",
-     "The CPU cores of this offering id:{uuid} is not customizable. This is predefined in the Template."),
-    ("memory", "memory", "minmemory", "maxmemory", 32, "vm.serviceoffering.ram.size.max", "memory",
-     "The memory of this offering id:{uuid} is not customizable. This is predefined in the Template."),
+    ("cpunumber", "cpuNumber", "mincpunumber", "maxcpunumber", 1, "vm.serviceoffering.cpu.cores.max", "cpu_range",
+     "cpu_fixed"),
+    ("memory", "memory", "minmemory", "maxmemory", 32, "vm.serviceoffering.ram.size.max", "memory_range",
+     "memory_fixed"),
 )
 
 
 def check_custom_range(app, offering, details, rule):
     """One ranged custom value (cpu cores or memory): in bounds when customizable, absent when fixed."""
-    field, key, min_name, max_name, default_min, cap_setting, label, fixed_text = rule
+    field, key, min_name, max_name, default_min, cap_setting, range_text, fixed_text = rule
     if offering[field] is not None:
         if key in details:
-            raise invalid(fixed_text.format(uuid=offering["uuid"]))
+            raise invalid(app.version.text(fixed_text, uuid=offering["uuid"]))
         return
     extra = offering.get("details", {})
     cap = app.settings.integer(cap_setting) or INT_MAX
     low, high = int(extra.get(min_name, default_min)), min(int(extra.get(max_name, INT_MAX)), cap)
     value = as_int(details.get(key))
     if value < low or value > high:
-        raise invalid(f"Invalid {label} value, specify a value between {low} and {high}")
+        raise invalid(app.version.text(range_text, low=low, high=high))
 
 
 def validate_custom_parameters(app, offering, details):
-    """UVM.validateCustomParameters [main] (spec 3.5); all failures are 431."""
+    """UVM.validateCustomParameters (spec 3.5), with the version's texts; all failures are 431."""
     if not details and is_dynamic(offering):
-        raise invalid("Need to specify custom parameter values cpu, cpu speed and memory when using custom offering")
+        raise invalid(app.version.text("need_custom"))
     check_custom_range(app, offering, details, CUSTOM_RANGES[0])
     if offering["cpuspeed"] is None:
         if as_int(details.get("cpuSpeed")) <= 0:
-            raise invalid("Invalid CPU speed value, specify a value between 1 and 2147483647")
+            raise invalid(app.version.text("speed_range"))
     elif "cpuSpeed" in details:
-        raise invalid(f"The CPU speed of this offering id:{offering['uuid']} is not customizable. This is predefined"
-                      f" as {offering['cpuspeed']} MHz.")
+        raise invalid(app.version.text("speed_fixed", uuid=offering["uuid"], speed=offering["cpuspeed"]))
     check_custom_range(app, offering, details, CUSTOM_RANGES[1])
 
 
@@ -128,8 +130,7 @@ class Scaler:
     def stopped(self):
         """upgradeStoppedVirtualMachine (spec 3.2)."""
         if self.new["state"] != "Active":
-            raise invalid(f"Unable to upgrade Instance {self.vm['uuid']} with an inactive service offering"
-                          f" {self.new['uuid']}")
+            raise invalid(self.app.version.text("stopped_inactive", vm=self.vm["uuid"], offering=self.new["uuid"]))
         new_size = self._validate_new()
         if not self.app.settings.boolean("resource.count.running.vms.only"):
             check_resource_limits(self.app, self.account, resource_deltas(vm_size(self.app.store, self.vm), new_size))
@@ -159,12 +160,13 @@ class Scaler:
         cur = vm_size(app.store, vm)
         new = target_size(self.new, self.details)
         self._check_up_only(cur, new)
+        if not app.version.fixed_offering_live_kvm and not is_dynamic(self.current) and self._hypervisor() == "KVM":
+            raise invalid(app.version.text("fixed_offering_kvm"))
         check_resource_limits(app, self.account, resource_deltas(cur, new))
         if vm["state"] != "Running":
             return True
         if not app.settings.boolean("enable.dynamic.scale.vm", "zone", vm["zone_id"]):
-            raise ApiError("PermissionDenied",
-                           "Dynamically scaling Instances is disabled for this zone, please contact your admin.")
+            raise ApiError("PermissionDenied", app.version.text("zone_disabled"))
         if not vm["isdynamicallyscalable"]:
             raise runtime(f"Unable to scale {vm_to_string(vm)} as it does not have tools to support dynamic scaling.")
         # memoryDiff in MB against byte totals: CloudStack's own unit slip, kept
@@ -176,17 +178,19 @@ class Scaler:
     def _host(self):
         return self.app.store.get("host", self.vm["host_id"])
 
+    def _hypervisor(self):
+        return hypervisors.vm_hypervisor(self.app.store, self.vm)
+
     def _check_up_only(self, cur, new):
         (cur_cpu, cur_speed, cur_mem), (new_cpu, new_speed, new_mem) = cur, new
-        if new_cpu < cur_cpu or new_speed < cur_speed or new_mem < cur_mem:
-            raise invalid("Scaling down is not supported while the VM is running. The new service offering"
-                          f' attributes {{"memory": {new_mem}, "CPU speed": {new_speed}, "vCPUs": {new_cpu}}} must'
-                          f' not be lower than the current values {{"memory": {cur_mem}, "CPU speed": {cur_speed},'
-                          f' "vCPUs": {cur_cpu}}}.')
+        version = self.app.version
+        if new_cpu < cur_cpu or new_speed < cur_speed or new_mem < cur_mem or (
+                cur == new and not version.same_size_cap_change):
+            raise invalid(version.text("scale_down", new_mem=new_mem, new_speed=new_speed, new_cpu=new_cpu,
+                                       cur_mem=cur_mem, cur_speed=cur_speed, cur_cpu=cur_cpu))
         same_cap = bool(self.new.get("limitcpuuse")) == bool(self.current.get("limitcpuuse"))
-        if cur == new and same_cap:
-            raise invalid("While the VM is running, scaling to a service offering with the same attributes (memory,"
-                          " CPU speed and vCPUs) is only allowed when the CPU cap is changed.")
+        if cur == new and (same_cap or self._hypervisor() != "KVM"):
+            raise invalid(version.text("same_size"))
 
     def current_host_fits(self, host, cpu_diff, mem_diff_mib, new):
         """The retry loop's test of the current host: checkIfHostHasCpuCapability, checkIfHostHasCapacity for the
@@ -207,8 +211,8 @@ class Scaler:
                 has_capacity = self.current_host_fits(host, cpu_diff, mem_diff, new)
                 excluded.add(host["id"])
             if not has_capacity:
-                if not app.settings.boolean("auto.migrate.vm.on.live.scale.insufficient.capacity", "cluster",
-                                            host["cluster_id"]):
+                if app.version.cluster_capacity_settings and not app.settings.boolean(
+                        "auto.migrate.vm.on.live.scale.insufficient.capacity", "cluster", host["cluster_id"]):
                     return False
                 dest = self._find_destination(host, new, excluded)
                 if dest is None:
@@ -238,7 +242,7 @@ class Scaler:
             vmops.transit(app, vm, "OperationFailed")
             app.event(self.account, "VM.MIGRATE", f"Migration of VM {vm['name']} failed: {err}", vm=vm,
                       level="ERROR")
-            raise runtime(RECONFIGURE_FAILED) from err
+            raise runtime(app.version.text("reconfigure_failed")) from err
         vm["host_id"], vm["last_host_id"] = dest["id"], source["id"]
         vmops.transit(app, vm, "OperationSucceeded")
         app.event(self.account, "VM.MIGRATE", f"Migrated VM {vm['name']} from host {source['name']} to host"
@@ -252,7 +256,7 @@ class Scaler:
             answer = vmops.scale_domain(app, vm, host, self.new, new[0], new[1], new[2], self.current)
         except host_agent.AgentError as err:
             app.event(self.account, "VM.DYNAMIC.SCALE", f"Unable to scale vm due to {err}", vm=vm, level="ERROR")
-            raise server(530, RECONFIGURE_FAILED) from err
+            raise server(530, app.version.text("reconfigure_failed")) from err
         self.upgrade_vm_db()
         app.event(self.account, "VM.DYNAMIC.SCALE", answer, vm=vm)
 
@@ -300,8 +304,7 @@ def scale(app, vm, new_offering, detail_entries, extras, fill_absent=True, faile
 def change_service(app, vm, new_offering, detail_entries, extras):
     """changeServiceForVirtualMachine: synchronous, Stopped VMs only (spec 2.2, 5)."""
     if vm["state"] != "Stopped":
-        raise invalid(f"Unable to upgrade Instance {vm_to_string(vm)}  in state {vm['state']}; make sure the"
-                      " Instance is stopped")
+        raise invalid(app.version.text("change_service_state", vm=vm_to_string(vm), state=vm["state"]))
     details = merge_details(detail_entries)
     details.update(extras)
     Scaler(app, vm, new_offering, details).stopped()

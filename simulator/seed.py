@@ -7,10 +7,12 @@ from pathlib import Path
 import yaml
 
 from simulator import agent as host_agent
+from simulator import hypervisors, versions
 from simulator.commands.affinity import new_group
 from simulator.commands.network import new_network, vm_networks
 from simulator.commands.offerings import build_offering
 from simulator.commands.systemvms import SYSTEM_TEMPLATE, default_system_offerings, load_system_vms
+from simulator.commands.tags import add_tag
 from simulator.commands.vms import new_vm
 from simulator.errors import ApiError
 from simulator.metrics import check_load
@@ -54,6 +56,11 @@ def load_seed(app, path):
 
 def load_all(app, seed, base):
     """Every section of a parsed seed, in dependency order; relative paths are taken from ``base``."""
+    if seed.get("version") is not None and not app.version_given:
+        try:
+            app.version = versions.version_named(seed["version"])
+        except ValueError as err:
+            raise SeedError(f"version: {err}") from None
     try:
         app.clock.configure(seed.get("clock"))
     except ValueError as err:
@@ -66,7 +73,8 @@ def load_all(app, seed, base):
             "name": item["name"], "displaytext": item.get("displaytext", item["name"]),
             "isdynamicallyscalable": bool(item.get("isdynamicallyscalable", False)),
             "ostypename": item.get("ostype", "Other Linux (64-bit)"), "format": item.get("format", "QCOW2"),
-            "hypervisor": "KVM", "ispublic": bool(item.get("ispublic", True)),
+            "hypervisor": item.get("hypervisor", "KVM"), "ispublic": bool(item.get("ispublic", True)),
+            "xenserver_dynamic_max_mib": int(item.get("xenserver_dynamic_max_mib") or 0),
             "isfeatured": bool(item.get("isfeatured", True)), "passwordenabled": False,
             "account_id": None, "created": app.now()})
     for item in seed.get("service_offerings") or []:
@@ -129,10 +137,11 @@ def load_zones(app, zones, base):
 
 def load_cluster(app, zone, pod, item, base):
     """A cluster, its overprovisioning factors and its hosts."""
-    if item.get("hypervisor", "KVM") != "KVM":
-        raise SeedError(f"cluster {item['name']}: hypervisor must be KVM")
+    hypervisor = item.get("hypervisor", "KVM")
+    if hypervisor not in hypervisors.HYPERVISORS:
+        raise SeedError(f"cluster {item['name']}: hypervisor must be one of {', '.join(hypervisors.HYPERVISORS)}")
     cluster = app.store.add("cluster", {"name": item["name"], "zone_id": zone["id"], "pod_id": pod["id"],
-                                        "hypervisor": "KVM"})
+                                        "hypervisor": hypervisor})
     for key, setting in (("cpu_overprovisioning", "cpu.overprovisioning.factor"),
                          ("mem_overprovisioning", "mem.overprovisioning.factor")):
         if key in item:
@@ -140,12 +149,21 @@ def load_cluster(app, zone, pod, item, base):
     for host in item.get("hosts") or []:
         app.store.add("host", {
             "name": host["name"], "zone_id": zone["id"], "pod_id": pod["id"], "cluster_id": cluster["id"],
+            "ipaddress": host.get("ipaddress") or host_address(len(app.store.all("host"))),
             "cores": int(host.get("cores", 16)), "cpu_mhz": int(host.get("cpu_mhz", 2400)),
             "memory_mib": int(host.get("memory_mib", 65536)), "tags": list(host.get("tags") or []),
-            "uri": host.get("uri", "test:///default"), "state": host.get("state", "Up"),
+            "uri": host.get("uri", "test:///default") if hypervisor == "KVM"
+            else f"{hypervisor.lower()}://{host['name']}",
+            "hypervisor": hypervisor, "dmc": bool(host.get("dmc", True)), "state": host.get("state", "Up"),
             "resourcestate": host.get("resourcestate", "Enabled"), "created": app.now(),
             "memballoon_stats_period": int(host.get("memballoon_stats_period", 0)),
             "guest_image": guest_image(host.get("guest_image"), f"host {host['name']}: guest_image", base)})
+
+
+def host_address(earlier):
+    """The default private address of the seed's next host (``earlier`` hosts before it): 172.16.0.11, .12 ..."""
+    number = earlier + 11
+    return f"172.16.{number // 256}.{number % 256}"
 
 
 def guest_image(spec, where, base):
@@ -307,6 +325,10 @@ def load_vms(app, items):
         vm["host_id"] = host["id"] if state == "Running" else None
         vm["last_host_id"] = host["id"] if host else None
         app.store.save("vm", vm)
+        if not isinstance(item.get("tags") or {}, dict):
+            raise SeedError(f"{where}: tags must be a mapping of key: value, e.g. {{env: prod}}")
+        for key, value in (item.get("tags") or {}).items():
+            add_tag(app.store, "UserVm", vm, str(key), str(value))
 
 
 def vm_group(app, account, name, where):

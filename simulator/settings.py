@@ -100,6 +100,8 @@ DEFINITIONS = [Setting(*row) for row in [
      " The 'kvm.cpu.dynamic.scaling.capacity' setting's value will be used to define the value of the"
      " '<vcpu />' element of domain XMLs. If it is set to a value less than or equal to '0', then the host's"
      " CPU cores capacity will be considered."),
+    ("xen.vm.vcpu.max", "Integer", "16", ("global", "cluster"), True, "Advanced", "XenServerGuru",
+     "Maximum number of VCPUs that VM can get in XenServer."),
     ("vm.min.memory.equals.memory.divided.by.mem.overprovisioning.factor", "Boolean", "true",
      ("global", "cluster"), True, "Advanced", "HypervisorGuru",
      "If we set this to 'true', a minimum memory (memory/ mem.overprovisioning.factor) will be set to the VM"),

@@ -27,8 +27,9 @@ class SimulatorProcess:
     domain_admin_key, domain_admin_secret = "DOMADMIN-KEY", "DOMADMIN-SECRET"
     user_key, user_secret = "ALICE-KEY", "ALICE-SECRET"
 
-    def __init__(self, seed=DEFAULT_SEED, db="state.sqlite", port=0, job_delay=0.0, host="127.0.0.1"):
+    def __init__(self, seed=DEFAULT_SEED, db="state.sqlite", port=0, job_delay=0.0, host="127.0.0.1", version=None):
         self.seed, self.db, self.port, self.job_delay, self.host = Path(seed), Path(db), port, job_delay, host
+        self.version = version  # CloudStack version to run as (--version), None for the seed's or the default
         self.url = None
         self.process = None
         self.output = []
@@ -40,6 +41,7 @@ class SimulatorProcess:
                                              env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         command = [sys.executable, "-m", "simulator", "--seed", str(self.seed), "--db", str(self.db),
                    "--host", self.host, "--port", str(self.port), "--job-delay", str(self.job_delay)]
+        command += ["--version", str(self.version)] if self.version else []
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + START_TIMEOUT
@@ -101,15 +103,15 @@ class InProcessSimulator:
     user_key, user_secret = SimulatorProcess.user_key, SimulatorProcess.user_secret
     client = SimulatorProcess.client
 
-    def __init__(self, seed=DEFAULT_SEED, db="state.sqlite", job_delay=0.0):
-        self.seed, self.db, self.job_delay = Path(seed), Path(db), job_delay
+    def __init__(self, seed=DEFAULT_SEED, db="state.sqlite", job_delay=0.0, version=None):
+        self.seed, self.db, self.job_delay, self.version = Path(seed), Path(db), job_delay, version
         self.app = self.httpd = self.url = None
 
     def start(self):
         """Build the app (seeding a new db) and serve on a free loopback port."""
         from simulator.app import Simulator  # pylint: disable=import-outside-toplevel
         from simulator.server import SimulatorServer  # pylint: disable=import-outside-toplevel
-        self.app = Simulator(self.seed, self.db, job_delay=self.job_delay)
+        self.app = Simulator(self.seed, self.db, job_delay=self.job_delay, version=self.version)
         self.httpd = SimulatorServer(self.app, "127.0.0.1", 0)
         threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         self.url = "http://127.0.0.1:%d/client/api" % self.httpd.server_address[1]

@@ -1,5 +1,6 @@
 """Response objects in CloudStack's field order (appendix A); None values are dropped."""
 
+from simulator import hypervisors
 from simulator.metrics import java_fixed, vm_stats_fields
 from simulator.model import (ACTIVE_STATES, ROLE_TYPES, UNLIMITED, account_resource_limits, account_usage,
                              decimal_text, host_allocated, host_capacity, is_dynamic, java_float, long_times_float,
@@ -104,7 +105,8 @@ def vm_response(ctx, vm, metrics=False, stats=False):
             body.update(networkread="0.00 MiB", networkwrite="0.00 MiB", diskread="0.00 MiB", diskwrite="0.00 MiB",
                         diskiopstotal=0)
     body.update(guestosid=template["uuid"], rootdeviceid=0, rootdevicetype="ROOT", securitygroup=[],
-                nic=[nic_response(store, nic) for nic in vm_nics(store, vm)], hypervisor="KVM")
+                nic=[nic_response(store, nic) for nic in vm_nics(store, vm)],
+                hypervisor=hypervisors.vm_hypervisor(store, vm))
     if full:
         body["instancename"] = vm["instancename"]
     details = dict(vm.get("details") or {})
@@ -116,10 +118,26 @@ def vm_response(ctx, vm, metrics=False, stats=False):
     body["vmtype"] = "User"
     if full:
         body["arch"] = "x86_64"
-    body["tags"] = []
+    body["tags"] = [tag_response(store, tag) for tag in resource_tags(store, "UserVm", vm)]
     jobid = ctx.app.jobs.pending.get(vm["uuid"])
     if jobid:
         body.update(jobid=jobid, jobstatus=0)
+    return compact(body)
+
+
+def resource_tags(store, resource_type, obj):
+    """The resource tags of one object, in creation order."""
+    return [tag for tag in store.all("tag")
+            if tag["resource_type"] == resource_type and tag["resource_id"] == obj["id"]]
+
+
+def tag_response(store, tag):
+    """ResourceTagResponse (ResourceTagJoinDaoImpl.newResourceTagResponse, not keyValueOnly): the owner fields are
+    those of the tagged object's owner; a VM's tags[] carry the same (GenericDaoBaseWithTagInformation)."""
+    body = {"key": tag["key"], "value": tag["value"], "resourcetype": tag["resource_type"],
+            "resourceid": tag["resource_uuid"]}
+    body.update(owner_fields(store, tag["account_id"]))
+    body["customer"] = tag.get("customer")
     return compact(body)
 
 
@@ -173,8 +191,8 @@ def host_response(app, host):
     mem_pct = percent(allocated_mem, mem_total)
     return compact({
         "id": host["uuid"], "name": host["name"], "state": host["state"], "type": "Routing",
-        "ipaddress": "127.0.0.1", "zoneid": zone["uuid"], "zonename": zone["name"], "podid": pod["uuid"],
-        "podname": pod["name"], "version": "4.23.0.0", "hypervisor": "KVM", "cpusockets": 1,
+        "ipaddress": host["ipaddress"], "zoneid": zone["uuid"], "zonename": zone["name"], "podid": pod["uuid"],
+        "podname": pod["name"], "version": "4.23.0.0", "hypervisor": hypervisors.hypervisor_of(host), "cpusockets": 1,
         "cpunumber": host["cores"], "cpuspeed": host["cpu_mhz"], "cpuallocated": cpu_pct,
         "cpuallocatedvalue": allocated_cpu, "cpuallocatedpercentage": cpu_pct, "cpuallocatedwithoverprovisioning": cpu_pct,
         "cpuused": "0%", "cpuwithoverprovisioning": decimal_text(cpu_total), "memorytotal": mem_total,

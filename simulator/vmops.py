@@ -3,6 +3,7 @@
 import math
 
 from simulator import agent as host_agent
+from simulator import hypervisors
 from simulator.errors import runtime
 from simulator.model import instances, overcommit, vm_kind, vm_size
 
@@ -55,8 +56,8 @@ def transit(app, vm, event):
 
 
 def agent_of(app, host):
-    """The shared agent of a host's libvirt URI, with the host's guest image from the database."""
-    return host_agent.agent_for_host(host)
+    """The shared agent of a host: its libvirt URI's (KVM, with the host's guest image) or its in-simulator one."""
+    return hypervisors.agent_for(host)
 
 
 def cpu_shares(cores, min_speed):
@@ -87,16 +88,13 @@ def min_values(app, host, speed, memory):
 
 
 def domain_limits(app, vm, host):
-    """(max vCPUs, max MiB or None) recorded at start, per spec 4.1 [main]."""
+    """(max vCPUs, max MiB or None) recorded at start, per spec 4.1 and the version's KVMGuru (versions.py)."""
     cores, memory = vm_size(app.store, vm)[::2]
     prepared = vm["isdynamicallyscalable"] and app.settings.boolean("enable.dynamic.scale.vm", "zone",
                                                                     vm["zone_id"])
-    if not prepared:
-        return cores, memory
-    cluster = host["cluster_id"]
-    max_cpu = app.settings.integer("kvm.cpu.dynamic.scaling.capacity", "cluster", cluster)
-    max_mem = app.settings.integer("kvm.memory.dynamic.scaling.capacity", "cluster", cluster)
-    return (max_cpu if max_cpu > 0 else host["cores"]), (max_mem if max_mem > 0 else host["memory_mib"])
+    maximum = app.version.domain_maximum(app.settings, app.store.get("offering", vm["offering_id"]), host,
+                                         host["cluster_id"]) if prepared else None
+    return maximum if maximum is not None else (cores, memory)
 
 
 def domain_spec(app, vm, host):
@@ -120,9 +118,23 @@ def domain_spec(app, vm, host):
 
 def start_domain(app, vm, host):
     """Record the domain limits and start the domain on the host (AgentError propagates)."""
+    if hypervisors.is_api_level(host):
+        return agent_of(app, host).start(started_record(app, vm, host, fresh=True))
     max_vcpus, max_mem = domain_limits(app, vm, host)
     vm["domain"] = {"max_vcpus": max_vcpus, "max_memory_mib": max_mem}
     return agent_of(app, host).start(domain_spec(app, vm, host))
+
+
+def started_record(app, vm, host, fresh):
+    """What a XenServer or VMware host keeps of the VM: the maxima of a new start (``fresh``, recorded in
+    vm['domain']) or those recorded at its last start."""
+    cores, speed, memory = vm_size(app.store, vm)
+    min_ram = min_values(app, host, speed, memory)[1]
+    if fresh or not vm.get("domain"):
+        record = hypervisors.start_record(app, vm, host, cores, speed, memory, min_ram)
+        vm["domain"] = hypervisors.recorded_limits(record)
+        return record
+    return hypervisors.restored_record(vm, vm["domain"], cores, speed, memory, min_ram)
 
 
 def stop_domain(app, vm):
@@ -141,7 +153,9 @@ def migrate_domain(app, vm, source, dest):
 
 def scale_domain(app, vm, host, new_offering, cores, speed, memory, old_offering):
     """Send the ScaleVmCommand equivalent to the host; returns the agent's success text."""
-    min_speed = min_values(app, host, speed, memory)[0]
+    min_speed, min_ram = min_values(app, host, speed, memory)
+    if hypervisors.is_api_level(host):
+        return agent_of(app, host).scale(vm["instancename"], cores, memory, min_ram, cpu_shares(cores, min_speed))
     return agent_of(app, host).scale(
         vm["instancename"], cores, memory, cpu_shares(cores, min_speed), quota_pct(new_offering, min_speed, host),
         bool(old_offering.get("limitcpuuse")) != bool(new_offering.get("limitcpuuse")))
@@ -164,6 +178,10 @@ def recover(app):
             app.store.save(vm_kind(vm), vm)
         if vm["state"] == "Running":
             host = app.store.get("host", vm["host_id"])
+            if hypervisors.is_api_level(host):
+                agent_of(app, host).start(started_record(app, vm, host, fresh=False))
+                app.store.save(vm_kind(vm), vm)
+                continue
             if not vm.get("domain"):
                 max_vcpus, max_mem = domain_limits(app, vm, host)
                 vm["domain"] = {"max_vcpus": max_vcpus, "max_memory_mib": max_mem}

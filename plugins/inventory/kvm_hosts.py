@@ -75,16 +75,16 @@ state: Up
 compose:
   ansible_user: "'root'"
 
----
+# Another inventory file:
 # Only the enabled hosts of one cluster, cached; a group of hosts tagged ssd.
-plugin: livescale.cloudstack.kvm_hosts
-cluster: cluster-a1
-resource_state: Enabled
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/livescale-cloudstack
-groups:
-  ssd: "'ssd' in cloudstack_host_tags"
+# plugin: livescale.cloudstack.kvm_hosts
+# cluster: cluster-a1
+# resource_state: Enabled
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: ~/.cache/livescale-cloudstack
+# groups:
+#   ssd: "'ssd' in cloudstack_host_tags"
 """
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find, find_cluster, find_zone

@@ -112,35 +112,35 @@ plugin: livescale.cloudstack.vms
 zone: zone-a
 state: Running
 
----
+# Another inventory file:
 # Only the production VMs of one account, cached for 10 minutes; extra groups and variables.
-plugin: livescale.cloudstack.vms
-api_url: https://cloud.example.com/client/api
-account: acme
-domain: ROOT/customers
-tags:
-  env: production
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/livescale-cloudstack
-cache_timeout: 600
-compose:
-  ansible_user: "'debian'"
-  scale_target: "'Medium' if cloudstack_service_offering == 'Small' else cloudstack_service_offering"
-groups:
-  needs_preparation: not cloudstack_isdynamicallyscalable
-  big: cloudstack_memory >= 8192
-keyed_groups:
-  - key: cloudstack_tags.role | default(omit)
-    prefix: role
-  - key: cloudstack_account
-    prefix: account
+# plugin: livescale.cloudstack.vms
+# api_url: https://cloud.example.com/client/api
+# account: acme
+# domain: ROOT/customers
+# tags:
+#   env: production
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: ~/.cache/livescale-cloudstack
+# cache_timeout: 600
+# compose:
+#   ansible_user: "'debian'"
+#   scale_target: "'Medium' if cloudstack_service_offering == 'Small' else cloudstack_service_offering"
+# groups:
+#   needs_preparation: not cloudstack_isdynamicallyscalable
+#   big: cloudstack_memory >= 8192
+# keyed_groups:
+#   - key: cloudstack_tags.role | default(omit)
+#     prefix: role
+#   - key: cloudstack_account
+#     prefix: account
 
----
+# Another inventory file:
 # Fewest requests: only listVirtualMachines (and listHosts for a root admin), groups by zone and offering only.
-plugin: livescale.cloudstack.vms
-group_by: [zone, offering]
-live_scalability: false
+# plugin: livescale.cloudstack.vms
+# group_by: [zone, offering]
+# live_scalability: false
 """
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner

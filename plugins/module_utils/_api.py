@@ -27,7 +27,7 @@ import time
 import traceback
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import JOB_SCHEDULE, Waiter, WaitTimeout
+from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import JOB_SCHEDULE, poll_interval
 
 CS_IMPORT_ERROR = None
 try:
@@ -339,6 +339,8 @@ class CloudStackApi:
         self.utc_now = utc_now
         self.api_calls = 0
         self._list_jobs_usable = True
+        self._jobs = {}  # jobid: {"watched": clock time, "since": datetime to list from, "created", "last": job}
+        self._last_round = self._interval = None
         if client is None:
             verify = tls_verification(verify)
             # retry=0 and fetch_result=False: one client call is exactly one HTTP request.
@@ -441,6 +443,7 @@ class CloudStackApi:
         jobid = data.get("jobid")
         if not jobid:
             raise ApiError(command, "expected an async job id, got the keys %s" % sorted(data), action=action)
+        self._jobs[jobid] = {"watched": self.clock(), "since": since - CLOCK_TOLERANCE}
         return jobid
 
     def _job_of_lost_submit(self, command, action, reason, resource_id, since):
@@ -469,50 +472,132 @@ class CloudStackApi:
     def wait_jobs(self, jobids, timeout, action=None, command=None):
         """Wait for several async jobs with one round of requests per poll; returns {jobid: jobresult}.
 
-        Waits until every job has ended (or the timeout), then raises JobFailed for the first failed
-        job in the given order. A poll that fails after its retries raises JobStatusUnknown.
+        Waits until every job has ended (or the timeout), then raises the JobTimeout (JobStatusUnknown) of the first
+        job not seen ending, else the error of the first job that failed, in the given order.
         """
         jobids = list(dict.fromkeys(jobids))
-        ended = {}
-        last = {}
-        start = self.clock()
-        deadline = start + timeout
+        deadline = self.clock() + timeout
+        pending = dict((jobid, deadline) for jobid in jobids)
+        outcomes = {}
+        while pending:
+            for jobid, outcome in self.poll_jobs(pending, dict.fromkeys(jobids, (command, action))).items():
+                outcomes[jobid] = outcome
+                del pending[jobid]
+        errors = [outcomes[jobid][1] for jobid in jobids if outcomes[jobid][1] is not None]
+        unended = [error for error in errors if isinstance(error, JobTimeout)]
+        if errors:
+            raise (unended or errors)[0]
+        return dict((jobid, outcomes[jobid][0]) for jobid in jobids)
 
-        def all_ended():
-            pending = [jobid for jobid in jobids if jobid not in ended]
+    def poll_jobs(self, deadlines, labels=None):
+        """Poll the jobs of ``deadlines`` ({jobid: deadline on ``clock``}), one round per tick, until some have ended.
+
+        Returns, as soon as there is one, {jobid: (jobresult, None)} for a job that succeeded and {jobid: (None, error)}
+        for one that failed or was cancelled (JobFailed), could not be queried (ApiError), reached its deadline
+        (JobTimeout) or whose round could not be read after the retries (JobStatusUnknown, for every job of the round).
+        Never raises for a job; ``labels`` ({jobid: (command, action)}) name them in the errors. Rounds follow
+        JOB_SCHEDULE across calls: polling on jobs of an earlier call keeps its pace from the last round (at most one
+        round per ``notice`` interval while jobs are submitted in between); a wait on new jobs only starts at ``first``.
+        """
+        labels = labels or {}
+        now = self.clock()
+        tracked = dict((jobid, self._jobs.setdefault(jobid, {"watched": now})) for jobid in deadlines)
+        paced = self._last_round is not None and any(job.get("last") for job in tracked.values())
+        interval = self._interval if paced else None
+        youngest = max([job["watched"] for job in tracked.values()] or [now])
+        while tracked:
+            now = self.clock()
+            expired = [jobid for jobid in tracked if deadlines[jobid] <= now]
+            if expired:
+                return self._report(dict((jobid, (None, self._timeout(jobid, expired, now, labels)))
+                                         for jobid in expired))
+            interval = poll_interval(interval, now - youngest, **JOB_SCHEDULE)
+            due = (self._last_round if paced else now) + interval
+            self.sleep(max(0.0, min([due] + [deadlines[jobid] for jobid in tracked]) - now))
             try:
-                states = self._job_states(pending, action, deadline)
+                states = self._job_states(list(tracked), labels, min(deadlines[jobid] for jobid in tracked))
             except TransportError as exc:
-                raise JobStatusUnknown(pending[0], last.get(pending[0], {}), self.clock() - start, exc.reason,
-                                       action=action, command=command, pending=pending)
+                return self._report(dict((jobid, (None, self._unreadable(jobid, list(tracked), exc.reason, labels)))
+                                         for jobid in tracked))
+            finally:
+                self._last_round, self._interval, paced = self.clock(), interval, True
+            ended = {}
             for jobid, job in states.items():
-                last[jobid] = job
+                if isinstance(job, ApiError):
+                    ended[jobid] = (None, job)
+                    continue
+                tracked[jobid]["last"] = job
                 if job.get("jobstatus", JOB_PENDING) != JOB_PENDING:
-                    ended[jobid] = job
-            return len(ended) == len(jobids)
+                    ended[jobid] = self._ended(job, *labels.get(jobid, (None, None)))
+            if ended:
+                return self._report(ended)
+        return {}
 
-        if jobids:
-            try:
-                Waiter(timeout, clock=self.clock, sleep=self.sleep, **JOB_SCHEDULE).until(all_ended, what="async jobs %s" % ", ".join(jobids))
-            except WaitTimeout as exc:
-                pending = [jobid for jobid in jobids if jobid not in ended]
-                raise JobTimeout(pending[0], last.get(pending[0], {}), exc.waited, action=action, command=command, pending=pending)
-        for jobid in jobids:
-            if ended[jobid].get("jobstatus") != JOB_SUCCEEDED:
-                raise JobFailed(command or ended[jobid].get("cmd") or "queryAsyncJobResult", ended[jobid], action=action)
-        return dict((jobid, ended[jobid].get("jobresult") or {}) for jobid in jobids)
+    def _report(self, outcomes):
+        """The outcomes, their jobs forgotten."""
+        for jobid in outcomes:
+            self._jobs.pop(jobid, None)
+        return outcomes
 
-    def _job_states(self, pending, action, deadline=None):
-        """One round of requests: listAsyncJobs when it covers every pending job, else one query each."""
-        if len(pending) > 1 and self._list_jobs_usable:
+    @staticmethod
+    def _ended(job, command, action):
+        """(jobresult, None) for a job that succeeded, (None, JobFailed) for one that did not."""
+        if job.get("jobstatus") == JOB_SUCCEEDED:
+            return job.get("jobresult") or {}, None
+        return None, JobFailed(command or job.get("cmd") or "queryAsyncJobResult", job, action=action)
+
+    def _timeout(self, jobid, expired, now, labels):
+        command, action = labels.get(jobid, (None, None))
+        job = self._jobs[jobid]
+        return JobTimeout(jobid, job.get("last", {}), now - job["watched"], action=action, command=command,
+                          pending=expired)
+
+    def _unreadable(self, jobid, pending, reason, labels):
+        command, action = labels.get(jobid, (None, None))
+        job = self._jobs[jobid]
+        return JobStatusUnknown(jobid, job.get("last", {}), self.clock() - job["watched"], reason, action=action,
+                                command=command, pending=pending)
+
+    def _job_states(self, pending, labels, deadline=None):
+        """One round of requests: {jobid: job, or the ApiError of its query}.
+
+        One listAsyncJobs covers the jobs this client submitted: from (``startdate``) the oldest one's creation as
+        CloudStack stamped it once seen, else its submit by our clock less CLOCK_TOLERANCE. Every other job, and one
+        the listing missed, gets a queryAsyncJobResult; a job missed although its creation was known is queried from
+        then on. Jobs not listed, or a listing CloudStack refuses, cost one query per job and round.
+        """
+        listable = [jobid for jobid in pending if "since" in self._jobs.get(jobid, {})]
+        states = {}
+        if len(listable) > 1 and self._list_jobs_usable:
+            since = min(self._jobs[jobid]["since"] for jobid in listable)
             try:
-                listed = dict((job.get("jobid"), job) for job in self._list("listAsyncJobs", "asyncjobs", action, {}, deadline))
+                listed = self._list("listAsyncJobs", "asyncjobs", None,
+                                    {"startdate": since.astimezone(timezone.utc).strftime(_CREATED_FORMAT)}, deadline)
             except ApiError:
-                listed = {}
-            if all(jobid in listed for jobid in pending):
-                return dict((jobid, listed[jobid]) for jobid in pending)
-            self._list_jobs_usable = False
-        return dict((jobid, self._request("queryAsyncJobResult", action, {"jobid": jobid}, deadline)) for jobid in pending)
+                self._list_jobs_usable = False
+                listed = []
+            wanted = set(listable)
+            states = dict((job.get("jobid"), job) for job in listed if job.get("jobid") in wanted)
+            for jobid in wanted.difference(states):
+                if self._jobs[jobid].get("created"):
+                    del self._jobs[jobid]["since"]
+        for jobid in pending:
+            if jobid not in states:
+                try:
+                    states[jobid] = self._request("queryAsyncJobResult", labels.get(jobid, (None, None))[1],
+                                                  {"jobid": jobid}, deadline)
+                except ApiError as exc:
+                    states[jobid] = exc
+        for jobid, job in states.items():
+            self._note_created(jobid, job)
+        return states
+
+    def _note_created(self, jobid, job):
+        """Take CloudStack's creation time of a job this client submitted as the start of its listing."""
+        record = self._jobs.get(jobid, {})
+        created = created_at(job) if isinstance(job, dict) and "since" in record and not record.get("created") else None
+        if created is not None:
+            record.update(since=created, created=True)
 
     def run_async(self, command, timeout, action=None, **params):
         """Submit an async command and wait for it; returns its jobresult dict."""

@@ -20,11 +20,13 @@ import re
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, CloudStackError, InvalidValue, NotFound
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import label, owner_filters, owner_scope
-from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import Rollout, interrupted, run_all, settle
+from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import (
+    Rollout, interrupted, run_all, settle, submit_without_waiting, without_wait_problem)
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import (
     VALUE_OPTIONS, Reader, changes, options_of, plan_vm, plan_view, predicted, requested_target, requested_values)
 
-OUTCOMES = ("unchanged", "scaled", "planned", "refused", "failed", "skipped")
+OUTCOMES = ("unchanged", "scaled", "planned", "submitted", "refused", "failed", "skipped")
 
 
 def failure_limit(value, count):
@@ -79,8 +81,8 @@ def select_vms(api, reader, params, scope):
 
     rows = [row for row in rows if (not pattern or pattern.search(row.get("name") or ""))
             and _tags_match(row, params.get("tags"))
-            and (not params.get("current_offering") or params["current_offering"] in (row.get("serviceofferingid"),
-                                                                                        row.get("serviceofferingname")))
+            and (not params.get("current_offering")
+                 or params["current_offering"] in (row.get("serviceofferingid"), row.get("serviceofferingname")))
             and (not params.get("cluster") or params["cluster"] in cluster_of(row))]
     return _pick(rows, params["vms"], where) if params.get("vms") else rows
 
@@ -104,12 +106,16 @@ class Fleet:
         self.reader = Reader(self.api)
         self.entries = []
         self.order = []
+        self.jobs = []
+        self.stopwatch = summary.Stopwatch()
 
-    def entry(self, vm, outcome, plan=None, msg=None, after=None):
+    def entry(self, vm, outcome, plan=None, msg=None, after=None, jobs=()):
         before_view, after_view, _diff = changes(vm, after or vm)
         item = dict(id=vm.get("id"), name=vm.get("name"), outcome=outcome, plan=plan_view(plan) if plan else None,
-                    before=before_view, after=after_view, msg=msg)
+                    before=before_view, after=after_view, msg=msg, jobs=list(jobs),
+                    summary=entry_line(vm.get("name"), outcome, plan, msg, before_view, after_view, jobs))
         self.entries.append(item)
+        self.jobs.extend(jobs)
         return item
 
     def plan(self, vms, scope):
@@ -149,6 +155,10 @@ class Fleet:
         def may_start():
             return limit is None or sum(1 for rollout in rollouts if rollout.error is not None) < limit
 
+        if not self.params["wait"]:
+            for rollout in rollouts:
+                self.leave_to_cloudstack(rollout)
+            return
         never = run_all(self.api, rollouts, self.params["wait_timeout"], self.params["max_jobs"], may_start)
         for rollout in rollouts:
             if rollout in never:
@@ -162,18 +172,49 @@ class Fleet:
             except CloudStackError as error:
                 self.entry(rollout.vm, "failed", rollout.plan, msg=str(error))
 
+    def leave_to_cloudstack(self, rollout):
+        """``wait: false``: submit the VM's one job and record it (the VM as planned), or the failure of its submit."""
+        try:
+            jobs = [summary.job_entry(jobid, command, rollout.vm)
+                    for jobid, command in submit_without_waiting(self.api, rollout)]
+            if jobs:
+                self.entry(rollout.vm, "submitted", rollout.plan, after=predicted(rollout.vm, rollout.plan), jobs=jobs)
+            else:
+                self.entry(rollout.vm, "scaled", rollout.plan, after=rollout.outcome(self.api))
+        except CloudStackError as error:
+            self.entry(rollout.vm, "failed", rollout.plan, msg=str(error))
+
+    def refuse_without_wait(self, planned):
+        """Before any write, ``wait: false`` needs one job per VM, no max_failures, and at most max_jobs jobs."""
+        problems = [problem for problem in (without_wait_problem(Rollout(vm, plan, situation.settings.auto_migrate,
+                                                                         self.params["allow_restart"]))
+                                            for vm, plan, situation in planned) if problem]
+        if self.params.get("max_failures") is not None:
+            problems.append("max_failures=%s needs wait: true: failures are known only once the jobs end; drop"
+                            " max_failures, or set wait: true" % self.params["max_failures"])
+        if len(planned) > self.params["max_jobs"]:
+            problems.append("%d VMs need a job, more than max_jobs=%d, and wait: false cannot hold the others back until"
+                            " jobs end: raise max_jobs to %d, select fewer VMs, or set wait: true"
+                            % (len(planned), self.params["max_jobs"], len(planned)))
+        if problems:
+            error = InvalidValue("wait: false cannot carry out this task, nothing was changed: %s" % "; ".join(problems))
+            error.result = dict(changed=False, summary=summary.refused(summary.number_of(len(self.order), "VM"), problems))
+            raise error
+
     def result(self):
         """The result dict; a CloudStackError carrying it when a VM was refused, failed or skipped."""
         order = dict((item.get("id"), index) for index, item in enumerate(self.order))
         self.entries.sort(key=lambda item: order.get(item["id"], 0))
-        summary = dict((outcome, sum(1 for item in self.entries if item["outcome"] == outcome)) for outcome in OUTCOMES)
-        summary["total"] = len(self.entries)
-        result = dict(changed=bool(summary["scaled"] or summary["planned"]), vms=self.entries, summary=summary)
-        bad = summary["refused"] + summary["failed"] + summary["skipped"]
+        counts = dict((outcome, sum(1 for item in self.entries if item["outcome"] == outcome)) for outcome in OUTCOMES)
+        line = summary.counts("VM", counts, OUTCOMES, None if self.jobs else self.stopwatch, self.module.check_mode)
+        counts["total"] = len(self.entries)
+        result = dict(changed=bool(counts["scaled"] or counts["planned"] or counts["submitted"]), vms=self.entries,
+                      counts=counts, jobs=self.jobs, summary=summary.in_progress(line, self.jobs) if self.jobs else line)
+        bad = counts["refused"] + counts["failed"] + counts["skipped"]
         if bad:
             error = CloudStackError("%d of %d VMs were not brought to their target (%s): see vms[].msg" % (
-                bad, summary["total"], ", ".join("%d %s" % (summary[key], key) for key in ("refused", "failed", "skipped")
-                                                 if summary[key])))
+                bad, counts["total"], ", ".join("%d %s" % (counts[key], key) for key in ("refused", "failed", "skipped")
+                                                if counts[key])))
             error.result = result
             raise error
         return result
@@ -186,6 +227,8 @@ class Fleet:
         vms = settle(self.api, select_vms(self.api, self.reader, self.params, scope), self.params["wait_timeout"])[0]
         self.order = vms
         planned = self.plan(vms, scope)
+        if not self.params["wait"]:
+            self.refuse_without_wait(planned)
         if self.module.check_mode:
             for vm, plan, _situation in planned:
                 self.entry(vm, "planned", plan, after=predicted(vm, plan))
@@ -197,3 +240,13 @@ class Fleet:
 def scale_fleet(module):
     """vm_scale_fleet: select, plan, carry out; returns the result dict."""
     return Fleet(module).run()
+
+
+def entry_line(name, outcome, plan, msg, before, after, jobs):
+    """The ``summary`` of one VM of the fleet."""
+    if outcome in ("unchanged", "scaled", "planned", "submitted"):
+        line = summary.scaled(name, before, after, plan.action if plan else "none", check_mode=outcome == "planned")
+        return summary.in_progress(line, jobs) if jobs else line
+    if outcome == "refused":
+        return summary.refused(name, list(plan.reasons) if plan else [msg])
+    return "%s: %s: %s" % (name, outcome, (msg or "").split("; ")[0])

@@ -148,7 +148,15 @@ def find_domain(api, key, optional=False):
 
 
 def find_account(api, key, domain=None, optional=False):
-    scope, params = owner_filters(domain=domain)
+    """An account by id or exact name; within ``domain`` only, not its subdomains.
+
+    listAccounts with ``listall`` searches the whole tree below the domain, without it an admin's ``domainid``
+    that domain alone (QueryManagerImpl.searchForAccountIdsAndCount).
+    """
+    if domain:
+        scope, params = "domain %s" % domain["name"], {"domainid": domain["id"]}
+    else:
+        scope, params = owner_filters()
     return find(api, "account", "listAccounts", "account", key, scope=scope, optional=optional, **params)
 
 

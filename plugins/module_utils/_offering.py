@@ -17,6 +17,7 @@ import datetime
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import Ambiguous, CloudStackError, InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_domain, find_zone, label
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 
 FIXED_FIELDS = ("cpu_number", "memory")
 BOUND_FIELDS = ("min_cpu_number", "max_cpu_number", "min_memory", "max_memory")
@@ -213,11 +214,14 @@ def replaced_name(name, offering_id, now):
 def immutable_error(name, offering_id, current, desired, fields):
     """The failure for changes updateServiceOffering cannot make."""
     changes = ", ".join("%s: %s -> %s" % (field, _shown(current.get(field)), _shown(desired.get(field))) for field in fields)
-    return InvalidValue(
+    error = InvalidValue(
         "compute offering %s (%s) cannot be changed in place: %s. CloudStack's updateServiceOffering changes only "
         "display_text, host_tags, domains and zones. Either set force: true to replace it (the old offering is renamed and "
         "set Inactive, a new one is created under this name; VMs on the old one keep running on it until you scale them), "
         "or create an offering under another name" % (name, offering_id, changes))
+    error.result = dict(summary=summary.refused("compute offering %s" % name, [
+        "%s cannot be changed in place (force: true replaces the offering)" % ", ".join(fields)]))
+    return error
 
 
 def _shown(value):
@@ -262,6 +266,30 @@ def _replace(api, name, offering, merged, now):
 
 
 def ensure_compute_offering(module, now=now_utc):
+    """Bring one compute offering to the state the module's options describe; returns the result dict with its summary."""
+    stopwatch = summary.Stopwatch()
+    result = bring_offering(module, now)
+    return dict(result, summary=offering_line(module.params["name"], module.params["state"], result, stopwatch,
+                                              module.check_mode))
+
+
+def offering_line(name, state, result, stopwatch, check_mode):
+    """``compute offering Medium: updated (host_tags, display_text), 0.2 s``."""
+    subject = "compute offering %s" % name
+    if not result["changed"]:
+        return summary.unchanged(subject, "absent" if state == "absent" else "as described")
+    if state == "absent":
+        change = "deleted"
+    elif result.get("replaced_offering"):
+        change = "replaced (the old one is now %s, Inactive)" % result["replaced_offering"].get("name")
+    elif all(value is None for value in result["diff"]["before"].values()):
+        change = "created"
+    else:
+        change = "updated (%s)" % ", ".join(result["changed_fields"])
+    return summary.changed_line(subject, change, None, stopwatch, check_mode)
+
+
+def bring_offering(module, now):
     """Bring one compute offering to the state the module's options describe; returns the result dict."""
     params, api, name = module.params, module.api, module.params["name"]
     check_consistency(name, dict((field, params.get(field)) for field in SHAPE_FIELDS))

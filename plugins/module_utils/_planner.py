@@ -18,6 +18,8 @@ from typing import Optional, Tuple
 # dataclasses through _compat (stdlib only): on a Python without them the module still loads, and its edge names the
 # Python needed
 from ansible_collections.livescale.cloudstack.plugins.module_utils._compat import dataclass, field
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _versions as versions
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _hypervisors as hypervisors
 
 NONE = "none"
 LIVE = "live"
@@ -92,6 +94,8 @@ class Vm:
     max_vcpus: Optional[int] = None
     max_memory: Optional[int] = None
     free_dimm_slots: Optional[int] = None
+    os_name: str = ""  # osdisplayname: XenServer and VMware rules depend on the guest OS (see _hypervisors)
+    cores_per_socket: Optional[int] = None  # the cpu.corespersocket detail (VMware)
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class Settings:
     cpu_threshold: float = 0.85
     memory_threshold: float = 0.85
     strict_host_tags: Tuple[str, ...] = ()
+    xen_vcpu_max: int = 16  # xen.vm.vcpu.max of the cluster (XenServerGuru)
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,7 @@ class Situation:
     cluster: Optional[Cluster] = None
     template_tag: str = ""
     system_vm_type: str = ""  # consoleproxy / secondarystoragevm for a system VM (scaleSystemVm), "" for a user VM
+    version: versions.Version = field(default_factory=lambda: versions.UNREAD)  # the server's version and its rules
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,7 @@ class Plan:
     memory: int
     reasons: Tuple[str, ...] = ()
     migrate_host: Optional[Host] = None
+    version: versions.Version = field(default_factory=lambda: versions.UNREAD)  # the version planned for
 
     def details(self):
         """The ``details`` map for scaleVirtualMachine: only the values the offering leaves open."""
@@ -223,6 +230,7 @@ class Readiness:
     max_cpu: Optional[int]
     max_memory: Optional[int]
     blockers: Tuple[str, ...]
+    warnings: Tuple[str, ...] = ()  # the server version's known scaling defects and the note of an unknown version
 
 
 def vcpus(count):
@@ -386,13 +394,31 @@ def _offering_blockers(situation, offering, values):
         names = ", ".join(name for name, _new, _old, _unit in lower)
         changes = "; ".join("%d%s to %d%s" % (old, unit, new, unit) for _name, new, old, unit in lower)
         blockers.append("%s would go down (%s) while VM %s runs: CloudStack cannot scale a running VM down" % (names, changes, vm.name))
+    elif (cpu, speed, memory) == (vm.cpu, vm.speed, vm.memory) and not situation.version.rules.same_size_cap_change:
+        blockers.append(
+            "service offering %s has the same size as the current one (%s): %s never changes a running VM to a"
+            " same-size offering (While the VM is running, only scalling up it is supported): pick a larger offering"
+            % (offering.name, size(cpu, speed, memory), situation.version.planned_for))
     elif (cpu, speed, memory) == (vm.cpu, vm.speed, vm.memory) and (
             vm.hypervisor != "KVM" or offering.limit_cpu_use == current.limit_cpu_use):
         blockers.append(
             "service offering %s has the same size as the current one (%s) and the same limitcpuuse=%s: CloudStack"
             " changes a running VM to a same-size offering only when the CPU cap changes: pick a larger offering"
             % (offering.name, size(cpu, speed, memory), _flag(offering.limit_cpu_use)))
-    return blockers
+    return blockers + _fixed_offering_blockers(situation)
+
+
+def _fixed_offering_blockers(situation):
+    """Before PR #12975 (``UserVmManagerImpl.upgradeRunningVirtualMachine`` [4.22]) a running KVM VM on a fixed
+    offering is refused: KVMGuru gave its domain no head-room."""
+    vm, current, version = situation.vm, situation.current, situation.version
+    if vm.hypervisor != "KVM" or current.custom or version.rules.fixed_offering_live_kvm:
+        return []
+    return ["%s does not live-scale a KVM VM whose current offering is fixed (VM %s has %s: Unable to live scale VM on"
+            " KVM when current service offering is a \"Fixed Offering\"): move the VM to a custom offering with a stop"
+            " and start (allow_restart: true with a custom service_offering; its domain then gets head-room at the start),"
+            " or upgrade CloudStack to 4.23, which live-scales fixed offerings (%s)"
+            % (version.planned_for, vm.name, current.name, versions.PR_FIXED_OFFERINGS)]
 
 
 def _flag(value):
@@ -443,7 +469,7 @@ def live_maximum(situation):
     memory (``KVMGuru.configureVmMemoryAndCpuCores`` uses ``host.getTotalMemory()``, not the overcommitted total).
     """
     vm, settings, host, current = situation.vm, situation.settings, situation.host, situation.current
-    if vm.prepared is False or not vm.dynamically_scalable:
+    if vm.prepared is False or not vm.dynamically_scalable or _fixed_offering_blockers(situation):
         return vm.cpu, vm.memory
     max_cpu, max_memory = vm.max_vcpus, vm.max_memory
     if vm.hypervisor == "KVM":
@@ -459,6 +485,7 @@ def live_maximum(situation):
         max_cpu = _min_known(max_cpu, host.cores)
     limit_cpu, limit_memory = _limit_maximum(situation)
     max_cpu, max_memory = _min_known(max_cpu, limit_cpu), _min_known(max_memory, limit_memory)
+    max_cpu, max_memory = hypervisors.ceiling(situation, max_cpu, max_memory)
     return (max(max_cpu, vm.cpu) if max_cpu is not None else None,
             max(max_memory, vm.memory) if max_memory is not None else None)
 
@@ -469,11 +496,34 @@ def _min_known(first, second):
     return min(known) if known else None
 
 
+def _started_offering_blockers(situation, values):
+    """Before PR #12975 a KVM domain's maximum is the custom offering's maxcpunumber/maxmemory, else
+    vm.serviceoffering.cpu.cores.max / ram.size.max (``KVMGuru.getVmMaxCpuCores`` / ``getVmMaxMemory`` [4.22]); the
+    planner takes the current offering for the one the VM was started with."""
+    vm, settings, current, version = situation.vm, situation.settings, situation.current, situation.version
+    if vm.hypervisor != "KVM" or not current.custom or version.rules.cluster_capacity_settings:
+        return []
+    bounds = (("vCPUs", values[0], current.max_cpu, "maxcpunumber", settings.cpu_cores_max, "vm.serviceoffering.cpu.cores.max"),
+              ("MiB", values[2], current.max_memory, "maxmemory", settings.ram_size_max, "vm.serviceoffering.ram.size.max"))
+    blockers = []
+    for unit, value, offering_max, detail, setting_value, setting in bounds:
+        domain_max, source = (offering_max, "%s of service offering %s" % (detail, current.name)) \
+            if offering_max is not None else (setting_value or None, "%s=%s" % (setting, setting_value))
+        if domain_max is not None and value > domain_max:
+            blockers.append("%d %s is above the domain maximum of VM %s on %s (%d %s, the %s it was started with):"
+                            " the agent cannot scale the domain (Unhandled exception, apache/cloudstack #9973): stop and"
+                            " start the VM with the new size (allow_restart: true)"
+                            % (value, unit, vm.name, version.planned_for, domain_max, unit, source))
+    return blockers
+
+
 def _headroom_blockers(situation, values):
     """A target beyond what the running domain (or a KVM domain in this cluster) can reach."""
     vm, settings = situation.vm, situation.settings
     if not vm.dynamically_scalable or vm.prepared is False:
         return []
+    if not situation.version.rules.cluster_capacity_settings and vm.hypervisor == "KVM":
+        return _started_offering_blockers(situation, values)
     cpu, _speed, memory = values
     blockers = []
     max_cpu = vm.max_vcpus
@@ -541,7 +591,7 @@ def _start_errors(situation, offering, values):
                 and settings.dynamic_scale)
     capacity = settings.kvm_cpu_capacity
     if vm.hypervisor != "KVM" or not scalable or capacity <= 0 or cpu <= capacity:
-        return []
+        return hypervisors.start_errors(situation, cpu, scalable)
     where = "in cluster %s" % vm.cluster if vm.cluster else "(global value)"
     return ["VM %s cannot start with %s: kvm.cpu.dynamic.scaling.capacity=%d %s makes its domain's maximum %s, below its"
             " vCPU count: raise the setting for the cluster to %d or more, or set it to 0 to use the host's cores, with %s"
@@ -612,7 +662,9 @@ def _capacity(situation, offering, values, options):
                            if _required_tags(situation, offering) else "")], None
     if not options.allow_migration:
         return REFUSE, ["%s: set allow_migration: true to move VM %s to %s first" % (short, vm.name, destination.name)], None
-    how = ("CloudStack migrates it itself (auto.migrate.vm.on.live.scale.insufficient.capacity is true in cluster %s)"
+    how = ("%s always migrates it itself" % situation.version.planned_for
+           if not situation.version.rules.cluster_capacity_settings else
+           "CloudStack migrates it itself (auto.migrate.vm.on.live.scale.insufficient.capacity is true in cluster %s)"
            % vm.cluster if settings.auto_migrate else
            "auto.migrate.vm.on.live.scale.insufficient.capacity is false in cluster %s, so it is migrated first" % vm.cluster)
     return MIGRATE_THEN_LIVE, ["%s: VM %s moves to %s (allow_migration is true); %s" % (short, vm.name, destination.name, how)], destination
@@ -624,7 +676,8 @@ def plan(situation, target, options=Options()):
     values = target_values(situation, target)
 
     def decide(action, reasons, host=None):
-        return Plan(action, offering, values[0], values[1], values[2], tuple(reasons), host)
+        note = [situation.version.note] if situation.version.note else []
+        return Plan(action, offering, values[0], values[1], values[2], tuple(list(reasons) + note), host, situation.version)
 
     errors = custom_value_errors(situation, target)
     if errors:
@@ -648,12 +701,13 @@ def plan(situation, target, options=Options()):
     if errors:
         return decide(REFUSE, errors)
     blockers += _environment_blockers(situation) + _headroom_blockers(situation, values) + _threshold_blockers(situation, values)
+    blockers += hypervisors.blockers(situation, values)
     if not blockers:
         action, reasons, host = _capacity(situation, offering, values, options)
         if action != REFUSE:
             reasons = reasons or ["VM %s can be live-scaled on its host: %s to %s"
                                   % (vm.name, size(vm.cpu, vm.speed, vm.memory), size(*values))]
-            return decide(action, reasons, host)
+            return decide(action, reasons + hypervisors.notes(situation, values), host)
         blockers = reasons
     if options.allow_restart:
         errors = _offline_errors(situation, offering, values) + _start_errors(situation, offering, values)
@@ -669,7 +723,7 @@ def readiness(situation):
     blockers = []
     if vm.state != "Running":
         blockers.append("VM %s is %s: only a Running VM is live-scaled; start it with %s" % (vm.name, vm.state, STATE_MODULE))
-    blockers += _hypervisor_blockers(vm) + _environment_blockers(situation)
+    blockers += _hypervisor_blockers(vm) + _fixed_offering_blockers(situation) + _environment_blockers(situation)
     blockers += _start_errors(situation, situation.current, (vm.cpu, vm.speed, vm.memory))
     max_cpu, max_memory = live_maximum(situation)
     if not blockers and _limit_maximum(situation) == (vm.cpu, vm.memory):
@@ -677,7 +731,11 @@ def readiness(situation):
                         " resourcetype=8 and 9)" % (", ".join(owner.owner or "the owner" for owner in _owner_limits(
                             situation.limits) if owner.cpu is not None or owner.memory is not None), vm.name))
     elif not blockers and max_cpu is not None and max_memory is not None and (max_cpu, max_memory) == (vm.cpu, vm.memory):
-        blockers.append("VM %s already uses all the head-room its domain has (%s, %d MiB): raise kvm.cpu.dynamic.scaling.capacity"
+        blockers.append(hypervisors.no_headroom(situation) or
+                        "VM %s already uses all the head-room its domain has (%s, %d MiB): raise kvm.cpu.dynamic.scaling.capacity"
                         " or kvm.memory.dynamic.scaling.capacity with %s, then stop and start it"
                         % (vm.name, vcpus(max_cpu), max_memory, SETTING_MODULE))
-    return Readiness(not blockers, max_cpu, max_memory, tuple(blockers))
+    version = situation.version
+    warnings = version.defects(vm.hypervisor) + ([version.note] if version.note else [])
+    warnings += hypervisors.notes(situation, (max_cpu or vm.cpu, vm.speed, max_memory or vm.memory)) if not blockers else []
+    return Readiness(not blockers, max_cpu, max_memory, tuple(blockers), tuple(warnings))

@@ -29,6 +29,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._scalable imp
     FLAG, OFFERING_BLOCKED, ZONE_SETTING, explain, set_flag)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import Reader
 from ansible_collections.livescale.cloudstack.plugins.module_utils._setting import UPDATE, plan_write, read_setting
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import _action_call as action_call
 
 OUTCOMES = ("unchanged", "flagged", "restarted", "planned", "refused", "failed", "skipped")
@@ -180,6 +181,7 @@ class Preparation:
         self.entries = {}
         self.order = []
         self.changes = []
+        self.stopwatch = summary.Stopwatch()
 
     def entry(self, vm, **fields):
         """The result entry of a VM, created on first use."""
@@ -379,11 +381,13 @@ class Preparation:
     def result_fields(self, batches):
         items = [self.entries[vm["id"]] for vm in self.order if vm["id"] in self.entries] + [
             self.entry(vm) for vm in self.order if vm["id"] not in self.entries]
-        summary = dict((outcome, sum(1 for item in items if item["outcome"] == outcome)) for outcome in OUTCOMES)
-        summary.update(total=len(items), batches=len(batches))
-        return dict(changed=bool(self.changes or summary["restarted"] or summary["planned"] or summary["flagged"]),
+        counts = dict((outcome, sum(1 for item in items if item["outcome"] == outcome)) for outcome in OUTCOMES)
+        line = summary.counts("VM", counts, OUTCOMES, self.stopwatch, self.module.check_mode,
+                              detail="in %s" % summary.number_of(len(batches), "restart batch", "es") if batches else None)
+        counts.update(total=len(items), batches=len(batches))
+        return dict(changed=bool(self.changes or counts["restarted"] or counts["planned"] or counts["flagged"]),
                     vms=items, batches=[[vm.get("name") for vm in batch] for batch in batches], changes=self.changes,
-                    summary=summary)
+                    counts=counts, summary=line)
 
     def run(self):
         batch_count(self.params["batch_size"], 1)
@@ -414,13 +418,12 @@ class Preparation:
     def finish(self, batches):
         """The result dict; a CloudStackError carrying it when a VM was refused, failed or skipped."""
         result = self.result_fields(batches)
-        summary = result["summary"]
-        bad = summary["refused"] + summary["failed"] + summary["skipped"]
+        counts = result["counts"]
+        bad = counts["refused"] + counts["failed"] + counts["skipped"]
         if bad:
-            counts = ", ".join("%d %s" % (summary[key], key) for key in ("refused", "failed", "skipped")
-                               if summary[key])
             error = CloudStackError("%d of %d VMs were not made live-scalable (%s): see vms[].msg and vms[].reason"
-                                    % (bad, summary["total"], counts))
+                                    % (bad, counts["total"], ", ".join("%d %s" % (counts[key], key) for key in
+                                                                       ("refused", "failed", "skipped") if counts[key])))
             error.result = result
             raise error
         return result

@@ -5,9 +5,9 @@
 
 Not a public API: it may change without notice. A ``Rollout`` is one VM's plan as a list of async jobs (scale;
 migrate, scale; stop, scale, start); ``run_all`` submits the next job of many rollouts, at most ``max_jobs`` at a
-time, and waits for all of them with one round of polls per tick (``CloudStackApi.wait_jobs``). The VM each job
-returns (``scaleVirtualMachine``, ``startVirtualMachine`` ... answer with the ``UserVmResponse``) is the state after
-it: nothing is read again unless a step failed.
+time, and refills a slot as soon as its job ends, every pending job polled in one round per tick
+(``CloudStackApi.poll_jobs``). The VM each job returns (``scaleVirtualMachine``, ``startVirtualMachine`` ... answer
+with the ``UserVmResponse``) is the state after it: nothing is read again unless a step failed.
 
 Faults: a failure after a submit says what is known of each job (its id, command and last status) and reads the VM
 again before it says "nothing was changed". Before acting, ``settle`` waits for a job another task left pending on
@@ -22,11 +22,11 @@ __metaclass__ = type
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import (
-    JOB_PENDING, CloudStackError, JobFailed, JobStatusUnknown, JobTimeout, describe_status)
+    JOB_PENDING, CloudStackError, JobFailed, JobTimeout, describe_status)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import label
 from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import _action_call as action_call
 
-RECONFIGURE_FAILED = "Unable to reconfigure VM."
+RECONFIGURE_FAILED = "Unable to reconfigure VM."  # [4.23]; each plan's version names its own (_versions.Rules)
 DONE = {"stop": "stopped", "start": "started", "migrate": "migrated", "scale": "scaled"}
 # The VM detail that records a stop-change-start in progress. Any key but the denied and read-only ones
 # (user.vm.denied.details, user.vm.readonly.details) may be set by a User (UserVmManagerImpl.updateVirtualMachine).
@@ -121,7 +121,8 @@ def restart_plan(plan, vm):
     """The live plan turned into stop, change, start after CloudStack could not apply it to the running domain."""
     return planner.Plan(planner.RESTART, plan.offering, plan.cpu, plan.speed, plan.memory, plan.reasons + (
         "CloudStack could not apply the live scale to the running domain (%s): it was started without head-room;"
-        " allow_restart is true: VM %s is stopped, changed and started again" % (RECONFIGURE_FAILED, vm.get("name")),))
+        " allow_restart is true: VM %s is stopped, changed and started again"
+        % (plan.version.rules.reconfigure_failed, vm.get("name")),), version=plan.version)
 
 
 class Rollout:
@@ -208,7 +209,7 @@ class Rollout:
             self.steps = []
             return
         live = self.plan.action in (planner.LIVE, planner.MIGRATE_THEN_LIVE)
-        if step == "scale" and live and self.allow_restart and getattr(error, "errortext", None) == RECONFIGURE_FAILED:
+        if step == "scale" and live and self.allow_restart and getattr(error, "errortext", None) == self.plan.version.rules.reconfigure_failed:
             self.plan = restart_plan(self.plan, self.vm)
             self.steps = ["mark", "stop", "scale", "start", "unmark"]
             return
@@ -268,32 +269,11 @@ class Rollout:
             parts.append("it was stopped for a stop-change-start and may not be running again: re-run the task, which"
                          " finds the record (detail %s) and starts it at the target, or start it with %s"
                          % (MARKER, planner.STATE_MODULE))
-        elif getattr(self.error, "errortext", None) == RECONFIGURE_FAILED:
+        elif getattr(self.error, "errortext", None) == self.plan.version.rules.reconfigure_failed:
             parts.append("the running domain probably has no head-room (started before dynamic scaling was enabled):"
                          " stop and start it with %s, or set allow_restart: true" % planner.STATE_MODULE)
         state = "is now %s" % describe(now) if now is not None else "is in a state not known"
         return ScaleFailed(self.error, "%s; VM %s %s: %s" % (self.error, label(self.vm), state, "; ".join(parts)))
-
-
-def wait_each(api, jobs, timeout):
-    """{jobid: (jobresult, error)} for ``jobs`` ({jobid: (command, action)}): all polled together by wait_jobs.
-
-    wait_jobs raises for one failed job once all have ended; the others are then asked again (they have ended).
-    """
-    outcomes = {}
-    pending = list(jobs)
-    while pending:
-        try:
-            outcomes.update((jobid, (result, None)) for jobid, result in api.wait_jobs(pending, timeout).items())
-        except JobFailed as error:
-            jobid = error.jobid if error.jobid in pending else pending[0]
-            command, action = jobs[jobid]
-            outcomes[jobid] = (None, JobFailed(command, dict(error.job, jobid=jobid), action=action))
-        except JobTimeout as error:
-            timed_out = [jobid for jobid in error.pending if jobid in pending] or pending
-            outcomes.update((jobid, (None, job_timeout(error, jobid, *jobs[jobid]))) for jobid in timed_out)
-        pending = [jobid for jobid in pending if jobid not in outcomes]
-    return outcomes
 
 
 def submit_next(api, rollout):
@@ -313,39 +293,35 @@ def submit_next(api, rollout):
     return None
 
 
-def job_timeout(error, jobid, command, action):
-    """The JobTimeout (or JobStatusUnknown, with its reason) of one of the jobs that ``error`` was raised for."""
-    last = error.last_status if jobid == error.jobid else {}
-    if isinstance(error, JobStatusUnknown):
-        return JobStatusUnknown(jobid, last, error.waited, error.reason, action=action, command=command)
-    return JobTimeout(jobid, last, error.waited, action=action, command=command)
-
-
 def run_all(api, rollouts, timeout, max_jobs, may_start=None):
     """Carry out rollouts with at most ``max_jobs`` jobs at a time; returns the rollouts never started.
 
-    Each round submits the next job of every rollout in progress, fills the free slots with new rollouts while
-    ``may_start()`` allows it, and waits for all of that round's jobs together. A rollout is any object with
-    ``job()``, ``ended(result, error)``, ``finished`` and a ``jobids`` list (the ids of its submitted jobs).
+    A slot is refilled as soon as its job ends: with the rollout's next job, else with a new rollout while
+    ``may_start()`` allows it. Every pending job is polled in one round per tick (``CloudStackApi.poll_jobs``), each
+    for ``timeout`` seconds from its submit. A rollout is any object with ``job()``, ``ended(result, error)``,
+    ``finished`` and a ``jobids`` list (the ids of its submitted jobs).
     """
     waiting = list(rollouts)
-    active = []
-    while waiting or active:
-        while waiting and len(active) < max_jobs and (may_start is None or may_start()):
-            active.append(waiting.pop(0))
-        if not active:
-            break
-        jobs, owners = {}, {}
-        for rollout in active:
-            submitted = submit_next(api, rollout)
-            if submitted is not None:
-                jobid, command, action = submitted
-                jobs[jobid], owners[jobid] = (command, action), rollout
-                rollout.jobids.append(jobid)
-        for jobid, (result, error) in wait_each(api, jobs, timeout).items():
-            owners[jobid].ended(result, error)
-        active = [rollout for rollout in active if not rollout.finished]
-    return waiting
+    running = {}  # jobid: (rollout, deadline, (command, action))
+
+    def advance(rollout):
+        submitted = submit_next(api, rollout)
+        if submitted is not None:
+            jobid, command, action = submitted
+            rollout.jobids.append(jobid)
+            running[jobid] = (rollout, api.clock() + timeout, (command, action))
+
+    while True:
+        while waiting and len(running) < max_jobs and (may_start is None or may_start()):
+            advance(waiting.pop(0))
+        if not running:
+            return waiting
+        outcomes = api.poll_jobs(dict((jobid, job[1]) for jobid, job in running.items()),
+                                 dict((jobid, job[2]) for jobid, job in running.items()))
+        for jobid, (result, error) in outcomes.items():
+            rollout = running.pop(jobid)[0]
+            rollout.ended(result, error)
+            advance(rollout)
 
 
 class PendingJob(JobTimeout):
@@ -402,3 +378,38 @@ def recovery_note(vm):
                 " target and started again" % (label(vm), MARKER, record))
     return ("VM %s is %s but still carried the record of a stop-change-start (detail %s: %s): the record is removed"
             % (label(vm), vm.get("state"), MARKER, record))
+
+
+def without_wait_problem(rollout):
+    """Why a rollout cannot be left to CloudStack with ``wait: false``, with the fix; None when it is one job.
+
+    A job that needs another to have ended (the change after a stop, the start after an offline change, the scale
+    after the module's own migration) cannot be submitted by a task that does not wait.
+    """
+    jobs = [step for step in rollout.steps if step not in RECORD_STEPS]
+    if len(jobs) <= 1:
+        return None
+    name = rollout.vm.get("name")
+    if rollout.recovering:
+        why = ("VM %s was left Stopped by an interrupted stop-change-start: it must be changed, then started" % name)
+    elif "migrate" in jobs:
+        why = ("VM %s must first be migrated to %s, then scaled (auto.migrate.vm.on.live.scale.insufficient.capacity is"
+               " false, so CloudStack does not migrate it within the scale)" % (name, rollout.plan.migrate_host.name))
+    else:
+        why = "a stop-change-start of VM %s needs the stop to end before the change, and the change before the start" % name
+    return ("%s, so wait: false cannot carry it out (%s are jobs one after the other): set wait: true (raise"
+            " wait_timeout for a long one), or run the task under Ansible's async/poll" % (why, ", ".join(jobs)))
+
+
+def submit_without_waiting(api, rollout):
+    """Submit the rollout's one job (its synchronous steps first) and leave it to CloudStack.
+
+    Returns ``[(jobid, command)]``, or [] when no job was submitted: the rollout needed none (a stale stop record
+    removed) or its submit failed; ``rollout.outcome`` then tells the VM after it, or raises the failure.
+    """
+    submitted = submit_next(api, rollout)
+    if submitted is None:
+        return []
+    jobid, command, _action = submitted
+    rollout.jobids.append(jobid)
+    return [(jobid, command)]

@@ -14,6 +14,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._api import A
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_owned_vm, find_template, find_zone
 from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import fail_if_stuck, run_action
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 
 FLAG = "isdynamicallyscalable"
 ZONE_SETTING = "enable.dynamic.scale.vm"
@@ -144,12 +145,15 @@ def ensure_template_scalable(module):
                               "updateTemplate", "template")
     if changed:
         tracker.add(FLAG, template.get(FLAG, False), after.get(FLAG))
-    return dict({"changed": changed, "template": after}, diff=tracker.diff())
+    line = summary.values("template %s" % template.get("name"), {FLAG: bool(template.get(FLAG, False))},
+                          {FLAG: bool(after.get(FLAG, False))}, check_mode=module.check_mode)
+    return dict({"changed": changed, "template": after, "summary": line}, diff=tracker.diff())
 
 
 def ensure_vm_scalable(module):
     """Set a VM's flag, restart it if asked, and say whether its domain is prepared; returns the result dict."""
     params, api = module.params, module.api
+    stopwatch = summary.Stopwatch()
     desired = params["dynamically_scalable"]
     vm = find_owned_vm(api, params)[0]
     zone_setting = read_zone_setting(api, vm.get("zoneid"))
@@ -159,7 +163,9 @@ def ensure_vm_scalable(module):
     restart = flag_changes and params["apply"] == "restart" and vm.get("state") == "Running"
     found = blockers(api, vm, zone_setting) if flag_changes and desired else []
     if found:
-        raise blocked_error(vm, found)
+        error = blocked_error(vm, found)
+        error.result = dict(summary=summary.refused("VM %s" % vm.get("name"), [explain(vm, text) for text in found]))
+        raise error
     tracker = DifferenceTracker()
     try:
         changed, vm_after = set_flag(api, "VM", vm, desired, module.check_mode, "updateVirtualMachine", "virtualmachine")
@@ -177,5 +183,7 @@ def ensure_vm_scalable(module):
                 raise _reworded(exc, "%s. VM %s was stopped for the restart and is not running: start it with "
                                      "livescale.cloudstack.vm_state (state: started)" % (exc.errortext, vm.get("name")))
     prepared, reason = domain_prepared(vm_after, zone_setting, changed, restart)
+    line = summary.values("VM %s" % vm.get("name"), {FLAG: bool(vm.get(FLAG, False))}, {FLAG: desired},
+                          "stopped and started" if restart else None, stopwatch, module.check_mode)
     return {"changed": changed, "vm": vm_after, "restarted": restart, "prepared": prepared,
-            "prepared_reason": reason, "zone_setting": zone_setting, "diff": tracker.diff()}
+            "prepared_reason": reason, "zone_setting": zone_setting, "diff": tracker.diff(), "summary": line}

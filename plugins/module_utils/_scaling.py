@@ -14,12 +14,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _versions as versions
+from ansible_collections.livescale.cloudstack.plugins.module_utils._compat import replace
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError, InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import (
     find_owned_vm, find_service_offering, label, owner_filters, owner_scope)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import (
-    Rollout, api_int as _int, interrupted, recovery_note, run_all, settle, view)
+    Rollout, api_int as _int, interrupted, recovery_note, run_all, settle, submit_without_waiting, view,
+    without_wait_problem)
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 
 VALUE_OPTIONS = ("cpu_number", "cpu_speed", "memory")
 ROOT_ADMIN = 1
@@ -45,6 +49,7 @@ SETTINGS = (  # planner field, setting name, scope of the VM it is read at, pars
     ("ram_size_max", "vm.serviceoffering.ram.size.max", None, _int),
     ("cpu_threshold", "cluster.cpu.allocated.capacity.disablethreshold", "clusterid", float),
     ("memory_threshold", "cluster.memory.allocated.capacity.disablethreshold", "clusterid", float),
+    ("xen_vcpu_max", "xen.vm.vcpu.max", "clusterid", _int),
 )
 
 
@@ -109,7 +114,16 @@ def vm_from(row, cluster):
         speed=_int(row.get("cpuspeed")) or 0, memory=_int(row.get("memory")) or 0, offering_id=row.get("serviceofferingid"),
         hypervisor=row.get("hypervisor") or "", zone=row.get("zonename") or row.get("zoneid") or "",
         cluster=(cluster or {}).get("name") or "", host_id=row.get("hostid"),
-        dynamically_scalable=_bool(row.get("isdynamicallyscalable", False)))
+        dynamically_scalable=_bool(row.get("isdynamicallyscalable", False)), os_name=row.get("osdisplayname") or "",
+        cores_per_socket=_cores_per_socket(row))
+
+
+def _cores_per_socket(row):
+    """The VM's cpu.corespersocket detail (VMware); None when absent or not a number."""
+    try:
+        return _int((row.get("details") or {}).get("cpu.corespersocket"))
+    except ValueError:
+        return None
 
 
 class Reader:
@@ -124,6 +138,29 @@ class Reader:
         self._cache = {}
         self._taken = {}
         self._chains = {}
+        self._version = None
+
+    def version(self):
+        """The server's Version (listCapabilities ``cloudstackversion``), read once; the newest rules, with a note,
+        when it cannot be read."""
+        if self._version is None:
+            try:
+                capability = self.api.call("listCapabilities", action="read the CloudStack version").get("capability")
+            except ApiError:
+                capability = None
+            self._version = versions.version_of((capability or {}).get("cloudstackversion") or "")
+        return self._version
+
+    def version_settings(self, settings):
+        """Settings as the server's version has them: before PR #12975 the cluster capacity settings do not exist
+        (a VM short of capacity always migrates, KVM domains take no maximum from them), so their defaults hold."""
+        if self.version().rules.cluster_capacity_settings:
+            return settings
+        return replace(settings, **dict((name, getattr(planner.Settings(), name)) for name in versions.CLUSTER_CAPACITY_FIELDS))
+
+    def version_read(self):
+        """The Version if this run read it already, else ``versions.UNREAD`` (no call is made)."""
+        return self._version or versions.UNREAD
 
     def _list(self, command, key, **params):
         cache_key = (command, tuple(sorted(params.items())))
@@ -318,10 +355,10 @@ class Reader:
         host = host_from(host_row, factor, usage) if host_row else None
         return planner.Situation(
             vm=vm_from(vm_row, cluster), current=self.offering(vm_row.get("serviceofferingid")),
-            settings=self.settings(vm_row, cluster), template=template, template_scalable=template_scalable,
+            settings=self.version_settings(self.settings(vm_row, cluster)), template=template, template_scalable=template_scalable,
             host=host, other_hosts=self.other_hosts(cluster, vm_row.get("hostid"), factor),
             limits=self.limits(vm_row), cluster=cluster_from(self.cluster_hosts(cluster)) if cluster else None,
-            template_tag=template_tag)
+            template_tag=template_tag, version=self.version())
 
     def commit(self, vm_row, plan):
         """Count what a plan about to be carried out takes from hosts and limits, for the VMs planned after it."""
@@ -352,7 +389,8 @@ def owner_key(vm_row):
 def plan_vm(reader, vm_row, target, options):
     """The planner's decision for one VM, read with as few calls as keep it true.
 
-    A VM that already has its fixed target offering is decided from the VM alone (``planner.unchanged``). Else the
+    A VM that already has its fixed target offering is decided from the VM alone (``planner.unchanged``; the same on
+    every CloudStack version, so the version is not read for it). Else the
     first plan leaves out the template and the host's reserved capacity: a live scale on the VM's own host does not
     depend on them (reserved capacity only adds room on the own host; the template's flag matters only when the VM's
     flag is off or for a restart, its tag only for strict host tags or another host), so it stands when no strict
@@ -361,7 +399,7 @@ def plan_vm(reader, vm_row, target, options):
     """
     vm = vm_from(vm_row, None)
     if planner.unchanged(vm, target):
-        situation = planner.Situation(vm=vm, current=target.offering)
+        situation = planner.Situation(vm=vm, current=target.offering, version=reader.version_read())
         return planner.plan(situation, target, options), situation
     situation = reader.situation(vm_row, complete=False)
     plan = planner.plan(situation, target, options)
@@ -408,7 +446,13 @@ def plan_view(plan):
     """The plan as returned to the user."""
     return dict(action=plan.action, reasons=list(plan.reasons), service_offering=plan.offering.name,
                 cpu_number=plan.cpu, cpu_speed=plan.speed, memory=plan.memory,
-                migrate_to=plan.migrate_host.name if plan.migrate_host else None)
+                migrate_to=plan.migrate_host.name if plan.migrate_host else None, **version_view(plan.version))
+
+
+def version_view(version):
+    """``cloudstack_version`` (as the server reports it) and ``planned_for`` (whose rules); None when not read."""
+    unread = version == versions.UNREAD
+    return dict(cloudstack_version=version.server or None, planned_for=None if unread else version.planned_for)
 
 
 def predicted(vm, plan):
@@ -424,8 +468,24 @@ def refusal(vm, plan):
     """The error of a refused plan: every reason, and that nothing was changed; the plan goes into the result."""
     error = InvalidValue("VM %s cannot be scaled to %s (%s), nothing was changed: %s" % (
         label(vm), plan.offering.name, planner.size(plan.cpu, plan.speed, plan.memory), "; ".join(plan.reasons)))
-    error.result = dict(plan=plan_view(plan))
+    error.result = dict(plan=plan_view(plan), summary=summary.refused(vm.get("name"), plan.reasons))
     return error
+
+
+def no_wait_refusal(rollout):
+    """The InvalidValue of ``wait: false`` for a rollout of more than one job (None for one job), before any write."""
+    problem = without_wait_problem(rollout)
+    if problem is None:
+        return None
+    error = InvalidValue("VM %s: %s; nothing was changed" % (label(rollout.vm), problem))
+    error.result = dict(plan=plan_view(rollout.plan), summary=summary.refused(rollout.vm.get("name"), [problem]))
+    return error
+
+
+def start_without_waiting(api, rollout):
+    """Submit the rollout's one job; (jobs as returned, the VM as it will be) or ([], the VM after) without a job."""
+    jobs = [summary.job_entry(jobid, command, rollout.vm) for jobid, command in submit_without_waiting(api, rollout)]
+    return jobs, predicted(rollout.vm, rollout.plan) if jobs else rollout.outcome(api)
 
 
 def changes(before, after):
@@ -443,8 +503,12 @@ def options_of(params):
 
 
 def scale_vm(module):
-    """vm_scale: wait for a job pending on the VM, plan, validate, execute and verify; returns the result dict."""
+    """vm_scale: wait for a job pending on the VM, plan, validate, execute and verify; returns the result dict.
+
+    With ``wait: false`` the one job of the plan is submitted and returned in ``jobs``; a plan of more jobs is refused.
+    """
     params, api = module.params, module.api
+    stopwatch = summary.Stopwatch()
     values = requested_values(params)
     vm, scope = find_owned_vm(api, params)
     [vm], waited = settle(api, [vm], params["wait_timeout"])
@@ -453,19 +517,26 @@ def scale_vm(module):
     plan, situation = plan_vm(reader, vm, target, options_of(params))
     if plan.action == planner.REFUSE:
         raise refusal(vm, plan)
-    after, changed = vm, plan.action != planner.NONE or interrupted(vm) is not None
+    after, changed, jobs = vm, plan.action != planner.NONE or interrupted(vm) is not None, []
     if changed:
+        rollout = Rollout(vm, plan, situation.settings.auto_migrate, params["allow_restart"])
+        if not params["wait"] and no_wait_refusal(rollout):
+            raise no_wait_refusal(rollout)
         if module.check_mode:
             after = dict(predicted(vm, plan), state="Running") if interrupted(vm) else predicted(vm, plan)
+        elif not params["wait"]:
+            jobs, after = start_without_waiting(api, rollout)
         else:
-            rollout = Rollout(vm, plan, situation.settings.auto_migrate, params["allow_restart"])
             run_all(api, [rollout], params["wait_timeout"], max_jobs=1)
             after, plan, changed = rollout.outcome(api), rollout.plan, rollout.changed
             for warning in rollout.warnings:
                 module.warn(warning)
     before_view, after_view, diff = changes(vm, after)
+    line = summary.scaled(vm.get("name"), before_view, after_view, plan.action, stopwatch, module.check_mode)
+    if jobs:
+        line = summary.in_progress(summary.scaled(vm.get("name"), before_view, after_view, plan.action), jobs)
     return dict(changed=changed, vm=after, before=before_view, after=after_view, plan=plan_view(plan), diff=diff,
-                waited_for=waited.get(vm["id"], []), recovered=recovery_note(vm))
+                waited_for=waited.get(vm["id"], []), recovered=recovery_note(vm), jobs=jobs, summary=line)
 
 
 def scaling_info(module):
@@ -492,4 +563,5 @@ def readiness_view(vm, situation):
                 host=vm.get("hostname") or vm.get("hostid"), service_offering=vm.get("serviceofferingname"),
                 offering_kind=situation.current.kind, cpu_number=situation.vm.cpu, cpu_speed=situation.vm.speed,
                 memory=situation.vm.memory, live_scalable=ready.live_scalable, max_cpu_number=ready.max_cpu,
-                max_memory=ready.max_memory, blockers=list(ready.blockers), interrupted_restart=interrupted(vm))
+                max_memory=ready.max_memory, blockers=list(ready.blockers), warnings=list(ready.warnings),
+                interrupted_restart=interrupted(vm), **version_view(situation.version))

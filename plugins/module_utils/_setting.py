@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_account, find_cluster, find_domain, find_zone
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 
 NUMBER_TYPES = ("Number", "Decimal", "Range", "Integer", "Long", "Float")
 LIST_TYPES = ("Select", "CSV")
@@ -247,6 +248,7 @@ def predicted_reset_value(api, name, setting, scope, action):
 def ensure_setting(module):
     """Bring the setting to the wanted value in its scope; the result dict of the module."""
     api, params = module.api, module.params
+    stopwatch = summary.Stopwatch()
     name, state = params["name"], params["state"]
     scope = resolve_scope(api, params)
     setting = read_setting(api, name, scope.params, "read setting %s" % name)
@@ -264,7 +266,19 @@ def ensure_setting(module):
     is_dynamic = str(setting.get("isdynamic", "true")).lower() == "true"
     if plan.command and not is_dynamic:
         module.warn("setting %s is not dynamic: CloudStack uses the new value only after the management server restarts" % name)
-    return build_result(name, scope, setting, new, plan.command is not None, is_dynamic)
+    result = build_result(name, scope, setting, new, plan.command is not None, is_dynamic)
+    return dict(result, summary=setting_line(name, scope, setting.get("value"), new, plan.command is not None, is_dynamic,
+                                             stopwatch, module.check_mode))
+
+
+def setting_line(name, scope, old, new, changed, is_dynamic, stopwatch, check_mode):
+    """``enable.dynamic.scale.vm in zone zone-a: false → true, live, 0.1 s``."""
+    subject = "%s %s" % (name, scope.describe())
+    if not changed:
+        return summary.unchanged(subject, summary.shown(old))
+    return summary.changed_line(subject, "%s %s %s" % (summary.shown(old), summary.ARROW, summary.shown(new)),
+                                "live" if is_dynamic else "used after the management server restarts", stopwatch,
+                                check_mode)
 
 
 def stored_value(api, name, scope, action, fallback):

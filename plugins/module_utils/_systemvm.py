@@ -20,6 +20,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup impor
 from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import ScaleFailed, pending_note
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import (
     Reader, cluster_from, host_from, offering_from, plan_view, requested_values)
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 
 SYSTEM_ACCOUNT = "the system account"  # owner of every system VM; root-admin type, so no resource limits
 
@@ -114,8 +115,8 @@ def plan_system_vm(reader, row, target_row, values, options):
     if plan.action == planner.MIGRATE_THEN_LIVE and not situation.settings.auto_migrate:
         reasons = plan.reasons + ("the module does not migrate system VMs itself: set"
                                   " auto.migrate.vm.on.live.scale.insufficient.capacity to true in cluster %s with %s"
-                                  " so that CloudStack migrates it as part of the scale" % (situation.vm.cluster,
-                                                                                          planner.SETTING_MODULE),)
+                                  " so that CloudStack migrates it as part of the scale"
+                                  % (situation.vm.cluster, planner.SETTING_MODULE),)
         return planner.Plan(planner.REFUSE, plan.offering, plan.cpu, plan.speed, plan.memory, reasons), situation
     return plan, situation
 
@@ -171,9 +172,28 @@ def execute(api, row, plan, timeout):
     return latest[0] if latest else reread(api, row)
 
 
+def refused(row, plan, readiness, message, reasons):
+    """The InvalidValue of a refusal: ``message``, and the plan, readiness and summary (first reason) as its result."""
+    error = InvalidValue(message)
+    error.result = dict(plan=plan_view(plan), readiness=readiness,
+                        summary=summary.refused("system VM %s" % row.get("name"), reasons))
+    return error
+
+
+def submit_scale(api, row, plan):
+    """Submit scaleSystemVm and leave it to CloudStack (``wait: false``); returns the ``jobs`` list."""
+    jobid = api.submit("scaleSystemVm", action="scale system VM %s" % row.get("name"), id=row["id"],
+                       serviceofferingid=plan.offering.id, details=plan.details() or None)
+    return [summary.job_entry(jobid, "scaleSystemVm", row)]
+
+
 def scale_system_vm(module):
-    """system_vm_scale: plan with the readiness report, refuse with reasons, scale and verify; the result dict."""
+    """system_vm_scale: plan with the readiness report, refuse with reasons, scale and verify; the result dict.
+
+    With ``wait: false`` the scaleSystemVm job is submitted and returned in ``jobs``; a stop-change-start is refused.
+    """
     params, api = module.params, module.api
+    stopwatch = summary.Stopwatch()
     values = requested_values(params)
     zone = find_zone(api, params["zone"]) if params.get("zone") else None
     row = find_system_vm(api, params["system_vm"], zone)
@@ -185,25 +205,33 @@ def scale_system_vm(module):
     readiness = dict(live_scalable=ready.live_scalable, max_cpu_number=ready.max_cpu, max_memory=ready.max_memory,
                      blockers=list(ready.blockers))
     if plan.action == planner.REFUSE:
-        error = InvalidValue("system VM %s cannot be scaled to %s (%s), nothing was changed: %s" % (
-            label(row), plan.offering.name, planner.size(plan.cpu, plan.speed, plan.memory), "; ".join(plan.reasons)))
-        error.result = dict(plan=plan_view(plan), readiness=readiness)
-        raise error
+        raise refused(row, plan, readiness, "system VM %s cannot be scaled to %s (%s), nothing was changed: %s" % (
+            label(row), plan.offering.name, planner.size(plan.cpu, plan.speed, plan.memory), "; ".join(plan.reasons)),
+            plan.reasons)
+    if plan.action == planner.RESTART and not params["wait"]:
+        problem = ("a stop-change-start of system VM %s needs the stop to end before the change, so wait: false cannot"
+                   " carry it out: set wait: true (raise wait_timeout for a long one)" % row.get("name"))
+        raise refused(row, plan, readiness, "%s; nothing was changed" % problem, [problem])
     before = view(row, (situation.vm.cpu, situation.vm.speed, situation.vm.memory))
-    after_row, after = row, before
+    after_row, after, jobs = row, before, []
     if plan.action != planner.NONE:
         after = dict(before, service_offering=plan.offering.name, cpu_number=plan.cpu, cpu_speed=plan.speed,
                      memory=plan.memory)
         after_row = dict(row, serviceofferingid=plan.offering.id, serviceofferingname=plan.offering.name)
-        if not module.check_mode:
+        if not module.check_mode and not params["wait"]:
+            jobs = submit_scale(api, row, plan)
+        elif not module.check_mode:
             after_row = execute(api, row, plan, params["wait_timeout"])
             verify(after_row, plan)
             after = dict(view(after_row, (plan.cpu, plan.speed, plan.memory)))
     tracker = DifferenceTracker()
     for key in before:
         tracker.add(key, before[key], after[key])
+    line = summary.scaled("system VM %s" % row.get("name"), before, after, plan.action, None if jobs else stopwatch,
+                          module.check_mode)
     return dict(changed=plan.action != planner.NONE, system_vm=after_row, before=before, after=after,
-                plan=plan_view(plan), readiness=readiness, diff=tracker.diff())
+                plan=plan_view(plan), readiness=readiness, diff=tracker.diff(), jobs=jobs,
+                summary=summary.in_progress(line, jobs) if jobs else line)
 
 
 def verify(row, plan):

@@ -16,6 +16,7 @@ import datetime
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError, InvalidValue, JobTimeout
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_host, find_owned_vm, label
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 
 STUCK_STATES = ("Starting", "Stopping", "Migrating", "Restoring")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -198,9 +199,28 @@ def validate_state_options(params):
                            " state: stopped or restarted" % target)
 
 
+def submit_action(api, vm, action, params=None, host_id=None):
+    """Submit one action's job and leave it to CloudStack (``wait: false``); returns its ``jobs`` item."""
+    command, call_params = _action_call(vm, action, params or {}, host_id)
+    jobid = api.submit(command, action="%s VM %s" % (action, vm.get("name")),
+                       **dict((key, value) for key, value in call_params.items() if value is not None))
+    return summary.job_entry(jobid, command, vm)
+
+
+def state_line(vm, before, after, action, stopwatch=None, check_mode=False):
+    """``web-01: Stopped → Running on kvm-a1-01 (start), 2.3 s``; ``web-01: already Running on kvm-a1-01, ...``."""
+    def where(view):
+        return "%s on %s" % (view["state"], view["host"]) if view.get("host") else view["state"]
+    if action is None:
+        return summary.unchanged(vm.get("name"), where(before))
+    return summary.changed_line(vm.get("name"), "%s %s %s (%s)" % (where(before), summary.ARROW, where(after), action),
+                                None, stopwatch, check_mode)
+
+
 def ensure_vm_state(module, now=utc_now):
-    """Bring one VM to the module's ``state``; returns the result dict."""
+    """Bring one VM to the module's ``state``; returns the result dict (with ``wait: false``, the job submitted)."""
     params, api = module.params, module.api
+    stopwatch = summary.Stopwatch()
     validate_state_options(params)
     vm = find_owned_vm(api, params)[0]
     zone = {"id": vm.get("zoneid"), "name": vm.get("zonename")}
@@ -209,9 +229,13 @@ def ensure_vm_state(module, now=utc_now):
     action = plan_action(vm, params["state"], host["id"] if host else None)
     tracker = DifferenceTracker()
     if action is None:
-        return dict({"changed": False, "action": "none", "vm": vm}, diff=tracker.diff())
-    if module.check_mode:
+        return dict({"changed": False, "action": "none", "vm": vm, "jobs": []}, diff=tracker.diff(),
+                    summary=state_line(vm, power_view(vm), None, None))
+    jobs = []
+    if module.check_mode or not params["wait"]:
         after = predicted_vm(vm, action, host)
+        if not module.check_mode:
+            jobs = [submit_action(api, vm, action, params, host["id"] if host else None)]
     else:
         after = run_action(api, vm, action, params["wait_timeout"], params, host["id"] if host else None, now)
     before_view, after_view = power_view(vm), power_view(after)
@@ -219,4 +243,6 @@ def ensure_vm_state(module, now=utc_now):
         tracker.add(field, before_view[field], after_view[field])
     if action == "reboot":
         tracker.add("boot", "running", "rebooted")
-    return dict({"changed": True, "action": action, "vm": after}, diff=tracker.diff())
+    line = state_line(vm, before_view, after_view, action, None if jobs else stopwatch, module.check_mode)
+    return dict({"changed": True, "action": action, "vm": after, "jobs": jobs}, diff=tracker.diff(),
+                summary=summary.in_progress(line, jobs) if jobs else line)

@@ -155,6 +155,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+summary:
+  description: One line for people (created, updated with the fields, replaced, deleted); also in a refusal's failure.
+  returned: always
+  type: str
+  sample: "compute offering Medium: updated (host_tags), 0.2 s"
 compute_offering:
   description:
     - The offering as CloudStack returns it after the change (C(ServiceOfferingResponse) fields).

@@ -119,6 +119,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+summary:
+  description: One line for people.
+  returned: always
+  type: str
+  sample: "enable.dynamic.scale.vm in zone zone-a: false \u2192 true, live, 0.1 s"
 name:
   description: Name of the setting.
   returned: always

@@ -27,6 +27,7 @@ author:
   - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
+  - livescale.cloudstack.wait
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.full
   - livescale.cloudstack.attributes.actiongroup
@@ -96,6 +97,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+summary:
+  description: One line for people, as RV(livescale.cloudstack.vm_scale#module:summary).
+  returned: always
+  type: str
+  sample: "system VM v-2-VM: System Offering For Console Proxy 1 vCPU/1024 MiB \u2192 Console Proxy Large 2 vCPU/2048
+    MiB, live on kvm-a1-02, 3.1 s"
+jobs:
+  description: With O(wait=false), the job submitted (C(jobid), C(command), C(vm)); else V([]).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{jobid: 5b1d8a0e-3c2f-4e6a-9f7b-1a2b3c4d5e6f, command: scaleSystemVm, vm: v-2-VM}]
 plan:
   description: The decision and the values the system VM ends with (as RV(livescale.cloudstack.vm_scale#module:plan)).
   returned: always
@@ -139,6 +152,7 @@ debug:
 """
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
+from ansible_collections.livescale.cloudstack.plugins.module_utils._summary import WAIT_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._systemvm import scale_system_vm
 
 ARGUMENT_SPEC = dict(
@@ -150,6 +164,7 @@ ARGUMENT_SPEC = dict(
     memory=dict(type="raw"),
     allow_migration=dict(type="bool", default=False),
     allow_restart=dict(type="bool", default=False),
+    **WAIT_SPEC
 )
 
 

@@ -64,6 +64,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+summary:
+  description: One line for people.
+  returned: always
+  type: str
+  sample: "template debian-12-generic: isdynamicallyscalable false \u2192 true"
 template:
   description:
     - The template after the change (C(TemplateResponse) fields of one zone copy).

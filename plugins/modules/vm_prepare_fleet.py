@@ -200,6 +200,11 @@ changes:
   type: list
   elements: str
 summary:
+  description: One line for people about the task, also in its failure.
+  returned: always
+  type: str
+  sample: "3 VMs: 1 flagged, 2 restarted, in 2 restart batches, 48.2 s"
+counts:
   description: How many VMs had each outcome, V(total) and the number of V(batches).
   returned: always
   type: dict

@@ -74,6 +74,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+summary:
+  description: One line for people; also in a refusal's failure, naming its first blocker.
+  returned: always
+  type: str
+  sample: "VM web-01: isdynamicallyscalable false \u2192 true, stopped and started, 4.2 s"
 vm:
   description: The VM after the change (C(UserVmResponse) fields); in check mode, the current VM with the planned flag.
   returned: always

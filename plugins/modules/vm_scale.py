@@ -34,6 +34,7 @@ extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.vm_owner
   - livescale.cloudstack.vm_owner.vm
+  - livescale.cloudstack.wait
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.full
   - livescale.cloudstack.attributes.actiongroup
@@ -109,10 +110,34 @@ EXAMPLES = r"""
 
 - name: Show how it was done
   ansible.builtin.debug:
-    msg: "{{ scaled.plan.action }}: {{ scaled.plan.reasons | join(' ') }}"
+    msg: "{{ scaled.summary }}; {{ scaled.plan.reasons | join(' ') }}"
+
+- name: Scale web-02 without waiting, then wait for its job in another task
+  livescale.cloudstack.vm_scale:
+    vm: web-02
+    service_offering: Large
+    wait: false
+  register: scaling
+
+- name: Wait for the scale of web-02
+  livescale.cloudstack.job_info:
+    jobs: "{{ scaling.jobs | map(attribute='jobid') }}"
 """
 
 RETURN = r"""
+summary:
+  description:
+    - One line for people, also in a refusal's failure (naming its first reason).
+    - With O(wait=false), says that the change is in progress and how to wait for it.
+  returned: always
+  type: str
+  sample: "web-01: Small 1 vCPU/1024 MiB \u2192 Medium 2 vCPU/2048 MiB, live on kvm-a1-01, 1.2 s"
+jobs:
+  description: With O(wait=false), the job submitted (C(jobid), C(command), C(vm)); else V([]).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{jobid: 5b1d8a0e-3c2f-4e6a-9f7b-1a2b3c4d5e6f, command: scaleVirtualMachine, vm: web-01}]
 plan:
   description: The decision and the values the VM ends with.
   returned: always
@@ -147,6 +172,18 @@ plan:
       description: The host the VM moves to with V(migrate_then_live), else V(null).
       type: str
       sample: kvm-a1-02
+    cloudstack_version:
+      description:
+        - The version the server reports (listCapabilities C(cloudstackversion)); V(null) when the plan did not need
+          it (a VM that already has its fixed target offering).
+      type: str
+      sample: 4.22.0.0
+    planned_for:
+      description:
+        - Whose scaling rules the plan applied (C(CloudStack 4.22) or C(CloudStack 4.23)); an unknown version is planned
+          by the nearest known one and the last reason says so; V(null) as for RV(plan.cloudstack_version).
+      type: str
+      sample: CloudStack 4.22
 before:
   description: Offering, vCPUs, speed, memory, state and host of the VM before.
   returned: always
@@ -193,6 +230,7 @@ debug:
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import scale_vm
+from ansible_collections.livescale.cloudstack.plugins.module_utils._summary import WAIT_SPEC
 
 ARGUMENT_SPEC = dict(
     OWNER_SCOPE_SPEC,
@@ -203,6 +241,7 @@ ARGUMENT_SPEC = dict(
     memory=dict(type="raw"),
     allow_migration=dict(type="bool", default=False),
     allow_restart=dict(type="bool", default=False),
+    **WAIT_SPEC
 )
 
 

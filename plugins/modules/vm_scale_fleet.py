@@ -18,15 +18,19 @@ description:
   - Every VM is planned as M(livescale.cloudstack.vm_scale) plans it (the same reader and planner), in order; each plan
     counts the host capacity and owner limits the plans before it take. The VMs, the offerings, the hosts of each zone,
     the settings of each zone and cluster and the limits of each owner are read once for the whole task.
-  - The scale jobs run at most O(max_jobs) at a time; every pending job is polled in one round per tick. A VM that needs
-    more than one job (migrate then scale; stop, scale, start) keeps its slot until its last job ends.
+  - The scale jobs run at most O(max_jobs) at a time, the next one started as soon as one ends; every pending job is
+    polled in one round per tick. A VM that needs more than one job (migrate then scale; stop, scale, start) keeps its
+    slot until its last job ends.
   - The task fails when any VM was refused, failed or was not started because of O(max_failures); the result still
     lists every VM with its plan, outcome and reasons.
+  - With O(wait=false) every VM's one job is submitted at once (so at most O(max_jobs) VMs may need one) and
+    O(max_failures) cannot be given; the task is refused before any write otherwise.
 author:
   - livescale.cloudstack maintainers (@livescale)
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.vm_owner
+  - livescale.cloudstack.wait
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.actiongroup
 attributes:
@@ -93,9 +97,12 @@ options:
         description: Memory (MiB) of this VM (custom offering).
         type: raw
   max_jobs:
-    description: Most jobs running at the same time. CloudStack itself runs at most C(db.cloud.maxActive) / 2 API jobs at once.
+    description:
+      - Most jobs running at the same time; a slot is given to the next job as soon as one ends.
+      - CloudStack runs at most C(db.cloud.maxActive) / 2 API jobs at once per management server (125 by default) and
+        queues the others; the default leaves most of them to other users and scales 200 VMs in four rounds of jobs.
     type: int
-    default: 20
+    default: 50
   max_failures:
     description:
       - Once this many VMs have failed, no further VM is started; those in progress end their jobs (a stopped VM is
@@ -157,9 +164,9 @@ vms:
       type: str
     outcome:
       description: >-
-        V(unchanged) (already at its target), V(scaled), V(planned) (check mode), V(refused) (the plan or the target
-        cannot work; nothing was changed), V(failed) (a job failed; RV(vms[].msg) says what the VM is now) or
-        V(skipped) (not started because of O(max_failures)).
+        V(unchanged) (already at its target), V(scaled), V(planned) (check mode), V(submitted) (O(wait=false): its job
+        runs), V(refused) (the plan or the target cannot work; nothing was changed), V(failed) (a job failed;
+        RV(vms[].msg) says what the VM is now) or V(skipped) (not started because of O(max_failures)).
       type: str
       sample: scaled
     plan:
@@ -174,11 +181,30 @@ vms:
     msg:
       description: Why the VM was refused, failed or skipped; V(null) otherwise.
       type: str
+    summary:
+      description: One line for people about this VM, as RV(livescale.cloudstack.vm_scale#module:summary).
+      type: str
+      sample: "web-01: Small 1 vCPU/1024 MiB \u2192 Medium 2 vCPU/2048 MiB, live on kvm-a1-01"
+    jobs:
+      description: With O(wait=false), this VM's job (C(jobid), C(command), C(vm)); else V([]).
+      type: list
+      elements: dict
 summary:
+  description: One line for people about the task, also in its failure; with O(wait=false), how to wait for the jobs.
+  returned: always
+  type: str
+  sample: "200 VMs: 198 scaled, 2 unchanged, 41.3 s"
+counts:
   description: How many VMs had each outcome, and V(total).
   returned: always
   type: dict
-  sample: {total: 200, unchanged: 0, scaled: 200, planned: 0, refused: 0, failed: 0, skipped: 0}
+  sample: {total: 200, unchanged: 0, scaled: 200, planned: 0, submitted: 0, refused: 0, failed: 0, skipped: 0}
+jobs:
+  description: With O(wait=false), every job submitted (C(jobid), C(command), C(vm)); else V([]).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{jobid: 5b1d8a0e-3c2f-4e6a-9f7b-1a2b3c4d5e6f, command: scaleVirtualMachine, vm: web-01}]
 debug:
   description: Request statistics.
   returned: always
@@ -189,6 +215,7 @@ debug:
 from ansible_collections.livescale.cloudstack.plugins.module_utils._fleet import scale_fleet
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
+from ansible_collections.livescale.cloudstack.plugins.module_utils._summary import WAIT_SPEC
 
 ARGUMENT_SPEC = dict(
     OWNER_SCOPE_SPEC,
@@ -204,10 +231,11 @@ ARGUMENT_SPEC = dict(
     targets=dict(type="list", elements="dict", options=dict(
         vm=dict(type="str", required=True), service_offering=dict(type="str"), cpu_number=dict(type="raw"),
         cpu_speed=dict(type="raw"), memory=dict(type="raw"))),
-    max_jobs=dict(type="int", default=20),
+    max_jobs=dict(type="int", default=50),
     max_failures=dict(type="raw"),
     allow_migration=dict(type="bool", default=False),
     allow_restart=dict(type="bool", default=False),
+    **WAIT_SPEC
 )
 
 

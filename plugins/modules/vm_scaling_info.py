@@ -130,6 +130,23 @@ vms:
       type: list
       elements: str
       sample: ["enable.dynamic.scale.vm is false in zone zone-a: set it to true with livescale.cloudstack.setting"]
+    warnings:
+      description:
+        - Known scaling defects of the server's CloudStack version that concern this VM, each naming its
+          apache/cloudstack issue, and a note when the version is not one the collection knows.
+      type: list
+      elements: str
+      sample: ["CloudStack 4.19.1.2 has a known scaling defect (apache/cloudstack #9879 (and #9519)): ..."]
+    cloudstack_version:
+      description: The version the server reports (listCapabilities C(cloudstackversion)); V(null) when unread.
+      type: str
+      sample: 4.22.0.0
+    planned_for:
+      description:
+        - Whose scaling rules were applied (C(CloudStack 4.22) or C(CloudStack 4.23)); an unknown version is planned
+          by the nearest known one and RV(vms[].warnings) says so.
+      type: str
+      sample: CloudStack 4.22
     interrupted_restart:
       description:
         - The record of a stop-change-start of M(livescale.cloudstack.vm_scale) that did not finish (VM detail

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.vm_owner
   - livescale.cloudstack.vm_owner.vm
+  - livescale.cloudstack.wait
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.actiongroup
 attributes:
@@ -94,10 +95,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+summary:
+  description: One line for people; with O(wait=false), that the change is in progress and how to wait for it.
+  returned: always
+  type: str
+  sample: "web-01: Stopped \u2192 Running on kvm-a1-01 (start), 2.3 s"
+jobs:
+  description: With O(wait=false), the job submitted (C(jobid), C(command), C(vm)); else V([]).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{jobid: 5b1d8a0e-3c2f-4e6a-9f7b-1a2b3c4d5e6f, command: startVirtualMachine, vm: web-01}]
 vm:
   description:
     - The VM after the change (C(UserVmResponse) fields).
-    - In check mode, the current VM with the predicted C(state) and host.
+    - In check mode and with O(wait=false), the current VM with the predicted C(state) and host.
   returned: always
   type: dict
   sample:
@@ -121,6 +133,7 @@ debug:
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
+from ansible_collections.livescale.cloudstack.plugins.module_utils._summary import WAIT_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._vm_state import ensure_vm_state
 
 ARGUMENT_SPEC = dict(
@@ -130,6 +143,7 @@ ARGUMENT_SPEC = dict(
     host=dict(type="str"),
     autoselect=dict(type="bool", default=False),
     force=dict(type="bool", default=False),
+    **WAIT_SPEC
 )
 
 

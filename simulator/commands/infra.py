@@ -481,7 +481,7 @@ def list_capabilities(ctx, values):
     def account_flag(name):
         return is_admin or ctx.settings.boolean(name, "account", caller.account["id"])
     return {"capability": {
-        "securitygroupsenabled": False, "dynamicrolesenabled": False, "cloudstackversion": "4.23.0.0",
+        "securitygroupsenabled": False, "dynamicrolesenabled": False, "cloudstackversion": ctx.app.version.cloudstackversion,
         "userpublictemplateenabled": True, "supportELB": "false", "projectinviterequired": False,
         "allowusercreateprojects": True, "customdiskofferingminsize": 1, "customdiskofferingmaxsize": 1024,
         "regionsecondaryenabled": False, "kvmsnapshotenabled": True, "snapshotshowchainsize": False,

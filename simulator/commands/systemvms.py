@@ -242,4 +242,3 @@ def load_system_vms(app, zone, items, template, named):
         vm.update(state=state, host_id=host["id"] if state == "Running" else None,
                   last_host_id=host["id"] if host else None)
         app.store.save("systemvm", vm)
-

@@ -4,7 +4,7 @@ import re
 
 from simulator import agent as host_agent
 from simulator import scaling, vmops
-from simulator.commands import affinity, network
+from simulator.commands import affinity, network, tags as resource_tags
 from simulator.commands.infra import check_launch_permission
 from simulator.errors import ApiError, denied, invalid, runtime, server
 from simulator.jobs import AsyncWork
@@ -176,6 +176,9 @@ def visible_vms(ctx, values):
     for key, keep in filters.items():
         if key in values:
             found = [vm for vm in found if keep(vm)]
+    if values.get("tags"):
+        wanted = resource_tags.filter_pairs(values["tags"])
+        found = [vm for vm in found if resource_tags.matches_any(store, vm, wanted)]
     return found
 
 
@@ -185,7 +188,7 @@ LIST_VM_PARAMS = (param("id", "uuid", entity="vm"), param("ids", "list"), param(
                   param("clusterid", "uuid", entity="cluster"), param("account"),
                   param("domainid", "uuid", entity="domain"), param("isrecursive", "boolean"), PROJECT_ID,
                   param("details", "list"), param("hypervisor"), param("haenable", "boolean"),
-                  param("displayvm", "boolean")) + LIST_PARAMS
+                  param("displayvm", "boolean"), param("tags", "map")) + LIST_PARAMS
 
 
 @command("listVirtualMachines", params=LIST_VM_PARAMS, fields=VM_FIELDS + STATS_FIELDS)
@@ -389,6 +392,7 @@ def destroy_virtual_machine(ctx, values):
             app.event(account, "VM.EXPUNGE", f"Expunged VM {vm['name']}", vm=vm)
             answer = {"virtualmachine": vm_response(ctx, vm)}
             network.release_nics(app, vm)
+            resource_tags.remove_resource_tags(app.store, "UserVm", vm)
             app.store.delete("vm", vm)
             return answer
         return {"virtualmachine": vm_response(ctx, vm)}

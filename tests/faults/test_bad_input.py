@@ -106,6 +106,12 @@ for option, value in (("cpu_number", 0), ("memory", "1G"), ("cpu_speed", -5)):
 case("vm_scale_fleet", "'web-1'", vms=["web-1"])
 case("vm_scale_fleet", "name_pattern='web-('", vms=None, name_pattern="web-(")
 case("system_vm_scale", "'v-9-VM'", system_vm="v-9-VM")
+# wait: false cannot carry out jobs one after the other, nor keep max_failures: refused before any write
+case("vm_scale", "a stop-change-start of VM web-01 needs the stop to end", vm="web-01", allow_restart=True, wait=False)
+case("system_vm_scale", "a stop-change-start of system VM v-2-VM needs the stop to end", allow_restart=True, wait=False)
+case("vm_scale_fleet", "max_failures=1 needs wait: true", max_failures=1, wait=False)
+case("vm_scale_fleet", "a stop-change-start of VM web-01 needs the stop to end", vms=["db-01", "web-01"],
+     allow_restart=True, wait=False)
 # vm_scalable, template_scalable
 case("vm_scalable", "got: now", apply="now")
 case("vm_scalable", "'web-1'", vm="web-1", apply="restart")
@@ -172,8 +178,8 @@ def state(client):
     settings = dict((scope, listed("listConfigurations", "configuration", ("name", "value"), **params))
                     for scope, params in (("global", {}), ("zone", {"zoneid": zone_id(client)})))
     return dict(
-        vms=listed("listVirtualMachines", "virtualmachine", ("id", "state", "serviceofferingid", "cpunumber", "memory",
-                                                               "isdynamicallyscalable", "hostid"), listall="true"),
+        vms=listed("listVirtualMachines", "virtualmachine", (
+            "id", "state", "serviceofferingid", "cpunumber", "memory", "isdynamicallyscalable", "hostid"), listall="true"),
         offerings=listed("listServiceOfferings", "serviceoffering", ("id", "name", "cpunumber", "memory")),
         templates=listed("listTemplates", "template", ("id", "isdynamicallyscalable"), templatefilter="all"),
         settings=settings,

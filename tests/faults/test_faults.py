@@ -66,7 +66,7 @@ def test_a_lost_sync_write_says_so_and_a_rerun_converges(world):
     assert result["failed"] and world.proxy.seen["updateConfiguration"] == 1
     assert "updateConfiguration was sent but its answer was lost" in result["msg"]
     assert "It was not sent again: re-run the task" in result["msg"]
-    events = [event for event in world.client.ok("listEvents", listall="true", type="CONFIGURATION.VALUE.EDIT").get("event", [])]
+    events = world.client.ok("listEvents", listall="true", type="CONFIGURATION.VALUE.EDIT").get("event", [])
     assert len(events) == 1, "applied once, at the simulator"
     again = world.run("setting", **setting)
     assert not again.get("failed") and not again["changed"] and again["value"] == "16"
@@ -177,7 +177,7 @@ def test_a_job_pending_past_wait_timeout_names_it_and_sends_nothing(slow_world):
 
 def test_two_runs_scaling_one_vm_at_once_end_at_one_target_and_both_tell_the_truth(slow_world, tmp_path):
     runs = [run_module_process("vm_scale", dict(slow_world.connection(through_proxy=False), **SCALE), tmp_path)
-            for _ in range(2)]
+            for _run in range(2)]
     results = [result_of(run) for run in runs]
     assert not any(result.get("failed") for result in results), [result.get("msg") for result in results]
     assert sorted(result["changed"] for result in results) == [False, True], "one scaled it, the other found it done"

@@ -169,9 +169,10 @@ def test_kvm_hosts_addresses_and_groups(counted_simulator, tmp_path):
     result, listing = inventory(counted_simulator, tmp_path, config)
     assert result.returncode == 0, result.stderr
     assert sorted(listing["_meta"]["hostvars"]) == sorted(hosts) == ["kvm-a1-01", "kvm-a1-02"]
+    addresses = [listing["_meta"]["hostvars"][name]["ansible_host"] for name in sorted(hosts)]
+    assert addresses == [hosts[name]["ipaddress"] for name in sorted(hosts)] and len(set(addresses)) == 2
     for name, host in hosts.items():
         variables = listing["_meta"]["hostvars"][name]
-        assert variables["ansible_host"] == host["ipaddress"]
         assert (variables["cloudstack_state"], variables["cloudstack_resource_state"], variables["cloudstack_pod"]) == (
             "Up", "Enabled", "pod-a1")
     for group in ("cloudstack_kvm_hosts", "zone_zone_a", "pod_pod_a1", "cluster_cluster_a1", "state_Up",
@@ -185,3 +186,23 @@ def test_kvm_hosts_state_filter(counted_simulator, tmp_path):
     result, listing = inventory(counted_simulator, tmp_path, config)
     assert result.returncode == 0, result.stderr
     assert listing["_meta"]["hostvars"] == {}
+
+
+def test_vms_tag_groups_and_the_tags_option(counted_simulator, tmp_path):
+    """Tags set with createTags: a VM is in tag_<key>_<value> for each, with cloudstack_tags; the tags option asks
+    listVirtualMachines for the VMs that carry any of them (QueryManagerImpl.searchForUserVMIdsAndCount)."""
+    client = counted_simulator.client()
+    ids = {vm["name"]: vm["id"] for vm in client.ok("listVirtualMachines", listall="true")["virtualmachine"]}
+    for name, tags in (("web-01", {"role": "web", "env": "prod"}), ("db-01", {"env": "prod"})):
+        pairs = dict(item for index, (key, value) in enumerate(sorted(tags.items()))
+                     for item in (("tags[%d].key" % index, key), ("tags[%d].value" % index, value)))
+        assert client.run("createTags", resourcetype="UserVm", resourceids=ids[name], **pairs)["jobstatus"] == 1
+    result, listing = inventory(counted_simulator, tmp_path, {"plugin": "livescale.cloudstack.vms"})
+    assert result.returncode == 0, result.stderr
+    assert members(listing, "tag_env_prod") == ["db-01", "web-01"] and members(listing, "tag_role_web") == ["web-01"]
+    assert listing["_meta"]["hostvars"]["web-01"]["cloudstack_tags"] == {"env": "prod", "role": "web"}
+    assert listing["_meta"]["hostvars"]["db-01"]["cloudstack_tags"] == {"env": "prod"}
+    config = {"plugin": "livescale.cloudstack.vms", "tags": {"role": "web", "env": "staging"}}
+    result, listing = inventory(counted_simulator, tmp_path, config, name="web.yml")
+    assert result.returncode == 0, result.stderr
+    assert sorted(listing["_meta"]["hostvars"]) == ["web-01"]

@@ -31,16 +31,18 @@ PLAYBOOK = """- hosts: localhost
 
 @pytest.fixture
 def sim(tmp_path):
-    """Six Running, scalable Small VMs of admin on two hosts, 0.4 s scale jobs, and an observer user."""
+    """Six Running, scalable Small VMs of admin on two hosts, tagged tier web (vm-1..3) or db and env staging (odd
+    vm-N) or prod, 0.4 s scale jobs, and an observer user."""
     from simulator.testing import SimulatorProcess  # pylint: disable=import-outside-toplevel
     vms = [{"name": name, "account": "admin", "zone": "zone-a", "template": "debian-12-generic", "offering": "Small",
-            "state": "Running", "host": "kvm-a1-0%d" % (index % 2 + 1), "isdynamicallyscalable": True}
+            "state": "Running", "host": "kvm-a1-0%d" % (index % 2 + 1), "isdynamicallyscalable": True,
+            "tags": {"tier": "web" if index < 3 else "db", "env": "prod" if index % 2 else "staging"}}
            for index, name in enumerate(FLEET)]
     path = build_seed(tmp_path)
     seed = yaml.safe_load(path.read_text())
     seed["vms"] += vms + [dict(vms[0], name="legacy-01", isdynamicallyscalable=False)]
     seed["timings"] = {"scale": 0.4}
-    admin = next(account for account in seed["accounts"] if account["name"] == "admin")
+    admin = [account for account in seed["accounts"] if account["name"] == "admin"][0]
     admin["users"].append({"username": "observer", "apikey": OBSERVER_KEY, "secretkey": OBSERVER_SECRET})
     path.write_text(yaml.safe_dump(seed))
     with SimulatorProcess(path, tmp_path / "state.sqlite") as process:
@@ -68,8 +70,18 @@ def test_check_mode_plans_every_vm_and_changes_nothing(sim, tmp_path):
     result = fleet(sim, tmp_path, check=True, name_pattern="^vm-", service_offering="Medium")
     assert [(vm["name"], vm["outcome"], vm["plan"]["action"]) for vm in result["vms"]] == [
         (name, "planned", "live") for name in FLEET]
-    assert result["summary"]["planned"] == 6 and result["changed"] is True
+    assert result["counts"]["planned"] == 6 and result["changed"] is True
     assert set(offerings(sim)[name] for name in FLEET) == {"Small"}
+
+
+def test_vms_are_selected_by_every_tag_given(sim, tmp_path):
+    """The tags option keeps the VMs that carry all of its tags, as CloudStack lists them in tags[]."""
+    planned = fleet(sim, tmp_path, check=True, tags={"tier": "web"}, service_offering="Medium")
+    assert [(vm["name"], vm["outcome"]) for vm in planned["vms"]] == [
+        ("vm-1", "planned"), ("vm-2", "planned"), ("vm-3", "planned"), ("legacy-01", "refused")]  # vm-1's tags
+    result = fleet(sim, tmp_path, tags={"tier": "db", "env": "prod"}, service_offering="Medium")
+    assert [(vm["name"], vm["outcome"]) for vm in result["vms"]] == [("vm-4", "scaled"), ("vm-6", "scaled")]
+    assert [name for name in FLEET if offerings(sim)[name] == "Medium"] == ["vm-4", "vm-6"]
 
 
 class JobWatcher(threading.Thread):
@@ -96,11 +108,11 @@ def test_at_most_max_jobs_run_at_once_and_a_rerun_changes_nothing(sim, tmp_path)
     finally:
         watcher.stopping.set()
         watcher.join()
-    assert result["summary"]["scaled"] == 6 and not result.get("failed"), result
+    assert result["counts"]["scaled"] == 6 and not result.get("failed"), result
     assert watcher.most == 2
     assert all(vm["after"]["service_offering"] == "Medium" and vm["after"]["state"] == "Running" for vm in result["vms"])
     again = fleet(sim, tmp_path, name_pattern="^vm-", service_offering="Medium")
-    assert (again["changed"], again["summary"]["unchanged"], again["debug"]["api_calls"]) == (False, 6, 2)
+    assert (again["changed"], again["counts"]["unchanged"], again["debug"]["api_calls"]) == (False, 6, 2)
 
 
 def unprepare_legacy_01(sim):
@@ -126,6 +138,6 @@ def test_max_failures_stops_new_vms_from_starting(sim, tmp_path):
     unprepare_legacy_01(sim)
     result = fleet(sim, tmp_path, vms=["legacy-01", "vm-1", "vm-2"], service_offering="Medium", max_jobs=1, max_failures=1)
     assert [vm["outcome"] for vm in result["vms"]] == ["failed", "skipped", "skipped"]
-    assert result["summary"] == {"total": 3, "unchanged": 0, "scaled": 0, "planned": 0, "refused": 0, "failed": 1,
-                                 "skipped": 2}
+    assert result["counts"] == {"total": 3, "unchanged": 0, "scaled": 0, "planned": 0, "submitted": 0, "refused": 0,
+                                "failed": 1, "skipped": 2}
     assert offerings(sim)["vm-1"] == "Small"

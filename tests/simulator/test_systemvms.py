@@ -113,8 +113,8 @@ def test_scale_running_console_proxy_live(sim):
     assert job["jobstatus"] == 1, job
     assert job["cmd"] == "org.apache.cloudstack.api.command.admin.systemvm.ScaleSystemVMCmd"
     scaled = job["jobresult"]["systemvm"]
-    assert (scaled["serviceofferingname"], scaled["state"], scaled["hostname"]) == ("CPVM Large", "Running",
-                                                                                     "kvm-a1-02")
+    assert (scaled["serviceofferingname"], scaled["state"], scaled["hostname"]) == (
+        "CPVM Large", "Running", "kvm-a1-02")
     view = host_agent.agent_for_host(sim.app.store.one("host", name="kvm-a1-02")).view("v-2-VM")
     assert (view.vcpus, view.memory_mib) == (2, 2048)
     host = client.ok("listHosts", name="kvm-a1-02")["host"][0]

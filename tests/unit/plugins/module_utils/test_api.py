@@ -184,61 +184,143 @@ def test_timeout_carries_the_job_id_and_last_status():
     assert api.api_calls == len(client.requests) == len(clock.sleeps)
 
 
-def test_wait_jobs_uses_one_list_request_per_tick_when_it_covers_every_job():
-    ticks = {"n": 0}
+class Jobs:
+    """A respond function for submits (job-1, job-2 ...) and polls: each job's statuses in turn, the last one kept."""
 
-    def respond(command, params):
-        assert command == "listAsyncJobs"
-        ticks["n"] += 1
-        done = ticks["n"] >= 3
-        jobs = [job("a", 1, {"virtualmachine": {"id": "1"}}), job("b", 1 if done else 0, {"virtualmachine": {"id": "2"}}),
-                job("c", 1 if done else 0, {"virtualmachine": {"id": "3"}}), job("other", 0)]
-        return {"count": len(jobs), "asyncjobs": jobs}
+    def __init__(self, statuses, created=None, listing=True):
+        self.statuses = dict((jobid, list(items)) for jobid, items in statuses.items())
+        self.created = created or {}
+        self.listing = listing
+        self.submitted = 0
 
-    api, client, clock = make_api(respond)
-    results = api.wait_jobs(["a", "b", "c"], 60)
-    assert results == {"a": {"virtualmachine": {"id": "1"}}, "b": {"virtualmachine": {"id": "2"}}, "c": {"virtualmachine": {"id": "3"}}}
-    assert client.commands() == ["listAsyncJobs"] * 3
+    def state(self, jobid):
+        queue = self.statuses[jobid]
+        status = queue.pop(0) if len(queue) > 1 else queue[0]
+        result = {"errorcode": 530, "errortext": "boom"} if status == 2 else {"virtualmachine": {"id": jobid}}
+        return dict(job(jobid, status, result if status else None), **(
+            {"created": self.created[jobid]} if jobid in self.created else {}))
+
+    def __call__(self, command, params):
+        if command == "scaleVirtualMachine":
+            self.submitted += 1
+            return {"jobid": "job-%d" % self.submitted}
+        if command == "listAsyncJobs":
+            if not self.listing:
+                raise api_error(401, "unable to verify user credentials and/or request signature")
+            rows = [self.state(jobid) for jobid in sorted(self.statuses)
+                    if self.listing is True or jobid in self.listing]
+            return {"count": len(rows), "asyncjobs": rows}
+        return self.state(params["jobid"])
+
+
+def submitted(respond, count):
+    api, client, clock = make_api(respond, utc_now=lambda: NOW)
+    return api, client, clock, [api.submit("scaleVirtualMachine", id="vm-%d" % index) for index in range(count)]
+
+
+def test_wait_jobs_uses_one_list_request_per_tick_from_the_first_submit():
+    jobs = Jobs({"job-1": [1], "job-2": [0, 0, 1], "job-3": [0, 0, 1]},
+                created={"job-1": "2026-06-11T07:59:59+0000", "job-2": "2026-06-11T08:00:00+0000",
+                         "job-3": "2026-06-11T08:00:01+0000"})
+    api, client, clock, jobids = submitted(jobs, 3)
+    results = api.wait_jobs(jobids, 60)
+    assert results == dict((jobid, {"virtualmachine": {"id": jobid}}) for jobid in jobids)
+    assert client.commands() == ["scaleVirtualMachine"] * 3 + ["listAsyncJobs"] * 3
+    # from our submit less the clock tolerance, then from the oldest pending job as CloudStack stamped it
+    assert [params["startdate"] for command, params in client.requests[3:]] == [
+        "2026-06-11T07:59:58+0000", "2026-06-11T08:00:00+0000", "2026-06-11T08:00:00+0000"]
     assert len(clock.sleeps) == 3
 
 
 def test_wait_jobs_falls_back_to_one_query_per_pending_job_per_tick():
-    polls = {"a": iter([0, 1]), "b": iter([0, 0, 1])}
+    jobs = Jobs({"job-1": [0, 1], "job-2": [0, 0, 1]}, listing=False)
+    api, client, _clock, jobids = submitted(jobs, 2)
+    assert api.wait_jobs(jobids, 60) == dict((jobid, {"virtualmachine": {"id": jobid}}) for jobid in jobids)
+    assert client.commands()[2:] == ["listAsyncJobs"] + ["queryAsyncJobResult"] * 5
+    assert [params["jobid"] for command, params in client.requests[3:]] == ["job-1", "job-2", "job-1", "job-2", "job-2"]
 
-    def respond(command, params):
-        if command == "listAsyncJobs":
-            raise api_error(401, "unable to verify user credentials and/or request signature")
-        jobid = params["jobid"]
-        return job(jobid, next(polls[jobid]), {"jobid": jobid})
 
-    api, client, _clock = make_api(respond)
-    assert api.wait_jobs(["a", "b"], 60) == {"a": {"jobid": "a"}, "b": {"jobid": "b"}}
-    assert client.commands() == ["listAsyncJobs", "queryAsyncJobResult", "queryAsyncJobResult",
-                                 "queryAsyncJobResult", "queryAsyncJobResult", "queryAsyncJobResult"]
-    assert [params["jobid"] for command, params in client.requests[1:]] == ["a", "b", "a", "b", "b"]
+def test_jobs_a_listing_misses_are_queried_and_once_their_creation_is_known_no_longer_listed():
+    jobs = Jobs({"job-1": [0, 1], "job-2": [0, 0, 1], "job-3": [0, 0, 0, 1]}, listing={"job-1"},
+                created={"job-2": "2026-06-11T08:00:00+0000", "job-3": "2026-06-11T08:00:00+0000"})
+    api, client, _clock, jobids = submitted(jobs, 3)
+    api.wait_jobs(jobids, 60)
+    rounds = [(command, params.get("jobid")) for command, params in client.requests[3:]]
+    listing = ("listAsyncJobs", None)
+    query2, query3 = ("queryAsyncJobResult", "job-2"), ("queryAsyncJobResult", "job-3")
+    # missed before their creation was known: listed again; missed after: queried from then on
+    assert rounds == [listing, query2, query3, listing, query2, query3, query2, query3, query3]
+
+
+def test_jobs_not_submitted_here_are_queried_one_by_one():
+    jobs = Jobs({"a": [0, 1], "b": [1]})
+    api, client, _clock = make_api(jobs)
+    assert sorted(api.wait_jobs(["a", "b"], 60)) == ["a", "b"]
+    assert [(command, params["jobid"]) for command, params in client.requests] == [
+        ("queryAsyncJobResult", "a"), ("queryAsyncJobResult", "b"), ("queryAsyncJobResult", "a")]
 
 
 def test_wait_jobs_waits_for_all_then_raises_the_first_failure():
-    polls = {"a": iter([2]), "b": iter([0, 1])}
-
-    def respond(command, params):
-        if command == "listAsyncJobs":
-            return {}
-        jobid = params["jobid"]
-        status = next(polls[jobid])
-        return job(jobid, status, {"errorcode": 431, "errortext": "bad"} if status == 2 else {"ok": True})
-
-    api, client, _clock = make_api(respond)
+    jobs = Jobs({"job-1": [2], "job-2": [0, 1]}, listing=False)
+    api, client, _clock, jobids = submitted(jobs, 2)
     with pytest.raises(JobFailed) as info:
-        api.wait_jobs(["a", "b"], 60, action="scale 2 VMs")
-    assert info.value.jobid == "a" and info.value.errorcode == 431
-    assert [params["jobid"] for command, params in client.requests if command == "queryAsyncJobResult"] == ["a", "b", "b"]
+        api.wait_jobs(jobids, 60, action="scale 2 VMs")
+    assert info.value.jobid == "job-1" and info.value.errorcode == 530 and info.value.action == "scale 2 VMs"
+    assert [params["jobid"] for command, params in client.requests if command == "queryAsyncJobResult"] == [
+        "job-1", "job-2", "job-2"]
 
 
 def test_wait_jobs_of_nothing_makes_no_request():
     api, client, _clock = make_api(pytest.fail)
     assert api.wait_jobs([], 10) == {}
     assert not client.requests
+
+
+def test_poll_jobs_returns_once_some_ended_with_each_outcome_and_never_raises():
+    jobs = Jobs({"job-1": [0, 2], "job-2": [0, 1], "job-3": [0]})
+    api, _client, clock, jobids = submitted(jobs, 3)
+    labels = dict((jobid, ("scaleVirtualMachine", "scale VM %s" % jobid)) for jobid in jobids)
+    outcomes = api.poll_jobs(dict.fromkeys(jobids, 60.0), labels)
+    assert sorted(outcomes) == ["job-1", "job-2"] and clock.now == pytest.approx(0.25)
+    assert outcomes["job-2"] == ({"virtualmachine": {"id": "job-2"}}, None)
+    error = outcomes["job-1"][1]
+    assert isinstance(error, JobFailed) and (error.command, error.action, error.errortext) == (
+        "scaleVirtualMachine", "scale VM job-1", "boom")
+    outcomes = api.poll_jobs({"job-3": 1.0}, labels)
+    result, late = outcomes["job-3"]
+    assert (list(outcomes), result, type(late), late.pending) == (["job-3"], None, JobTimeout, ["job-3"])
+    assert late.action == "scale VM job-3" and clock.now == pytest.approx(1.0)
+
+
+def test_poll_jobs_keeps_each_jobs_own_deadline():
+    jobs = Jobs({"job-1": [0], "job-2": [0]}, listing=False)
+    api, _client, clock, jobids = submitted(jobs, 2)
+    first = api.poll_jobs({"job-1": 0.5, "job-2": 5.0})
+    assert list(first) == ["job-1"] and isinstance(first["job-1"][1], JobTimeout) and clock.now == pytest.approx(0.5)
+    second = api.poll_jobs({"job-2": 5.0})
+    assert list(second) == ["job-2"] and clock.now == pytest.approx(5.0)
+
+
+def test_polls_keep_their_pace_across_calls_while_jobs_are_submitted_in_between():
+    """A refill between two calls does not poll sooner: one round per 0.2 s once the pace is reached."""
+    jobs = Jobs({"job-1": [0, 0, 0, 1], "job-2": [0, 0, 0, 0, 1], "job-3": [0, 1]})
+    api, client, clock, jobids = submitted(jobs, 2)
+    assert list(api.poll_jobs(dict.fromkeys(jobids, 60.0))) == ["job-1"]
+    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.2, 0.2])
+    clock.now += 0.05  # the next job is submitted
+    api.submit("scaleVirtualMachine", id="vm-3")
+    assert sorted(api.poll_jobs({"job-2": 60.0, "job-3": 60.0})) == ["job-2", "job-3"]
+    assert clock.sleeps[-1] == pytest.approx(0.15), "0.2 s after the last round, not 0.1 s after the submit"
+    assert client.commands().count("listAsyncJobs") == 5
+
+
+def test_a_fresh_wait_starts_at_the_first_interval():
+    jobs = Jobs({"job-1": [0, 1], "job-2": [1]})
+    api, _client, clock, jobids = submitted(jobs, 1)
+    api.wait_job(jobids[0], 60)
+    clock.now += 0.02
+    api.wait_job(api.submit("scaleVirtualMachine", id="vm-2"), 60)
+    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.1])
 
 
 @pytest.mark.parametrize("params, flat", [

@@ -10,6 +10,8 @@ import pytest
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _compat
 
 ROOT = Path(__file__).resolve().parents[4]
+# the folder that holds ansible_collections/, wherever the collection is imported from (pytest, ansible-test units)
+COLLECTIONS = Path(_compat.__file__).absolute().parents[5]
 
 # Python 3.6 under ansible-core 2.16 (which supports it): no dataclasses for the collection's code, version 3.6.15.
 # ansible-core 2.19's own modules (which use dataclasses, and refuse 3.6 themselves) are imported first.
@@ -43,7 +45,7 @@ def test_an_old_python_is_named_with_the_one_needed(monkeypatch):
 ])
 def test_modules_load_without_dataclasses_and_fail_naming_the_python(module, args):
     run = subprocess.run([sys.executable, "-c", OLD_NODE.format(module=module, args=args)], capture_output=True,
-                         text=True, cwd=ROOT, env={"PYTHONPATH": "%s:%s" % (ROOT, ROOT / ".build" / "collections")},
+                         text=True, cwd=ROOT, env={"PYTHONPATH": "%s:%s" % (ROOT, COLLECTIONS)},
                          check=False, timeout=60)
     assert run.returncode == 1, run.stderr
     result = json.loads(run.stdout)

@@ -71,16 +71,16 @@ def test_check_mode_plans_every_vm_and_writes_nothing():
     result = fleet.scale_fleet(module(cloud, check_mode=True, service_offering="Medium"))
     assert [(vm["name"], vm["outcome"], vm["plan"]["action"]) for vm in result["vms"]] == [
         ("web-01", "planned", "live"), ("web-02", "planned", "live"), ("web-03", "planned", "live")]
-    assert result["changed"] and result["summary"]["planned"] == 3 and cloud.writes == []
+    assert result["changed"] and result["counts"]["planned"] == 3 and cloud.writes == []
 
 
 def test_scale_then_repeat_changes_nothing():
     cloud = Fleet(2)
     first = fleet.scale_fleet(module(cloud, service_offering="Medium"))
-    assert first["summary"]["scaled"] == 2
+    assert first["counts"]["scaled"] == 2
     assert [vm["after"]["service_offering"] for vm in first["vms"]] == ["Medium"] * 2
     again = fleet.scale_fleet(module(cloud, service_offering="Medium"))
-    assert not again["changed"] and again["summary"]["unchanged"] == 2
+    assert not again["changed"] and again["counts"]["unchanged"] == 2
 
 
 def test_per_vm_targets_win_and_a_vm_without_target_is_refused_before_any_write():

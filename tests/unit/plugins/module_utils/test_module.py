@@ -153,6 +153,7 @@ def test_an_unexpected_error_fails_with_its_traceback_and_the_api_calls(capsys, 
     assert "KeyError: 'virtualmachine'" in result["msg"] and "in buggy_reader" in result["exception"]
     assert result["debug"] == {"api_calls": 0}
 
+
 def test_missing_connection_settings_fail_cleanly(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -255,7 +255,7 @@ READINESS_CASES = [
                   "service offering Small NoScale has dynamicscalingenabled=false, which keeps the VM flag off and cannot be"
                   " changed: move the VM to an offering with dynamic scaling while it is stopped"), id="nothing-ready"),
     pytest.param(situation(vm={"prepared": False}), False, 1, 512, (NOT_PREPARED,), id="not-prepared"),
-    pytest.param(situation(vm={"hypervisor": "VMware"}, host=None), True, None, None, (), id="not-kvm-unknown-max"),
+    pytest.param(situation(vm={"hypervisor": "Simulator"}, host=None), True, None, None, (), id="not-kvm-unknown-max"),
 ]
 
 

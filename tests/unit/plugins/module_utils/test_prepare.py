@@ -110,7 +110,7 @@ def test_writes_follow_cloudstacks_order_then_the_restarts():
                                                  "isdynamicallyscalable=true on template debian-12-generic",
                                                  "isdynamicallyscalable=true on the VM"]
     again = run(cloud, batch_size=2)
-    assert not again["changed"] and again["summary"]["unchanged"] == 2 and cloud.writes.count("stopVirtualMachine") == 2
+    assert not again["changed"] and again["counts"]["unchanged"] == 2 and cloud.writes.count("stopVirtualMachine") == 2
 
 
 def test_anti_affinity_members_go_in_separate_batches_read_from_list_affinity_groups():

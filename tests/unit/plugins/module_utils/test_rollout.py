@@ -26,9 +26,9 @@ class Fleet(FakeCloud):
                         for index in range(1, count + 1))
         self.rounds = []
 
-    def wait_jobs(self, jobids, timeout, action=None, command=None):
-        self.rounds.append(len(jobids))
-        return super().wait_jobs(jobids, timeout, action, command)
+    def poll_jobs(self, deadlines, labels=None):
+        self.rounds.append(len(deadlines))
+        return super().poll_jobs(deadlines, labels)
 
 
 @pytest.mark.parametrize("action, auto_migrate, steps", [
@@ -107,22 +107,57 @@ def test_a_refused_submit_ends_the_rollout_without_waiting():
     assert item.finished and item.error.errortext == "not allowed" and item.jobids == []
 
 
-def test_wait_each_gives_each_job_its_own_outcome():
-    """wait_jobs raises for the first failed job; the others are asked again, a timeout names every pending job."""
-    cloud = Fleet(2)
-    cloud.jobs = {"ok": {"virtualmachine": {"id": "vm-1"}}, "bad": "boom"}
-    outcomes = rollout.wait_each(cloud, {"ok": ("scaleVirtualMachine", "scale VM a"),
-                                         "bad": ("scaleVirtualMachine", "scale VM b")}, 60)
-    assert outcomes["ok"] == ({"virtualmachine": {"id": "vm-1"}}, None)
-    assert outcomes["bad"][0] is None and outcomes["bad"][1].errortext == "boom"
+class SlowFirstJob(Fleet):
+    """The first job submitted stays pending for ``rounds`` polls (then ends), every other job ends at once."""
 
-    def slow(jobids, timeout, action=None):
-        raise JobTimeout(jobids[0], {"jobstatus": 0}, 60, pending=list(jobids))
-    cloud.wait_jobs = slow
-    timed_out = rollout.wait_each(cloud, {"a": ("scaleVirtualMachine", "scale VM a"),
-                                          "b": ("scaleVirtualMachine", "scale VM b")}, 60)
-    assert [(jobid, type(error), error.action) for jobid, (_result, error) in sorted(timed_out.items())] == [
-        ("a", JobTimeout, "scale VM a"), ("b", JobTimeout, "scale VM b")]
+    def __init__(self, count, rounds):
+        super().__init__(count)
+        self.slow, self.left, self.polled = None, rounds, []
+
+    def submit(self, command, action=None, **params):
+        jobid = super().submit(command, action, **params)
+        self.slow = self.slow or jobid
+        return jobid
+
+    def poll_jobs(self, deadlines, labels=None):
+        self.polled.append(sorted(deadlines))
+        outcomes = super().poll_jobs(deadlines, labels)
+        if self.slow in outcomes and self.left:
+            self.left -= 1
+            del outcomes[self.slow]
+        return outcomes
+
+
+def test_run_all_refills_a_slot_as_soon_as_its_job_ends():
+    """A slow job holds one slot; the other slot serves the remaining VMs meanwhile, one job per poll."""
+    cloud = SlowFirstJob(4, rounds=3)
+    rollouts = [rollout.Rollout(vm, plan(planner.LIVE)) for vm in cloud.vms.values()]
+    assert rollout.run_all(cloud, rollouts, 60, max_jobs=2) == []
+    slow = rollouts[0].jobids[0]
+    assert cloud.rounds == [2, 2, 2, 1] and all(slow in round_ for round_ in cloud.polled)
+    assert all(item.finished and item.error is None and item.done == ["scaled"] for item in rollouts)
+
+
+def test_run_all_gives_each_job_its_outcome_and_its_own_deadline():
+    cloud = Fleet(2)
+    cloud.clock = iter([10.0, 20.0]).__next__  # each submit's time
+    outcomes = {}
+
+    def poll_jobs(deadlines, labels=None):
+        outcomes.update(deadlines=dict(deadlines), labels=dict(labels))
+        first, second = sorted(deadlines)
+        return {first: (None, JobStatusUnknown(first, {}, 2.0, "HTTP 503", action=labels[first][1],
+                                               command=labels[first][0])),
+                second: (None, JobTimeout(second, {"jobstatus": 0}, 60, command=labels[second][0]))}
+    cloud.poll_jobs = poll_jobs
+    rollouts = [rollout.Rollout(vm, plan(planner.LIVE)) for vm in cloud.vms.values()]
+    rollout.run_all(cloud, rollouts, 60, max_jobs=2)
+    assert sorted(outcomes["deadlines"].values()) == [70.0, 80.0]
+    assert sorted(outcomes["labels"].values()) == [("scaleVirtualMachine", "scale VM web-01"),
+                                                   ("scaleVirtualMachine", "scale VM web-02")]
+    assert isinstance(rollouts[0].error, JobStatusUnknown) and rollouts[0].error.reason == "HTTP 503"
+    assert isinstance(rollouts[1].error, JobTimeout) and not isinstance(rollouts[1].error, JobStatusUnknown)
+    assert all(item.finished for item in rollouts)
 
 
 def test_verify_refuses_a_done_job_that_did_not_change_the_vm():
@@ -238,16 +273,6 @@ def test_a_job_whose_end_was_not_seen_is_said_to_be_pending():
     assert "job job-1 of scaleVirtualMachine had not ended when this task gave up (last known jobstatus 0 (pending)):" \
            " the scale may still complete; wait for it with queryAsyncJobResult jobid=job-1" in message
     assert "nothing was changed so far" in message and error.value.jobid == "job-1"
-
-
-def test_wait_each_keeps_a_status_that_could_not_be_read():
-    cloud = Fleet(1)
-
-    def unreadable(jobids, timeout, action=None):
-        raise JobStatusUnknown(jobids[0], {}, 2.0, "HTTP 503", pending=list(jobids))
-    cloud.wait_jobs = unreadable
-    [(_result, error)] = rollout.wait_each(cloud, {"a": ("scaleVirtualMachine", "scale VM a")}, 60).values()
-    assert isinstance(error, JobStatusUnknown) and error.reason == "HTTP 503" and error.command == "scaleVirtualMachine"
 
 
 def test_a_target_reached_through_another_job_is_not_a_failure_of_ours():

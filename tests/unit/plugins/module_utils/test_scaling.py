@@ -49,6 +49,7 @@ class FakeCloud:
                         {"id": "dom-1", "name": "customers", "path": "ROOT/customers", "parentdomainid": "dom-0",
                          "cpuavailable": "Unlimited", "memoryavailable": "Unlimited"}]
         self.system_vms = []
+        self.version = "4.23.0.0"
         self.fail = {}
         self.calls = []
         self.jobs = {}
@@ -79,21 +80,38 @@ class FakeCloud:
         return jobid
 
     def call(self, command, action=None, **params):
-        """updateVirtualMachine with details (they replace the VM's) or cleanupdetails; a failure planned in ``fail``."""
+        """updateVirtualMachine with details (they replace the VM's) or cleanupdetails; a failure planned in ``fail``;
+        listCapabilities answers ``version``."""
         self.calls.append((command, params))
+        if command == "listCapabilities":
+            return {"capability": {"cloudstackversion": self.version}}
         if command in self.fail:
             raise JobFailed(command, {"jobstatus": 2, "jobresult": {"errortext": self.fail.pop(command)}}, action=action)
         vm = self.vms[params["id"]]
         vm["details"] = {} if params.get("cleanupdetails") else dict(params["details"])
         return {"virtualmachine": copy.deepcopy(vm)}
 
+    @staticmethod
+    def clock():
+        return 0.0
+
+    def poll_jobs(self, deadlines, labels=None):
+        """Every job has ended (they apply at once): {jobid: (jobresult, None), or (None, JobFailed)}."""
+        self.calls.append(("queryAsyncJobResult", {"jobids": list(deadlines)}))
+        outcomes = {}
+        for jobid in deadlines:
+            command, action = (labels or {}).get(jobid, (None, None))
+            failed = {"jobid": jobid, "jobstatus": 2, "jobresult": {"errorcode": 530, "errortext": self.jobs[jobid]}}
+            outcomes[jobid] = (None, JobFailed(command or "queryAsyncJobResult", failed, action=action)) \
+                if isinstance(self.jobs[jobid], str) else (self.jobs[jobid], None)
+        return outcomes
+
     def wait_jobs(self, jobids, timeout, action=None, command=None):
-        self.calls.append(("queryAsyncJobResult", {"jobids": list(jobids)}))
+        outcomes = self.poll_jobs(dict.fromkeys(jobids, timeout), dict.fromkeys(jobids, (command, action)))
         for jobid in jobids:
-            if isinstance(self.jobs[jobid], str):
-                raise JobFailed(command or "queryAsyncJobResult", {"jobid": jobid, "jobstatus": 2, "jobresult": {
-                    "errorcode": 530, "errortext": self.jobs[jobid]}}, action=action)
-        return dict((jobid, self.jobs[jobid]) for jobid in jobids)
+            if outcomes[jobid][1] is not None:
+                raise outcomes[jobid][1]
+        return dict((jobid, outcomes[jobid][0]) for jobid in jobids)
 
     def apply(self, command, params):
         """A job's result (the VM as it is after it), or the errortext of a failure planned in ``fail``."""
@@ -124,7 +142,8 @@ class FakeModule:
         self.api = api
         self.check_mode = check_mode
         unset = ("zone", "account", "domain", "project", "service_offering", "cpu_number", "cpu_speed", "memory", "name", "state")
-        self.params = dict(dict.fromkeys(unset), vm="web-01", allow_migration=False, allow_restart=False, wait_timeout=60)
+        self.params = dict(dict.fromkeys(unset), vm="web-01", allow_migration=False, allow_restart=False, wait_timeout=60,
+                           wait=True)
         self.params.update(params)
 
 

@@ -30,7 +30,7 @@ def run(state, row, check_mode=False, api=None, **options):
     """Run ensure_vm_state against a fake API holding one VM; returns (result, api)."""
     api = api or FakeApi(listVirtualMachines=[row], listHosts=HOSTS, listZones=[{"id": "z1", "name": "zone-a"}])
     params = {"vm": "web-01", "zone": None, "state": state, "host": None, "autoselect": False, "force": False,
-              "wait_timeout": 60}
+              "wait_timeout": 60, "wait": True}
     params.update(options)
     return _vm_state.ensure_vm_state(FakeModule(params, api, check_mode), now=lambda: NOW), api
 
@@ -147,7 +147,7 @@ def test_job_timeout_against_the_simulator(tmp_path):
         api = CloudStackApi(simulator.url, simulator.admin_key, simulator.admin_secret, clock=clock, sleep=clock.sleep)
         since = api.list("listVirtualMachines", "virtualmachine", name="web-01", listall=True)[0]["lastupdated"]
         params = {"vm": "web-01", "zone": "zone-a", "state": "stopped", "host": None, "autoselect": False, "force": False,
-                  "wait_timeout": 60}
+                  "wait_timeout": 60, "wait": True}
         later = _vm_state.parse_time(since) + datetime.timedelta(minutes=3, seconds=7)
         with pytest.raises(CloudStackError, match=r"stop VM web-01: job \S+ did not finish within 60 s; the VM is Running for 3m 07s"
                                                   r" \(since %s, from lastupdated\)" % re.escape(since)):
