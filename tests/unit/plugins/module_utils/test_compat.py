@@ -1,6 +1,7 @@
 """The managed-node Python floor: a clear failure, not a crash, on a Python older than 3.8 (issue 12)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ import pytest
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _compat
 
 ROOT = Path(__file__).resolve().parents[4]
-# the folder that holds ansible_collections/, wherever the collection is imported from (pytest, ansible-test units)
+# the folder that holds ansible_collections/, wherever the collection is imported from (pytest, ansible-test units);
+# the child gets this process's sys.path too, where ansible-test units injects its ansible
 COLLECTIONS = Path(_compat.__file__).absolute().parents[5]
 
 # Python 3.6 under ansible-core 2.16 (which supports it): no dataclasses for the collection's code, version 3.6.15.
@@ -45,7 +47,7 @@ def test_an_old_python_is_named_with_the_one_needed(monkeypatch):
 ])
 def test_modules_load_without_dataclasses_and_fail_naming_the_python(module, args):
     run = subprocess.run([sys.executable, "-c", OLD_NODE.format(module=module, args=args)], capture_output=True,
-                         text=True, cwd=ROOT, env={"PYTHONPATH": "%s:%s" % (ROOT, COLLECTIONS)},
+                         text=True, cwd=ROOT, env={"PYTHONPATH": os.pathsep.join([str(ROOT), str(COLLECTIONS)] + sys.path)},
                          check=False, timeout=60)
     assert run.returncode == 1, run.stderr
     result = json.loads(run.stdout)
