@@ -28,6 +28,15 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling impo
 
 OUTCOMES = ("unchanged", "scaled", "planned", "submitted", "refused", "failed", "skipped")
 
+# How the fleet modules select VMs (documented once in doc_fragments/vm_selection.py).
+SELECTION_SPEC = dict(
+    vms=dict(type="list", elements="str"),
+    cluster=dict(type="str"),
+    current_offering=dict(type="str"),
+    tags=dict(type="dict"),
+    name_pattern=dict(type="str"),
+)
+
 
 def failure_limit(value, count):
     """How many failed VMs stop the task from starting more: ``max_failures`` as a number or ``N%`` of ``count``."""

@@ -33,6 +33,7 @@ author:
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.vm_owner
+  - livescale.cloudstack.vm_selection
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.actiongroup
 attributes:
@@ -48,24 +49,6 @@ attributes:
       - With O(restart=unprepared) (the default) a second run changes nothing. O(restart=unless_prepared) restarts the
         VMs of which the API cannot tell again on every run.
 options:
-  vms:
-    description:
-      - Names or ids of the VMs. Each must match exactly one VM of the selection.
-      - If not set, every VM that the filters select.
-    type: list
-    elements: str
-  cluster:
-    description: Only VMs running on a host of this cluster (name or id).
-    type: str
-  current_offering:
-    description: Only VMs that have this compute offering now (name or id).
-    type: str
-  tags:
-    description: Only VMs that carry all these resource tags (key and value).
-    type: dict
-  name_pattern:
-    description: Only VMs whose name matches this regular expression (searched).
-    type: str
   restart:
     description:
       - V(unprepared) stops and starts the Running VMs whose C(isdynamicallyscalable) or zone setting was false when
@@ -216,17 +199,14 @@ debug:
   sample: {api_calls: 21}
 """
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils._fleet import SELECTION_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
 from ansible_collections.livescale.cloudstack.plugins.module_utils._prepare import RESTART_CHOICES, prepare_fleet
 
 ARGUMENT_SPEC = dict(
     OWNER_SCOPE_SPEC,
-    vms=dict(type="list", elements="str"),
-    cluster=dict(type="str"),
-    current_offering=dict(type="str"),
-    tags=dict(type="dict"),
-    name_pattern=dict(type="str"),
+    **SELECTION_SPEC,
     restart=dict(type="str", choices=list(RESTART_CHOICES), default="unprepared"),
     batch_size=dict(type="raw", default=1),
     maintenance_window=dict(type="dict", options=dict(

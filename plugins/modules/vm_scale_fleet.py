@@ -30,6 +30,7 @@ author:
 extends_documentation_fragment:
   - livescale.cloudstack.cloudstack
   - livescale.cloudstack.vm_owner
+  - livescale.cloudstack.vm_selection
   - livescale.cloudstack.wait
   - livescale.cloudstack.attributes
   - livescale.cloudstack.attributes.actiongroup
@@ -43,24 +44,6 @@ attributes:
   idempotent:
     support: full
 options:
-  vms:
-    description:
-      - Names or ids of the VMs. Each must match exactly one VM of the selection.
-      - If not set, every VM that the filters select.
-    type: list
-    elements: str
-  cluster:
-    description: Only VMs running on a host of this cluster (name or id).
-    type: str
-  current_offering:
-    description: Only VMs that have this compute offering now (name or id).
-    type: str
-  tags:
-    description: Only VMs that carry all these resource tags (key and value).
-    type: dict
-  name_pattern:
-    description: Only VMs whose name matches this regular expression (searched, so V(^web-) selects names that start so).
-    type: str
   service_offering:
     description:
       - Name or id of the target compute offering for every VM without an entry in O(targets), as in
@@ -212,18 +195,14 @@ debug:
   sample: {api_calls: 214}
 """
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._fleet import scale_fleet
+from ansible_collections.livescale.cloudstack.plugins.module_utils._fleet import SELECTION_SPEC, scale_fleet
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
 from ansible_collections.livescale.cloudstack.plugins.module_utils._module import CloudStackModule
 from ansible_collections.livescale.cloudstack.plugins.module_utils._summary import WAIT_SPEC
 
 ARGUMENT_SPEC = dict(
     OWNER_SCOPE_SPEC,
-    vms=dict(type="list", elements="str"),
-    cluster=dict(type="str"),
-    current_offering=dict(type="str"),
-    tags=dict(type="dict"),
-    name_pattern=dict(type="str"),
+    **SELECTION_SPEC,
     service_offering=dict(type="str"),
     cpu_number=dict(type="raw"),
     cpu_speed=dict(type="raw"),
