@@ -22,9 +22,10 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _autoscale_policy as policy
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _metrics as metrics
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError, InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_vm, owner_filters, owner_scope
-from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import Rollout, api_int, run_all
+from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import Rollout, api_int, run_all, view
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import Reader, plan_vm, plan_view
 
 SCALE_EVENTS = ("VM.UPGRADE", "VM.DYNAMIC.SCALE")
@@ -34,12 +35,12 @@ DEFAULT_INTERVAL = 60.0  # vm.stats.interval default (Config.VmStatsInterval, 60
 POLICY_SPEC = dict(
     mode=dict(type="str", choices=[policy.THRESHOLD, policy.RECOMMENDER], default=policy.THRESHOLD),
     cpu_up=dict(type="float", default=80.0),
-    cpu_up_for=dict(type="int", default=5),
+    cpu_up_for=dict(type="float", default=5),
     cpu_down=dict(type="float", default=30.0),
-    cpu_down_for=dict(type="int", default=60),
+    cpu_down_for=dict(type="float", default=60),
     statistic=dict(type="str", choices=["min", "mean"], default="min"),
     memory_up=dict(type="float"),
-    memory_up_for=dict(type="int", default=5),
+    memory_up_for=dict(type="float", default=5),
     step_cpu=dict(type="int", default=1),
     step_memory=dict(type="int", default=1024),
     ladder=dict(type="list", elements="str", default=[]),
@@ -231,6 +232,7 @@ class Run:
         return decision, Rollout(vm, plan, situation.settings.auto_migrate, options.allow_restart), plan
 
     def run(self):
+        stopwatch = summary.Stopwatch()
         vms = select_vms(self.api, self.params)
         usage = self.usage(vms)
         attempts, outcomes = scale_attempts(self.api, [vm["id"] for vm in vms], self.now)
@@ -248,8 +250,12 @@ class Run:
             entries.append(entry)
         if rollouts and not self.check_mode:
             self.apply(rollouts)
+        for vm, entry in zip(vms, entries):
+            entry["summary"] = entry_line(vm, entry, self.check_mode)
+        counts = action_counts(entries)
         return dict(changed=any(entry["applied"] for entry in entries) or bool(rollouts and self.check_mode),
-                    vms=entries, summary=summary(entries), breaker=dict(open=breaker, recent_outcomes=list(outcomes[:10])),
+                    vms=entries, counts=counts, summary=run_line(counts, stopwatch, self.check_mode),
+                    breaker=dict(open=breaker, recent_outcomes=list(outcomes[:10])),
                     reference_time=metrics.format_time(self.now), stats_interval=self.interval)
 
     def apply(self, rollouts):
@@ -289,13 +295,38 @@ def entry_of(vm, decision, series, plan):
                 plan=plan_view(plan) if plan is not None else None)
 
 
-def summary(entries):
+def action_counts(entries):
+    """How many VMs got each action, how many were applied and how many failed."""
     counts = dict((action, 0) for action in policy.ACTIONS)
     for entry in entries:
         counts[entry["action"]] += 1
     counts.update(applied=sum(entry["applied"] for entry in entries),
                   failed=sum(entry["error"] is not None for entry in entries))
     return counts
+
+
+def run_line(counts, stopwatch, check_mode):
+    """``5 VMs: 1 scale up, 3 none, 1 recommend, 1 applied, 0 failed, 2.3 s``."""
+    tally = dict((action.replace("_", " "), counts[action]) for action in policy.ACTIONS)
+    order = [action.replace("_", " ") for action in policy.ACTIONS]
+    outcome = "%d applied, %d failed" % (counts["applied"], counts["failed"])
+    return summary.counts("VM", tally, order, None if check_mode else stopwatch, check_mode, detail=outcome)
+
+
+def entry_line(vm, entry, check_mode):
+    """One VM's ``summary``: the scale as vm_scale words it, its failure, or the decision and its first reason."""
+    name = vm.get("name") or vm.get("id")
+    if entry["applied"]:
+        return summary.scaled(name, view(vm), view(entry["vm"]), entry["plan"]["action"])
+    if entry["error"] is not None:
+        return "%s: %s failed: %s" % (name, entry["action"].replace("_", " "), entry["error"])
+    plan = entry["plan"]
+    if check_mode and plan is not None and plan["action"] not in (planner.NONE, planner.REFUSE):
+        before = view(vm)
+        after = dict(before, service_offering=plan["service_offering"], cpu_number=plan["cpu_number"],
+                     memory=plan["memory"])
+        return summary.scaled(name, before, after, plan["action"], check_mode=True)
+    return "%s: %s: %s" % (name, entry["action"].replace("_", " "), summary.first_reason(entry["reasons"]))
 
 
 def autoscale(module):

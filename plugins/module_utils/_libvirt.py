@@ -25,6 +25,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import namedtuple
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 from ansible_collections.livescale.cloudstack.plugins.module_utils._wait import Waiter, WaitTimeout
 
 try:
@@ -80,7 +81,11 @@ class InvalidDomainXml(VirtError):
 
 
 class ScaleRefused(VirtError):
-    """The requested size cannot be reached live; nothing was changed."""
+    """The requested size cannot be reached live; nothing was changed. .reasons lists why."""
+
+    def __init__(self, message, reasons=()):
+        self.reasons = tuple(reasons) or (message,)
+        super(ScaleRefused, self).__init__(message)
 
 
 class OperationFailed(VirtError):
@@ -116,13 +121,18 @@ class GuestNotConverged(VirtError):
             "command line)." % (domain, waited, guest.describe(), wanted))
 
 
-def failure_fields(exc):
-    """fail_json fields of a VirtError: ``msg``, and the changes made before a failed call or the guest's last view."""
+def failure_fields(exc, subject):
+    """fail_json fields of a VirtError about domain ``subject``: ``msg``; for a refused or failed scale a one-line
+    ``summary``, and the changes made before a failed call or the guest's last view."""
     fields = {"msg": str(exc)}
-    if isinstance(exc, OperationFailed):
-        fields["applied"] = list(exc.applied)
+    if isinstance(exc, ScaleRefused):
+        fields["summary"] = summary.refused(subject, exc.reasons)
+    elif isinstance(exc, OperationFailed):
+        fields.update(applied=list(exc.applied), summary="%s: %s failed, applied before the failure: %s" % (
+            subject, exc.action, "; ".join(exc.applied) or "nothing"))
     elif isinstance(exc, GuestNotConverged):
-        fields["guest"] = exc.guest.as_dict()
+        fields.update(guest=exc.guest.as_dict(), summary="%s: scaled, but the guest shows %s" % (
+            subject, exc.guest.describe()))
     return fields
 
 
@@ -412,7 +422,8 @@ def plan_scale(view, vcpus=None, memory_mib=None, method="dimm"):
     if changes and not view.running:
         problems.append("domain %s is not running; live scaling needs a running domain" % view.name)
     if problems:
-        raise ScaleRefused("cannot scale domain %s, nothing was changed: %s." % (view.name, "; ".join(problems)))
+        raise ScaleRefused("cannot scale domain %s, nothing was changed: %s." % (view.name, "; ".join(problems)),
+                           problems)
     return tuple(changes)
 
 
@@ -544,9 +555,30 @@ def _size(view):
     return {"vcpus": view.vcpus, "memory": view.memory_mib, "current_memory": view.current_memory_mib}
 
 
+def _shape(size):
+    """``4 vCPU/4096 MiB``, with ``(3072 MiB in use)`` when the balloon holds memory back."""
+    shape = "%d vCPU/%d MiB" % (size["vcpus"], size["memory"])
+    return shape if size["current_memory"] == size["memory"] else "%s (%d MiB in use)" % (shape, size["current_memory"])
+
+
+def _scale_line(name, diff, persisted, guest, stopwatch, check_mode):
+    """``i-2-10-VM: 2 vCPU/1024 MiB → 4 vCPU/4096 MiB, live, guest sees 4 CPUs online, 0.4 s``."""
+    before, after = _shape(diff["before"]), _shape(diff["after"])
+    if before == after:
+        return summary.unchanged(name, after)
+    details = ["live"] + (["persisted"] if persisted else [])
+    if guest:
+        memory = "" if guest["online_memory_mib"] is None else " and %d MiB" % guest["online_memory_mib"]
+        details.append("guest sees %d CPUs%s online" % (guest["online_cpus"], memory))
+    return summary.changed_line(name, "%s %s %s" % (before, summary.ARROW, after), ", ".join(details), stopwatch,
+                                check_mode)
+
+
 def scale_domain(uri, key, vcpus=None, memory_mib=None, memory_method="dimm", persist=False, check_mode=False,
                  verify_guest=False, verify_timeout=60, clock=time.monotonic, sleep=time.sleep):
     """Scale one domain up live; result dict with changed, changes, diff, domain and (verified) guest."""
+    stopwatch = summary.Stopwatch(clock)
+
     def scale(conn):
         domain = find_domain(conn, key)
         before = domain_view(domain)
@@ -563,5 +595,7 @@ def scale_domain(uri, key, vcpus=None, memory_mib=None, memory_method="dimm", pe
         if verify_guest and not check_mode:
             dimm_target = memory_mib if memory_method == "dimm" else None
             result["guest"] = wait_for_guest(domain, vcpus, dimm_target, verify_timeout, clock, sleep).as_dict()
+        result["summary"] = _scale_line(view.name, result["diff"], result["persisted"], result.get("guest"), stopwatch,
+                                        check_mode)
         return result
     return _closing(uri, scale)

@@ -53,7 +53,7 @@ class LibvirtModule:
         try:
             result = func(self)
         except _libvirt.VirtError as exc:
-            self._module.fail_json(**_libvirt.failure_fields(exc))
+            self._module.fail_json(**_libvirt.failure_fields(exc, self.params["domain"]))
         except Exception as exc:  # pylint: disable=broad-except
             # the edge: a bug still ends in a failure that says so, with its traceback
             self._module.fail_json(**unexpected_failure(exc))

@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import (
     JOB_PENDING, CloudStackError, JobFailed, JobTimeout, describe_status)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import label
@@ -273,7 +274,18 @@ class Rollout:
             parts.append("the running domain probably has no head-room (started before dynamic scaling was enabled):"
                          " stop and start it with %s, or set allow_restart: true" % planner.STATE_MODULE)
         state = "is now %s" % describe(now) if now is not None else "is in a state not known"
-        return ScaleFailed(self.error, "%s; VM %s %s: %s" % (self.error, label(self.vm), state, "; ".join(parts)))
+        failed = ScaleFailed(self.error, "%s; VM %s %s: %s" % (self.error, label(self.vm), state, "; ".join(parts)))
+        failed.result = dict(summary=self.failure_line(now))
+        return failed
+
+    def failure_line(self, now):
+        """``web-01: Small 1 vCPU/1024 MiB → Medium 2 vCPU/2048 MiB failed (job j-1): <answer>; now Running on ...``."""
+        target = dict(service_offering=self.plan.offering.name, cpu_number=self.plan.cpu, memory=self.plan.memory)
+        job = getattr(self.error, "jobid", None)
+        answer = getattr(self.error, "errortext", None) or str(self.error)
+        return "%s: %s %s %s failed%s: %s; %s" % (
+            self.vm.get("name") or self.vm.get("id"), summary.size(view(self.vm)), summary.ARROW, summary.size(target),
+            " (job %s)" % job if job else "", answer, "now %s" % describe(now) if now is not None else "state not known")
 
 
 def submit_next(api, rollout):

@@ -107,6 +107,11 @@ guest:
   returned: when O(verify_guest=true) and not in check mode
   type: dict
   sample: {agent_version: 7.2.0, online_cpus: 4, total_cpus: 4, online_memory_blocks: 32, total_memory_blocks: 32}
+summary:
+  description: The change in one line, for people to read; also returned when the scale is refused or fails.
+  returned: always
+  type: str
+  sample: "i-2-10-VM: 2 vCPU/1024 MiB \u2192 4 vCPU/4096 MiB, live, guest sees 4 CPUs and 4096 MiB online, 0.4 s"
 applied:
   description: On failure, the changes made before the failing call.
   returned: failure of a libvirt call

@@ -74,16 +74,16 @@ options:
     type: float
     default: 80
   cpu_up_for:
-    description: Minutes CPU must stay above O(cpu_up).
-    type: int
+    description: Minutes CPU must stay above O(cpu_up); fractions work with a short C(vm.stats.interval).
+    type: float
     default: 5
   cpu_down:
     description: CPU per cent below which a step down is considered (mode V(threshold)); below O(cpu_up) - O(hysteresis).
     type: float
     default: 30
   cpu_down_for:
-    description: Minutes CPU must stay below O(cpu_down).
-    type: int
+    description: Minutes CPU must stay below O(cpu_down) (fractions allowed).
+    type: float
     default: 60
   statistic:
     description: V(min) needs every sample of the duration beyond the threshold; V(mean) their mean.
@@ -94,8 +94,8 @@ options:
     description: Memory used per cent above which the VM gets O(step_memory) more (only with real memory figures).
     type: float
   memory_up_for:
-    description: Minutes memory must stay above O(memory_up).
-    type: int
+    description: Minutes memory must stay above O(memory_up) (fractions allowed).
+    type: float
     default: 5
   step_cpu:
     description: vCPUs added per step on a custom offering.
@@ -299,11 +299,21 @@ vms:
     error:
       description: The failure of the scale, else V(null).
       type: str
-summary:
+    summary:
+      description: The VM in one line, the scale as M(livescale.cloudstack.vm_scale) words it, or the decision and
+        its first reason.
+      type: str
+      sample: "web-01: Custom 2 vCPU/2048 MiB \u2192 Custom 3 vCPU/2048 MiB, live on kvm-a1-01"
+counts:
   description: How many VMs got each action, how many were applied and how many failed.
   returned: always
   type: dict
   sample: {none: 3, scale_up: 1, scale_down: 0, recommend: 1, hold: 0, insufficient_data: 0, applied: 1, failed: 0}
+summary:
+  description: The run in one line, for people to read.
+  returned: always
+  type: str
+  sample: "5 VMs: 3 none, 1 scale up, 1 recommend, 1 applied, 0 failed, 2.3 s"
 breaker:
   description: Whether the circuit breaker is open, and the newest outcomes (true = success) of the fleet's scales.
   returned: always

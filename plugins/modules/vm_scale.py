@@ -127,7 +127,8 @@ EXAMPLES = r"""
 RETURN = r"""
 summary:
   description:
-    - One line for people, also in a refusal's failure (naming its first reason).
+    - One line for people, also in a refusal's failure (naming its first reason) and in a failed scale's (naming the
+      job, CloudStack's answer and the VM's state now).
     - With O(wait=false), says that the change is in progress and how to wait for it.
   returned: always
   type: str

@@ -116,3 +116,46 @@ def test_event_source_refuses_unknown_options():
     _api, module, lookup = source._import_collection()  # pylint: disable=protected-access
     with pytest.raises(ValueError, match="unknown vm_autoscale options: cpu_threshold"):
         source._params(module, lookup, {"cpu_threshold": 80})  # pylint: disable=protected-access
+
+
+VM = dict(id="vm-1", name="web-01", serviceofferingname="Custom", cpunumber=2, cpuspeed=1000, memory=2048,
+          state="Running", hostname="kvm-a1-01")
+LIVE_PLAN = dict(action="live", service_offering="Custom", cpu_number=3, memory=2048)
+
+
+def entry(action, applied=False, error=None, plan=None, reasons=("a reason", "another")):
+    return dict(action=action, applied=applied, error=error, plan=plan, reasons=list(reasons),
+                vm=dict(VM, cpunumber=3) if applied else None)
+
+
+@pytest.mark.parametrize("given, check_mode, line", [
+    (entry("scale_up", applied=True, plan=LIVE_PLAN), False,
+     u"web-01: Custom 2 vCPU/2048 MiB \u2192 Custom 3 vCPU/2048 MiB, live on kvm-a1-01"),
+    (entry("scale_up", plan=LIVE_PLAN), True,
+     u"web-01: Custom 2 vCPU/2048 MiB \u2192 Custom 3 vCPU/2048 MiB, live on kvm-a1-01, check mode: nothing changed"),
+    (entry("scale_up", error="job j-1 failed: no capacity", plan=LIVE_PLAN), False,
+     "web-01: scale up failed: job j-1 failed: no capacity"),
+    (entry("hold", plan=dict(LIVE_PLAN, action="refuse")), True, "web-01: hold: a reason (and 1 more reason)"),
+    (entry("insufficient_data", reasons=()), False, "web-01: insufficient data: no reason given"),
+    (entry("none", reasons=("CPU 12 % is between the thresholds",)), False,
+     "web-01: none: CPU 12 % is between the thresholds"),
+])
+def test_each_vm_has_a_one_line_summary(given, check_mode, line):
+    assert autoscale.entry_line(VM, given, check_mode) == line
+
+
+def test_the_run_counts_actions_and_outcomes_in_one_line():
+    entries = [entry("scale_up", applied=True), entry("none"), entry("none"), entry("recommend"),
+               entry("scale_up", error="boom")]
+    counts = autoscale.action_counts(entries)
+    assert counts == dict(none=2, scale_up=2, scale_down=0, recommend=1, hold=0, insufficient_data=0, applied=1,
+                          failed=1)
+
+    class Stopwatch:
+        def text(self):
+            return "2.3 s"
+
+    assert autoscale.run_line(counts, Stopwatch(), False) == (
+        "5 VMs: 2 none, 2 scale up, 1 recommend, 1 applied, 1 failed, 2.3 s")
+    assert autoscale.run_line(counts, Stopwatch(), True) == (
+        "5 VMs: 2 none, 2 scale up, 1 recommend, 1 applied, 1 failed, check mode: nothing changed")

@@ -5,6 +5,7 @@ LibvirtComputingResource.createVMFromSpec, so the layer is checked against Cloud
 """
 
 import json
+import re
 import uuid
 
 import libvirt
@@ -206,8 +207,10 @@ def test_scale_vcpus_live_and_idempotent(conn, make_domain):
     assert result["diff"] == {"before": {"vcpus": 1, "memory": 512, "current_memory": 512},
                               "after": {"vcpus": 3, "memory": 512, "current_memory": 512}}
     assert _live(conn, name).vcpus == 3
+    assert re.match(u"%s: 1 vCPU/512 MiB \u2192 3 vCPU/512 MiB, live, [0-9]+[.][0-9] s$" % name, result["summary"])
     again = lv.scale_domain("test:///default", name, vcpus=3)
     assert not again["changed"] and again["changes"] == []
+    assert again["summary"] == "%s: already 3 vCPU/512 MiB, nothing changed" % name
 
 
 def test_check_mode_reports_without_changing(conn, make_domain):
@@ -216,14 +219,19 @@ def test_check_mode_reports_without_changing(conn, make_domain):
     assert result["changed"]
     assert result["changes"] == ["memory 512 -> 1024 MiB (dimm 512 MiB)", "vCPUs 1 -> 2"]
     assert result["diff"]["after"] == {"vcpus": 2, "memory": 1024, "current_memory": 512}
+    assert result["summary"] == (u"%s: 1 vCPU/512 MiB \u2192 2 vCPU/1024 MiB (512 MiB in use), live, check mode: nothing"
+                                 u" changed" % name)
     assert (_live(conn, name).vcpus, _live(conn, name).memory_mib) == (1, 512)
 
 
 def test_scale_down_is_refused_and_changes_nothing(conn, make_domain):
     name = make_domain(vcpus=2).name()
-    with pytest.raises(lv.ScaleRefused, match="vCPUs cannot be removed live"):
+    with pytest.raises(lv.ScaleRefused, match="vCPUs cannot be removed live") as info:
         lv.scale_domain("test:///default", name, vcpus=1, memory_mib=1024)
     assert (_live(conn, name).vcpus, _live(conn, name).memory_mib) == (2, 512)
+    assert lv.failure_fields(info.value, name)["summary"] == (
+        "%s: refused, nothing changed: vCPUs cannot be removed live (2 now, 1 asked): stop the VM, change its size and"
+        " start it" % name)
 
 
 def test_balloon_within_the_ceiling(conn, make_domain):
@@ -233,6 +241,8 @@ def test_balloon_within_the_ceiling(conn, make_domain):
     make_domain(xml=xml)
     result = lv.scale_domain("test:///default", name, memory_mib=768, memory_method="balloon")
     assert result["changes"] == ("memory 512 -> 768 MiB (balloon)",)
+    assert result["summary"].startswith(u"%s: 1 vCPU/1024 MiB (512 MiB in use) \u2192 1 vCPU/1024 MiB (768 MiB in use), "
+                                        u"live, " % name)
     assert (_live(conn, name).current_memory_mib, _live(conn, name).memory_mib) == (768, 1024)
     with pytest.raises(lv.ScaleRefused, match="above the balloon's ceiling of 1024 MiB"):
         lv.scale_domain("test:///default", name, memory_mib=1536, memory_method="balloon")
@@ -246,6 +256,8 @@ def test_failed_dimm_stops_before_vcpus(conn, make_domain):
     assert "memory 512 -> 768 MiB (dimm 256 MiB) on domain %s failed" % name in str(info.value)
     assert "Applied before the failure: nothing." in str(info.value)
     assert _live(conn, name).vcpus == 1
+    assert lv.failure_fields(info.value, name)["summary"] == (
+        "%s: memory 512 -> 768 MiB (dimm 256 MiB) on domain %s failed, applied before the failure: nothing" % (name, name))
 
 
 def test_persist_changes_live_and_inactive_config(conn, make_domain):
@@ -358,5 +370,7 @@ def test_failure_fields_carry_the_guest_view_of_a_failed_wait(monkeypatch, fake_
     clock, sleep = fake_time[:2]
     with pytest.raises(lv.GuestNotConverged) as info:
         lv.wait_for_guest(RecordingDomain(False), 2, None, 1, clock, sleep)
-    failure = lv.failure_fields(info.value)
+    failure = lv.failure_fields(info.value, "i-2-10-VM")
     assert failure["guest"]["online_cpus"] == 1 and "1/4 CPUs online" in failure["msg"]
+    assert failure["summary"] == ("i-2-10-VM: scaled, but the guest shows 1/4 CPUs online, 6/6 memory blocks online"
+                                  " (768 MiB online)")

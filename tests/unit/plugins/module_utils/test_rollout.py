@@ -1,5 +1,7 @@
 """Plans carried out as jobs: the steps of a Rollout, the concurrency bound of run_all and how failures end."""
 
+import re
+
 import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
@@ -71,8 +73,10 @@ def test_may_start_stops_new_rollouts_and_returns_them():
     assert never == rollouts[1:]
     assert rollouts[0].error.errortext == "Unable to scale"
     with pytest.raises(rollout.ScaleFailed, match="Unable to scale; VM web-01 \\(vm-1\\) is now Running on kvm-a1-01"
-                                                  " with Small .*: nothing was changed"):
+                                                  " with Small .*: nothing was changed") as error:
         rollouts[0].outcome(cloud)
+    assert re.match(u"web-01: Small 1 vCPU/512 MiB \u2192 Medium 2 vCPU/1024 MiB failed [(]job [^)]+[)]: Unable to"
+                    u" scale; now Running on kvm-a1-01 with Small", error.value.result["summary"])
 
 
 def test_failed_scale_of_a_stopped_vm_starts_it_again():
@@ -260,6 +264,7 @@ def test_a_failure_with_an_unreadable_vm_says_its_state_is_not_known():
         item.outcome(cloud)
     assert "could not be read again (" in str(error.value) and "its state now is not known" in str(error.value)
     assert "nothing was changed" not in str(error.value) and error.value.jobid is not None
+    assert error.value.result["summary"].endswith("failed (job %s): Unable to scale; state not known" % error.value.jobid)
 
 
 def test_a_job_whose_end_was_not_seen_is_said_to_be_pending():
