@@ -151,7 +151,7 @@ def test_run_async_polls_adaptively_until_success():
     result = api.run_async("scaleVirtualMachine", 60, action="scale VM web-01", id="vm-1", details={"cpuNumber": 2})
     assert result == {"virtualmachine": {"id": "vm-1", "cpunumber": 2}}
     assert client.commands() == ["scaleVirtualMachine"] + ["queryAsyncJobResult"] * 4
-    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.2, 0.2])
+    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.225, 0.3])
     assert api.api_calls == 5
 
 
@@ -302,15 +302,15 @@ def test_poll_jobs_keeps_each_jobs_own_deadline():
 
 
 def test_polls_keep_their_pace_across_calls_while_jobs_are_submitted_in_between():
-    """A refill between two calls does not poll sooner: one round per 0.2 s once the pace is reached."""
+    """A refill between two calls does not poll sooner: one round per 0.3 s once the pace is reached."""
     jobs = Jobs({"job-1": [0, 0, 0, 1], "job-2": [0, 0, 0, 0, 1], "job-3": [0, 1]})
     api, client, clock, jobids = submitted(jobs, 2)
     assert list(api.poll_jobs(dict.fromkeys(jobids, 60.0))) == ["job-1"]
-    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.2, 0.2])
+    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.225, 0.3])
     clock.now += 0.05  # the next job is submitted
     api.submit("scaleVirtualMachine", id="vm-3")
     assert sorted(api.poll_jobs({"job-2": 60.0, "job-3": 60.0})) == ["job-2", "job-3"]
-    assert clock.sleeps[-1] == pytest.approx(0.15), "0.2 s after the last round, not 0.1 s after the submit"
+    assert clock.sleeps[-1] == pytest.approx(0.25), "0.3 s after the last round, not 0.1 s after the submit"
     assert client.commands().count("listAsyncJobs") == 5
 
 
