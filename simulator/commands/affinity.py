@@ -5,6 +5,7 @@ Groups are account-owned (acltype Account); domain-level groups, createAffinityG
 processors are not modelled: a VM of a "host anti-affinity" group may be started on the host of another member.
 """
 
+from simulator.commands.infra import acl_accounts
 from simulator.errors import denied, invalid
 from simulator.model import java_string
 from simulator.registry import LIST_PARAMS, PROJECT_ID, command, listing, param
@@ -67,21 +68,15 @@ def deploy_groups(ctx, owner, values):
 
 def visible_groups(ctx, values):
     """QueryManagerImpl.searchForAffinityGroupsInternal for account groups: with virtualmachineid the VM's groups
-    (after the access check on the VM), else the permitted accounts' groups (admins see others' with listall,
-    account or domainid, as for VMs) filtered by id, name, type (exact) and keyword (name or type)."""
-    store, caller = ctx.store, ctx.caller
+    (after the access check on the VM), else the permitted accounts' groups (AccountManagerImpl.buildACLSearchParameters:
+    ``acl_accounts``) filtered by id, name, type (exact) and keyword (name or type)."""
+    store = ctx.store
     if "virtualmachineid" in values:
         vm = ctx.check_access(values["virtualmachineid"])
         return [store.get("affinitygroup", gid) for gid in sorted(vm.get("affinity_group_ids", ()))]
-    accounts = {caller.account["id"]}
-    if caller.role != "User" and (values.get("listall") or "account" in values or "domainid" in values):
-        accounts = set(ctx.visible_accounts)
-        if "account" in values:
-            accounts &= {a["id"] for a in store.find("account", name=values["account"])}
-        if "domainid" in values:
-            accounts &= {a["id"] for a in store.all("account") if a["domain_id"] == values["domainid"]["id"]}
     if values.get("projectid"):
         return []
+    accounts = acl_accounts(ctx, values, by_id="id" in values)
     checks = {"id": lambda g: g["id"] == values["id"]["id"], "name": lambda g: g["name"] == values["name"],
               "type": lambda g: g["type"] == values["type"],
               "keyword": lambda g: values["keyword"].lower() in (g["name"] + " " + g["type"]).lower()}

@@ -341,9 +341,11 @@ def list_domains(ctx, values):
     return listing("domain", items, values)
 
 
-def acl_accounts(ctx, values):
+def acl_accounts(ctx, values, by_id=False):
     """AccountManagerImpl.buildACLSearchParameters and buildACLSearchCriteria (no projects): the accounts whose
-    objects a list shows. Without account, domainid or listall every caller, the root admin too, sees its own."""
+    objects a list shows. Without account, domainid or listall every caller, the root admin too, sees its own;
+    ``by_id`` (the list names one object by id) lets an admin see beyond its own account: the root admin every
+    account, a domain admin those of its domain and below."""
     caller, store = ctx.caller, ctx.store
     domain = values.get("domainid")
     if domain is not None:  # DomainChecker.checkAccess(caller, domain)
@@ -358,6 +360,8 @@ def acl_accounts(ctx, values):
             raise invalid(f"could not find account {values['account']} in domain {domain_to_string(where)}")
         ctx.check_account(account["id"])
         return {account["id"]}
+    if by_id and caller.role != "User" and domain is None and not values.get("listall"):
+        return ctx.visible_accounts
     if caller.role == "User" or (domain is None and not values.get("listall")):
         return {caller.account["id"]}
     if domain is None:

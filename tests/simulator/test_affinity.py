@@ -98,7 +98,10 @@ def test_deploy_refuses_bad_groups(sim):
     # AffinityGroupVO.toString: ReflectionToStringBuilderUtils.reflectOnlySelectedFields(id, uuid, name)
     assert (status, text) == (531, 'Affinity Group AffinityGroup {"id":1,"uuid":"%s","name":"acme-spread"} does not'
                                    " belong to the VM's account" % spread["id"])
-    assert groups(admin, listall="true", account="bob-acct") == {}
+    assert groups(admin, listall="true", account="bob-acct", domainid=domain) == {}
+    # buildACLSearchParameters looks for the account in the caller's domain when no domainid is given
+    assert error(admin, "listAffinityGroups", listall="true", account="bob-acct")[1].startswith(
+        'could not find account bob-acct in domain Domain {"id":1,"name":"ROOT"')
 
 
 def test_seed_vm_groups_and_unknown_names(tmp_path):
@@ -114,3 +117,23 @@ def test_seed_vm_groups_and_unknown_names(tmp_path):
     path.write_text(yaml.safe_dump(seed))
     with pytest.raises(SeedError, match=r"account acme has no affinity group 'nope' \(known: acme-spread, acme-tog"):
         Simulator(path, tmp_path / "other.sqlite")
+
+
+def test_permitted_accounts_follow_build_acl_search_parameters(sim):
+    """QueryManagerImpl.searchForAffinityGroupsInternal calls AccountManagerImpl.buildACLSearchParameters with the
+    group id: a root admin naming a group by id sees it without listall; account needs to be found in the domain
+    (431 "could not find account ... in domain ..."); a domain outside the caller's tree is refused (checkAccess,
+    DomainChecker's 531); an admin naming a domain sees the groups of its accounts."""
+    admin, alice = sim.client(), sim.client(*USER)
+    spread = groups(admin, listall="true")["acme-spread"]
+    assert list(groups(admin, id=spread["id"])) == ["acme-spread"]
+    assert groups(alice, id=spread["id"]) == groups(alice, name="acme-spread")
+    assert sorted(groups(admin, domainid=spread["domainid"])) == ["acme-spread", "acme-together"]
+    assert sorted(groups(admin, account="acme", domainid=spread["domainid"])) == ["acme-spread", "acme-together"]
+    status, text = error(admin, "listAffinityGroups", account="nobody", domainid=spread["domainid"])
+    assert status == 431 and text.startswith("could not find account nobody in domain Domain {") and \
+        '"name":"customers"' in text
+    status, text = error(sim.client(*BOB), "listAffinityGroups", domainid=spread["domainid"])
+    assert status == 531 and text.endswith("does not have permission to operate within domain id=%s"
+                                           % spread["domainid"])
+    assert groups(sim.client(*BOB), id=spread["id"]) == {}
