@@ -46,6 +46,18 @@ def missing_prerequisites():
     return missing
 
 
+def require_real_stack(*missing):
+    """Skip the calling test when the machine lacks a prerequisite (of missing_prerequisites, or ``missing``); with
+    LIVESCALE_E2E set (CI) fail it instead."""
+    import pytest  # pylint: disable=import-outside-toplevel
+    missing = missing_prerequisites() + list(missing)
+    if missing:
+        message = "real-stack prerequisites missing: " + "; ".join(missing)
+        if os.environ.get("LIVESCALE_E2E"):
+            pytest.fail(message + " (LIVESCALE_E2E is set, so this fails instead of skipping)")
+        pytest.skip(message)
+
+
 def start_libvirtd():
     """tools/libvirtd.sh start (idempotent); CalledProcessError with its output on failure."""
     subprocess.run([str(REPO_ROOT / "tools" / "libvirtd.sh"), "start"], check=True, capture_output=True, text=True)
@@ -86,10 +98,15 @@ class Guest:
         """Close the connection."""
         self.conn.close()
 
-    def agent(self, command, timeout=2):
+    def agent(self, command, timeout=2, **arguments):
         """The 'return' of a guest agent command; libvirt.libvirtError when the agent does not answer."""
         domain = self.conn.lookupByName(self.name)
-        return json.loads(self.libvirt_qemu.qemuAgentCommand(domain, json.dumps({"execute": command}), timeout, 0))["return"]
+        request = dict({"execute": command}, **({"arguments": arguments} if arguments else {}))
+        return json.loads(self.libvirt_qemu.qemuAgentCommand(domain, json.dumps(request), timeout, 0))["return"]
+
+    def spawn(self, script):
+        """Start ``sh -c script`` in the guest (guest-exec, output discarded); returns its pid there."""
+        return self.agent("guest-exec", path="/bin/sh", arg=["-c", script])["pid"]
 
     def answers(self):
         """True when the guest agent answers a ping."""
@@ -169,28 +186,32 @@ def destroy_leftovers():
         conn.close()
 
 
-def write_seed(workdir, variant):
-    """tests/e2e/seed.yml with the host booting the cached guest ``variant``; per-VM files go to workdir."""
+def write_seed(workdir, variant, extra=None):
+    """tests/e2e/seed.yml with the host booting the cached guest ``variant`` and the entries of ``extra`` (seed
+    section -> list, e.g. settings or service_offerings) added; per-VM files go to workdir."""
     seed = yaml.safe_load(SEED.read_text())
     host = seed["zones"][0]["pods"][0]["clusters"][0]["hosts"][0]
     host["guest_image"] = {"variant": variant, "workdir": str(workdir)}
+    for section, entries in (extra or {}).items():
+        seed[section] = list(seed.get(section) or []) + list(entries)
     path = Path(workdir) / "seed.yml"
     path.write_text(yaml.safe_dump(seed))
     return path
 
 
 class Stack:
-    """libvirtd + cached guest + standalone simulator seeded with tests/e2e/seed.yml and the guest variant.
+    """libvirtd + cached guest + standalone simulator seeded with tests/e2e/seed.yml (plus ``extra``, see
+    write_seed) and the guest variant.
 
     The workdir's path must contain livescale-e2e (see destroy_leftovers); the guest's files (console logs,
     disk overlays) go there, so QEMU (user libvirt-qemu) must be able to reach it when the guest has a disk.
     """
 
-    def __init__(self, workdir, variant="minimal"):
+    def __init__(self, workdir, variant="minimal", extra=None):
         self.workdir = Path(workdir)
         if WORKDIR_MARK not in str(self.workdir):
             raise ValueError("workdir %s must contain %s in its path" % (workdir, WORKDIR_MARK))
-        self.variant = variant
+        self.variant, self.extra = variant, extra
         self.simulator = self.client = self.manifest = None
         self.ids = {}
 
@@ -201,7 +222,8 @@ class Stack:
         start_libvirtd()
         destroy_leftovers()
         self.manifest = build_guest(self.variant)  # builds a missing image here, not inside the simulator's start
-        self.simulator = SimulatorProcess(seed=write_seed(self.workdir, self.variant), db=self.workdir / "state.sqlite")
+        self.simulator = SimulatorProcess(seed=write_seed(self.workdir, self.variant, self.extra),
+                                          db=self.workdir / "state.sqlite")
         self.simulator.start()
         self.client = self.simulator.client()
         for kind, command, key, name in (("zone", "listZones", "zone", ZONE),
@@ -245,15 +267,20 @@ class Stack:
 
     def vm_scale(self, vm, offering, allow_restart=False):
         """Run livescale.cloudstack.vm_scale through ansible-playbook; returns the module result."""
-        result_file = self.workdir / "scale-result.json"
-        extra = {"api_url": self.simulator.url, "api_key": self.simulator.admin_key, "api_secret": self.simulator.admin_secret,
-                 "vm": vm, "service_offering": offering, "allow_restart": allow_restart, "result_file": str(result_file)}
+        return self.run_playbook(SCALE_PLAYBOOK, {
+            "api_url": self.simulator.url, "api_key": self.simulator.admin_key,
+            "api_secret": self.simulator.admin_secret, "vm": vm, "service_offering": offering,
+            "allow_restart": allow_restart})
+
+    def run_playbook(self, playbook, extra):
+        """Run a playbook with the collection, the extra vars and ``result_file``; returns the JSON written there."""
+        result_file = self.workdir / "playbook-result.json"
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".build" / "collections"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                    ANSIBLE_PYTHON_INTERPRETER=sys.executable)
         run = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                              str(SCALE_PLAYBOOK), "-e", json.dumps(extra)], env=env, cwd=REPO_ROOT,
-                             capture_output=True, text=True, check=False)
+                              str(playbook), "-e", json.dumps(dict(extra, result_file=str(result_file)))], env=env,
+                             cwd=REPO_ROOT, capture_output=True, text=True, check=False)
         if run.returncode != 0 or not result_file.exists():
             raise AssertionError("ansible-playbook failed:\n%s\n%s" % (run.stdout[-3000:], run.stderr[-3000:]))
         result = json.loads(result_file.read_text())
