@@ -73,19 +73,55 @@ SELECT_SPEC = dict(vm=dict(type="list", elements="str", aliases=["vms"], default
                    tags=dict(type="dict", default={}))
 
 
+# option: (lowest, highest, whether the lowest itself is allowed, what the option is); None for no bound
+BOUNDS = dict(
+    cpu_up=(0, 100, False, "a CPU per cent"), cpu_down=(0, 100, True, "a CPU per cent"),
+    memory_up=(0, 100, False, "a memory per cent"), target_utilization=(0, 100, False, "a CPU per cent"),
+    percentile=(0, 100, False, "a percentile"), hysteresis=(0, 100, True, "per cent points"),
+    margin=(0, None, True, "a fraction (0.15 for 15 %)"), min_confidence=(0, 1, True, "a fraction (0.75 for 75 %)"),
+    saturated_growth=(1, None, True, "a factor"), cpu_up_for=(0, None, False, "minutes"),
+    cpu_down_for=(0, None, False, "minutes"), memory_up_for=(0, None, False, "minutes"), window=(0, None, False, "minutes"),
+    half_life=(0, None, False, "minutes"), cooldown=(0, None, True, "minutes"), step_cpu=(1, None, True, "vCPUs"),
+    step_memory=(1, None, True, "MiB"), min_cpu=(1, None, True, "vCPUs"), max_cpu=(1, None, True, "vCPUs"),
+    min_memory=(0, None, True, "MiB"), max_memory=(1, None, True, "MiB"),
+    max_actions_per_day=(1, None, True, "actions"), max_concurrent=(1, None, True, "actions"),
+    breaker_failures=(0, None, True, "failures (0 turns the breaker off)"),
+)
+
+
+def check_bounds(params):
+    """InvalidValue naming the first option outside its range (BOUNDS), or min_* above max_*."""
+    for name, (lowest, highest, lowest_allowed, unit) in BOUNDS.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        below = value < lowest or (value == lowest and not lowest_allowed)
+        if below or (highest is not None and value > highest):
+            wanted = "%s %s" % ("at least" if lowest_allowed else "more than", lowest) + (
+                " and at most %s" % highest if highest is not None else "")
+            raise InvalidValue("%s=%s is out of range: give %s, %s" % (name, value, unit, wanted))
+    for low, high in (("min_cpu", "max_cpu"), ("min_memory", "max_memory")):
+        if params.get(high) is not None and params[high] < params[low]:
+            raise InvalidValue("%s=%s is below %s=%s: raise %s or lower %s" % (high, params[high], low, params[low], high,
+                                                                               low))
+
+
 def policy_of(params, ladder=()):
     """The pure Policy of the module options (minutes become seconds); InvalidValue for options that cannot work."""
+    check_bounds(params)
     if params["cpu_down"] >= params["cpu_up"] - params["hysteresis"]:
         raise InvalidValue("cpu_down=%s must be below cpu_up - hysteresis (%s - %s), or a scale-down would be followed by"
-                           " a scale-up" % (params["cpu_down"], params["cpu_up"], params["hysteresis"]))
+                           " a scale-up: lower cpu_down or raise cpu_up" % (
+                               params["cpu_down"], params["cpu_up"], params["hysteresis"]))
     if params["target_utilization"] > params["cpu_up"] - params["hysteresis"]:
-        raise InvalidValue("target_utilization=%s must not be above cpu_up - hysteresis (%s)" % (
+        raise InvalidValue("target_utilization=%s must not be above cpu_up - hysteresis (%s): lower it or raise cpu_up" % (
             params["target_utilization"], params["cpu_up"] - params["hysteresis"]))
     for window in params["maintenance_windows"]:
         try:
             policy.in_window(0, [window])
         except ValueError:
-            raise InvalidValue("maintenance_windows: %r is not a daily window HH:MM-HH:MM (UTC)" % window)
+            raise InvalidValue("maintenance_windows: %r is not a daily window: give it as HH:MM-HH:MM (UTC), e.g."
+                               " 22:00-04:00" % window)
     minutes = ("cpu_up_for", "cpu_down_for", "memory_up_for", "window", "half_life", "cooldown")
     names = ("mode", "cpu_up", "cpu_down", "statistic", "memory_up", "step_cpu", "step_memory", "min_cpu", "max_cpu",
              "min_memory", "max_memory", "percentile", "margin", "target_utilization", "saturated_growth", "min_confidence",
@@ -102,7 +138,8 @@ def reference_time(params):
         return time.time()
     parsed = metrics.parse_time(params["reference_time"])
     if parsed is None:
-        raise InvalidValue("reference_time=%r is not a time like 2026-01-05T10:00:00+0000" % params["reference_time"])
+        raise InvalidValue("reference_time=%r is not a time: give it as CloudStack writes dates, e.g."
+                           " 2026-01-05T10:00:00+0000" % params["reference_time"])
     return parsed
 
 
@@ -148,7 +185,8 @@ def ladder_of(reader, names):
     for name in names:
         offering = reader.target_offering(name)
         if offering.custom:
-            raise InvalidValue("ladder: %s is a custom offering; a ladder lists fixed offerings, smallest first" % name)
+            raise InvalidValue("ladder: %s is a custom offering; a ladder lists fixed offerings, smallest first: drop it,"
+                               " or leave ladder out to step a custom offering by step_cpu" % name)
         rungs.append(policy.Rung(offering.name, offering.cpu, offering.memory))
     return rungs
 
@@ -177,7 +215,8 @@ class Run:
 
     def prometheus_usage(self, vms):
         if not (self.params.get("prometheus_url") and self.params.get("prometheus_query")):
-            raise InvalidValue("metrics_source=prometheus needs prometheus_url and prometheus_query")
+            raise InvalidValue("metrics_source=prometheus needs prometheus_url and prometheus_query: give both, or use"
+                               " metrics_source=cloudstack")
 
         def opener(url):
             return open_url(url, timeout=self.params["api_timeout"], validate_certs=self.params["api_verify_ssl"]).read()

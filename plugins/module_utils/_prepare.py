@@ -82,11 +82,13 @@ class Window:
             return None
         start, end = _when("start", option.get("start")), _when("end", option.get("end"))
         if type(start) is not type(end):
-            raise InvalidValue("maintenance_window: start=%s and end=%s must both be times of day (HH:MM) or both dates"
-                               " with times (YYYY-MM-DD HH:MM)" % (option.get("start"), option.get("end")))
+            raise InvalidValue("maintenance_window: start=%s and end=%s must both be times of day or both dates with"
+                               " times: give both as HH:MM (daily) or both as YYYY-MM-DD HH:MM (once)"
+                               % (option.get("start"), option.get("end")))
         if start == end or (isinstance(start, datetime.datetime) and end < start):
-            raise InvalidValue("maintenance_window: end=%s must come after start=%s (a daily window may cross midnight,"
-                               " e.g. start 22:00, end 04:00)" % (option.get("end"), option.get("start")))
+            raise InvalidValue("maintenance_window: end=%s must come after start=%s: give an end after the start (a daily"
+                               " window may cross midnight, e.g. start 22:00, end 04:00)"
+                               % (option.get("end"), option.get("start")))
         return cls(start, end, option.get("timezone") == "utc")
 
     def is_open(self, now):

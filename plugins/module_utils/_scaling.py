@@ -529,6 +529,8 @@ def scale_vm(module):
         else:
             run_all(api, [rollout], params["wait_timeout"], max_jobs=1)
             after, plan, changed = rollout.outcome(api), rollout.plan, rollout.changed
+            if not changed:  # another task's job brought the VM there (a warning says so): nothing changed by this one
+                vm = after
             for warning in rollout.warnings:
                 module.warn(warning)
     before_view, after_view, diff = changes(vm, after)

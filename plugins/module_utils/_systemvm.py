@@ -14,15 +14,20 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError, InvalidValue, JobTimeout, NotFound
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import (
+    JOB_PENDING, CloudStackError, InvalidValue, JobFailed, JobTimeout, NotFound)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find, find_zone, label
-from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import ScaleFailed, pending_note
+from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import (
+    MARKER, PendingJob, ScaleFailed, pending_job, pending_note)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import (
     Reader, cluster_from, host_from, offering_from, plan_view, requested_values)
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 
 SYSTEM_ACCOUNT = "the system account"  # owner of every system VM; root-admin type, so no resource limits
+# The cmd of a scaleSystemVm job; ScaleSystemVMCmd has no getApiResourceType, so its job records no instance
+SCALE_CMD = "ScaleSystemVMCmd"
+ANNOTATION_TYPE = "SYSTEM_VM"  # AnnotationService.EntityType of console proxies and secondary storage VMs
 
 
 def find_system_vm(api, key, zone=None):
@@ -71,12 +76,12 @@ class SystemVmReader(Reader):
             cluster=(cluster or {}).get("name") or "", host_id=row.get("hostid"),
             dynamically_scalable=str(row.get("isdynamicallyscalable")).lower() == "true")
         return planner.Situation(
-            vm=vm, current=current, settings=self.settings(row, cluster), template=template,
+            vm=vm, current=current, settings=self.version_settings(self.settings(row, cluster)), template=template,
             template_scalable=template_scalable,
             host=host_from(host_row, factor, self.host_usage(host_row["id"])) if host_row else None,
             other_hosts=self.other_hosts(cluster, row.get("hostid"), factor), limits=planner.Limits(SYSTEM_ACCOUNT),
             cluster=cluster_from(self.cluster_hosts(cluster)) if cluster else None, template_tag=template_tag,
-            system_vm_type=row.get("systemvmtype") or "")
+            system_vm_type=row.get("systemvmtype") or "", version=self.version())
 
 
 def offering_reasons(reader, row, target_row, target):
@@ -136,13 +141,100 @@ def reread(api, row):
     return found[0]
 
 
-def execute(api, row, plan, timeout):
-    """scaleSystemVm (stopSystemVm before and startSystemVm after for a restart); returns the re-read system VM.
+def pending_jobs(api, row):
+    """The ids of the jobs in progress that may act on a system VM.
 
-    A failed step raises ScaleFailed with CloudStack's answer, what was done and the system VM's state now; a
-    system VM stopped for a restart is started again when the scale fails.
+    listSystemVms shows a job in progress of instance type SystemVm (start, stop, reboot, destroy) as the row's
+    ``jobid``/``jobstatus`` (ApiServer.buildAsyncListResponse). A scaleSystemVm job records no instance
+    (ScaleSystemVMCmd has no getApiResourceType), so every pending one that does not name another instance is taken:
+    listAsyncJobs ``keyword`` matches the cmd (QueryManagerImpl.searchForAsyncJobsInternal).
     """
-    name, steps, latest = row.get("name"), [], []
+    found = [pending_job(row)] if pending_job(row) else []
+    listed = api.list("listAsyncJobs", "asyncjobs", action="look for jobs pending on system VM %s" % row.get("name"),
+                      listall=True, keyword=SCALE_CMD)
+    found += [job["jobid"] for job in listed if job.get("jobstatus") == JOB_PENDING
+              and SCALE_CMD in (job.get("cmd") or "") and job.get("jobinstanceid") in (None, row["id"])]
+    return sorted(set(found))
+
+
+def settle(api, row, timeout):
+    """Wait within ``timeout`` for the jobs pending on a system VM, then read it again: ``(row, job ids waited for)``.
+
+    CloudStack runs the work of one VM one job after the other (VmWorkJobQueue), so a plan made while another task's
+    job is pending would be carried out on a state it did not see. PendingJob when a job does not end in time;
+    another task's job that fails is not this task's failure.
+    """
+    start, waited = api.clock(), []
+    while True:
+        pending = [jobid for jobid in pending_jobs(api, row) if jobid not in waited]
+        if not pending:
+            return row, waited
+        try:
+            api.wait_jobs(pending, max(0.0, timeout - (api.clock() - start)),
+                          action="wait for the job pending on system VM %s" % row.get("name"))
+        except JobFailed:
+            pass
+        except JobTimeout as error:
+            raise PendingJob(row, error)
+        waited.extend(pending)
+        row = reread(api, row)
+
+
+def stop_records(api, row):
+    """The annotations that record a stop-change-start of the system VM not finished yet (MARKER texts), oldest first.
+
+    A system VM takes no tags (ResourceTag.ResourceObjectType has no system VM type) and no details
+    (updateVirtualMachine finds user VMs only); an annotation of entity type SYSTEM_VM is what CloudStack keeps on it
+    (AnnotationManagerImpl; root admins, as the *SystemVm commands).
+    """
+    listed = api.list("listAnnotations", "annotation", action="look for the stop record of system VM %s" % row.get("name"),
+                      entitytype=ANNOTATION_TYPE, entityid=row["id"], keyword=MARKER)
+    return sorted((item for item in listed if (item.get("annotation") or "").startswith(MARKER)
+                   and item.get("entityid") == row["id"]), key=lambda item: item.get("created") or "")
+
+
+def mark(api, row, plan):
+    """Record the stop about to be made in an annotation on the system VM; returns the annotation."""
+    text = "%s: stopped to change it to %s (%s)" % (MARKER, plan.offering.name,
+                                                    planner.size(plan.cpu, plan.speed, plan.memory))
+    return api.call("addAnnotation", action="record the stop of system VM %s" % row.get("name"),
+                    entitytype=ANNOTATION_TYPE, entityid=row["id"], annotation=text, adminsonly=True)["annotation"]
+
+
+def unmark(api, row, records):
+    """Remove the stop records; the warnings of those that could not be removed ([] when all were)."""
+    warnings = []
+    for record in records:
+        try:
+            api.call("removeAnnotation", action="remove the stop record of system VM %s" % row.get("name"),
+                     id=record["id"])
+        except CloudStackError as error:
+            warnings.append("system VM %s runs at its target, but its stop record (annotation %s) could not be removed:"
+                            " %s; a re-run removes it" % (label(row), record["id"], error))
+    return warnings
+
+
+def recovery_note(row, records):
+    """What scaling does about the stop records found on a system VM; None without one."""
+    if not records:
+        return None
+    if row.get("state") == "Stopped":
+        return ("system VM %s had been left Stopped by an interrupted stop-change-start (annotation %s: %s): it is"
+                " brought to its target and started again" % (label(row), records[0]["id"], records[0]["annotation"]))
+    return ("system VM %s is %s but still carried the record of a stop-change-start (annotation %s: %s): the record is"
+            " removed" % (label(row), row.get("state"), records[0]["id"], records[0]["annotation"]))
+
+
+def execute(api, row, plan, timeout, records):
+    """Carry out the plan; returns (the system VM after it, warnings).
+
+    scaleSystemVm; for a restart the stop is recorded (``mark``), then stopSystemVm, scaleSystemVm, startSystemVm and
+    the record removed. ``records`` are those an interrupted run left: a Stopped system VM is changed (when the plan
+    says so) and started, and they are removed. A failed step raises ScaleFailed with CloudStack's answer, what was
+    done and the system VM's state now; a system VM stopped by this module is started again when the scale fails.
+    """
+    name, steps, latest, records = row.get("name"), [], [], list(records)
+    stopped = bool(records) and row.get("state") == "Stopped"
 
     def job(command, done, **params):
         result = api.run_async(command, timeout, action="%s system VM %s" % (command[:-len("SystemVm")], name),
@@ -151,25 +243,50 @@ def execute(api, row, plan, timeout):
         steps.append(done)
     try:
         if plan.action == planner.RESTART:
+            records.append(mark(api, row, plan))
             job("stopSystemVm", "stopped")
-        job("scaleSystemVm", "scaled", serviceofferingid=plan.offering.id, details=plan.details() or None)
+            stopped = True
+        if plan.action != planner.NONE:
+            job("scaleSystemVm", "scaled", serviceofferingid=plan.offering.id, details=plan.details() or None)
     except CloudStackError as error:
-        restarted = ""
-        if steps == ["stopped"]:
-            try:
-                job("startSystemVm", "started again with its old size")
-            except CloudStackError as start_error:
-                restarted = "; starting it again failed too: %s" % start_error
-        pending = "; %s" % pending_note(error) if isinstance(error, JobTimeout) else ""
+        raise failure(api, row, error, steps, records, stopped and "scaled" not in steps and (
+            lambda: job("startSystemVm", "started again with its old size")))
+    if stopped:
         try:
-            now = "is now %s: %s" % (reread(api, row).get("state"), ", ".join(steps) if steps else "nothing was changed")
-        except CloudStackError as read_error:
-            now = "could not be read again (%s), so its state is not known%s" % (
-                read_error, ": done so far: %s" % ", ".join(steps) if steps else "")
-        raise ScaleFailed(error, "%s; system VM %s %s%s%s" % (error, label(row), now, pending, restarted))
-    if plan.action == planner.RESTART:
-        job("startSystemVm", "started")
-    return latest[0] if latest else reread(api, row)
+            job("startSystemVm", "started")
+        except CloudStackError as error:
+            raise failure(api, row, error, steps, records)
+    after = latest[0] if latest else (reread(api, row) if steps else row)
+    return after, unmark(api, row, records)
+
+
+def failure(api, row, error, steps, records, start_again=None):
+    """The ScaleFailed of a failed step: CloudStack's answer, what is known of a pending job, the system VM now.
+
+    ``start_again`` (a stopped system VM whose scale failed) is tried first. The stop records are removed once the
+    system VM runs again, and kept (with what a re-run does) while it may be down.
+    """
+    parts = []
+    if start_again:
+        try:
+            start_again()
+        except CloudStackError as start_error:
+            parts.append("starting it again failed too: %s" % start_error)
+    if isinstance(error, JobTimeout):
+        parts.append(pending_note(error))
+    try:
+        now = reread(api, row)
+        state = "is now %s: %s" % (now.get("state"), ", ".join(steps) if steps else "nothing was changed")
+    except CloudStackError as read_error:
+        now, state = None, "could not be read again (%s), so its state is not known%s" % (
+            read_error, ": done so far: %s" % ", ".join(steps) if steps else "")
+    if records and now is not None and now.get("state") == "Running" and not isinstance(error, JobTimeout):
+        unmark(api, row, records)
+    elif records:
+        parts.append("it was stopped for a stop-change-start and may not be running again: re-run the task, which finds"
+                     " the record (annotation %s) and starts it at the target, or start it with startSystemVm id=%s"
+                     % (records[-1]["id"], row["id"]))
+    return ScaleFailed(error, "; ".join(["%s; system VM %s %s" % (error, label(row), state)] + parts))
 
 
 def refused(row, plan, readiness, message, reasons):
@@ -187,16 +304,32 @@ def submit_scale(api, row, plan):
     return [summary.job_entry(jobid, "scaleSystemVm", row)]
 
 
+def without_wait_problem(row, plan, recovering):
+    """Why ``wait: false`` cannot carry out the plan (jobs one after the other), with the fix; None when it can."""
+    if recovering:
+        why = ("system VM %s was left Stopped by an interrupted stop-change-start: it must be changed, then started"
+               % row.get("name"))
+    elif plan.action == planner.RESTART:
+        why = "a stop-change-start of system VM %s needs the stop to end before the change" % row.get("name")
+    else:
+        return None
+    return "%s, so wait: false cannot carry it out: set wait: true (raise wait_timeout for a long one)" % why
+
+
 def scale_system_vm(module):
-    """system_vm_scale: plan with the readiness report, refuse with reasons, scale and verify; the result dict.
+    """system_vm_scale: wait for pending jobs, plan with the readiness report, refuse with reasons, scale and verify.
 
     With ``wait: false`` the scaleSystemVm job is submitted and returned in ``jobs``; a stop-change-start is refused.
+    A system VM left Stopped by an interrupted stop-change-start (its stop record) is brought to the target and started.
     """
     params, api = module.params, module.api
     stopwatch = summary.Stopwatch()
     values = requested_values(params)
     zone = find_zone(api, params["zone"]) if params.get("zone") else None
     row = find_system_vm(api, params["system_vm"], zone)
+    row, waited = settle(api, row, params["wait_timeout"])
+    records = stop_records(api, row)
+    recovering = bool(records) and row.get("state") == "Stopped"
     reader = SystemVmReader(api)
     target_row = reader.target_row(params["service_offering"])
     options = planner.Options(allow_migration=params["allow_migration"], allow_restart=params["allow_restart"])
@@ -208,38 +341,44 @@ def scale_system_vm(module):
         raise refused(row, plan, readiness, "system VM %s cannot be scaled to %s (%s), nothing was changed: %s" % (
             label(row), plan.offering.name, planner.size(plan.cpu, plan.speed, plan.memory), "; ".join(plan.reasons)),
             plan.reasons)
-    if plan.action == planner.RESTART and not params["wait"]:
-        problem = ("a stop-change-start of system VM %s needs the stop to end before the change, so wait: false cannot"
-                   " carry it out: set wait: true (raise wait_timeout for a long one)" % row.get("name"))
+    problem = without_wait_problem(row, plan, recovering) if not params["wait"] else None
+    if problem:
         raise refused(row, plan, readiness, "%s; nothing was changed" % problem, [problem])
     before = view(row, (situation.vm.cpu, situation.vm.speed, situation.vm.memory))
     after_row, after, jobs = row, before, []
-    if plan.action != planner.NONE:
+    changed = plan.action != planner.NONE or bool(records)
+    if changed:
+        state = "Running" if recovering else row.get("state")
         after = dict(before, service_offering=plan.offering.name, cpu_number=plan.cpu, cpu_speed=plan.speed,
-                     memory=plan.memory)
-        after_row = dict(row, serviceofferingid=plan.offering.id, serviceofferingname=plan.offering.name)
+                     memory=plan.memory, state=state)
+        after_row = dict(row, serviceofferingid=plan.offering.id, serviceofferingname=plan.offering.name, state=state)
+        warnings = []
         if not module.check_mode and not params["wait"]:
-            jobs = submit_scale(api, row, plan)
+            jobs = submit_scale(api, row, plan) if plan.action != planner.NONE else []
+            warnings = unmark(api, row, records)
         elif not module.check_mode:
-            after_row = execute(api, row, plan, params["wait_timeout"])
-            verify(after_row, plan)
+            after_row, warnings = execute(api, row, plan, params["wait_timeout"], records)
+            verify(after_row, plan, running=recovering)
             after = dict(view(after_row, (plan.cpu, plan.speed, plan.memory)))
+        for warning in warnings:
+            module.warn(warning)
     tracker = DifferenceTracker()
     for key in before:
         tracker.add(key, before[key], after[key])
     line = summary.scaled("system VM %s" % row.get("name"), before, after, plan.action, None if jobs else stopwatch,
                           module.check_mode)
-    return dict(changed=plan.action != planner.NONE, system_vm=after_row, before=before, after=after,
-                plan=plan_view(plan), readiness=readiness, diff=tracker.diff(), jobs=jobs,
-                summary=summary.in_progress(line, jobs) if jobs else line)
+    return dict(changed=changed, system_vm=after_row, before=before, after=after, plan=plan_view(plan),
+                readiness=readiness, diff=tracker.diff(), jobs=jobs, waited_for=waited,
+                recovered=recovery_note(row, records), summary=summary.in_progress(line, jobs) if jobs else line)
 
 
-def verify(row, plan):
+def verify(row, plan, running=False):
     """Raise when CloudStack says done but the system VM does not show the planned offering (or is not Running)."""
     if row.get("serviceofferingid") != plan.offering.id:
         raise CloudStackError("CloudStack reported the scale of system VM %s as done, but it shows offering %s, not"
                               " %s: check it in CloudStack"
                               % (label(row), row.get("serviceofferingname"), plan.offering.name))
-    if plan.action in (planner.LIVE, planner.MIGRATE_THEN_LIVE, planner.RESTART) and row.get("state") != "Running":
+    if (running or plan.action in (planner.LIVE, planner.MIGRATE_THEN_LIVE, planner.RESTART)) \
+            and row.get("state") != "Running":
         raise CloudStackError("system VM %s is %s after the scale, not Running: start it with startSystemVm"
                               % (label(row), row.get("state")))

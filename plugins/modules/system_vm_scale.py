@@ -64,9 +64,15 @@ options:
     description:
       - Allow stopping the system VM, changing it and starting it again when a live scale is not possible. Consoles
         (console proxy) or template and volume copies (secondary storage VM) are interrupted meanwhile.
+      - Before the stop the module records it in an annotation on the system VM (C(addAnnotation) with entity type
+        C(SYSTEM_VM), text C(livescale.stop-change-start) and the target; a system VM takes no tags or details) and
+        removes it after the start. A re-run that finds a Stopped system VM with that annotation (an interrupted run)
+        changes it, starts it and says so in RV(recovered).
     type: bool
     default: false
 notes:
+  - Before it plans, the module waits (within O(wait_timeout)) for a job in progress on the system VM and for any
+    pending C(scaleSystemVm) job, then reads the system VM again.
   - To make system VMs live-scalable set C(enable.dynamic.scale.vm) with M(livescale.cloudstack.setting) and the
     system VM template's flag with M(livescale.cloudstack.template_scalable) (its C(template_filter=all) finds the
     system template), then have CloudStack create the system VMs again (C(destroySystemVm)); see apache/cloudstack
@@ -109,6 +115,23 @@ jobs:
   type: list
   elements: dict
   sample: [{jobid: 5b1d8a0e-3c2f-4e6a-9f7b-1a2b3c4d5e6f, command: scaleSystemVm, vm: v-2-VM}]
+recovered:
+  description:
+    - What this run did about the record of an interrupted stop-change-start that the system VM carried (an
+      annotation C(livescale.stop-change-start), added before the stop and removed after the start), else V(null).
+  returned: always
+  type: str
+  sample: "system VM v-2-VM (5b1d...) had been left Stopped by an interrupted stop-change-start (annotation ...): it is
+    brought to its target and started again"
+waited_for:
+  description:
+    - Ids of the jobs in progress when the task started that may act on the system VM (its C(jobid) in
+      C(listSystemVms), and any pending C(scaleSystemVm), whose job does not name its system VM); the task waited for
+      them within O(wait_timeout) and planned from the state after them.
+  returned: always
+  type: list
+  elements: str
+  sample: [5b1d8a0e-3c2f-4e6a-9f7b-1a2b3c4d5e6f]
 plan:
   description: The decision and the values the system VM ends with (as RV(livescale.cloudstack.vm_scale#module:plan)).
   returned: always

@@ -58,13 +58,54 @@ def query_async_job_result(ctx, values):
     return ctx.app.jobs.response(job)
 
 
+# ApiCommandResourceType constant names (its fromString ignores case); the names a job's instance type may have
+RESOURCE_TYPES = tuple("""
+None VirtualMachine DomainRouter Volume ConsoleProxy Snapshot Backup Template Iso SystemVm Host StoragePool
+ImageStore IpAddress PortableIpAddress SecurityGroup PhysicalNetwork TrafficType
+PhysicalNetworkServiceProvider FirewallRule Account User PrivateGateway StaticRoute Counter Condition
+AutoScalePolicy AutoScaleVmProfile AutoScaleVmGroup GlobalLoadBalancerRule LoadBalancerRule AffinityGroup
+InternalLbVm DedicatedGuestVlanRange GuestOsCategory GuestOs GuestOsMapping Network NetworkAcl NetworkAclItem
+Project Domain DiskOffering ServiceOffering NetworkOffering VpcOffering BackupOffering Zone Vpc Cluster Pod
+VmSnapshot Role VpnCustomerGateway ManagementServer ObjectStore Bucket QuotaTariff KubernetesCluster
+KubernetesSupportedVersion SharedFS Extension ExtensionCustomAction
+""".split())
+
+
+def job_filters(values, version):
+    """listAsyncJobs' keyword (cmd LIKE) and resourcetype/resourceid filters with their 431 texts
+    (QueryManagerImpl.searchForAsyncJobsInternal, ResourceIdSupport.getResourceType/getResourceUuid).
+
+    ListAsyncJobsCmd has resourceid/resourcetype since 4.22.1: the [4.22] tree has neither, so they are ignored
+    there, as any parameter a command does not declare."""
+    keep = []
+    if values.get("keyword"):
+        keep.append(lambda job: values["keyword"].lower() in job["cmd"].lower())
+    if version.name == "4.22":
+        return keep
+    kind_name, uuid = values.get("resourcetype", "").strip(), values.get("resourceid", "").strip()
+    if "resourceid" in values and not UUID_TEXT.match(uuid):  # ParamProcessWorker: validations = UuidString
+        raise invalid("Invalid value provided for API arg: resourceid")
+    if kind_name:
+        known = {name.lower(): name for name in RESOURCE_TYPES}
+        if kind_name.lower() not in known:
+            raise invalid("Invalid resourcetype")
+        keep.append(lambda job: (job["instancetype"] or "") == known[kind_name.lower()])
+        if uuid:
+            keep.append(lambda job: job["instanceid"] == uuid)
+    elif uuid:
+        raise invalid("resourceid parameter must be used with resourcetype parameter")
+    return keep
+
+
 @command("listAsyncJobs", params=(param("startdate", "date"), param("account"),
-                                  param("domainid", "uuid", entity="domain")) + LIST_PARAMS, fields=JOB_FIELDS)
+                                  param("domainid", "uuid", entity="domain"), param("resourceid"),
+                                  param("resourcetype")) + LIST_PARAMS, fields=JOB_FIELDS)
 def list_async_jobs(ctx, values):
-    """Lists the caller's jobs (all visible ones with listall=true)."""
+    """Lists the caller's jobs (all visible ones with listall=true), by keyword, start date and resource."""
     accounts = ctx.visible_accounts if values.get("listall") else {ctx.caller.account["id"]}
+    keep = job_filters(values, ctx.app.version)
     jobs = [job for job in ctx.store.all("job") if job["account_id"] in accounts
-            and job["created"] >= values.get("startdate", "")]
+            and job["created"] >= values.get("startdate", "") and all(test(job) for test in keep)]
     return listing("asyncjobs", [ctx.app.jobs.response(job) for job in jobs], values)
 
 

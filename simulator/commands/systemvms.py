@@ -6,6 +6,7 @@ host capacity) and scale through the same UserVmManagerImpl.upgradeVirtualMachin
 """
 
 from simulator import scaling
+from simulator.commands.annotations import has_annotations
 from simulator.commands.vms import start_vm, stop_vm
 from simulator.errors import ApiError, invalid, server
 from simulator.jobs import AsyncWork
@@ -19,7 +20,8 @@ SYSTEMVM_FIELDS = ("id", "systemvmtype", "zoneid", "zonename", "dns1", "dns2", "
                    "privatemacaddress", "privatenetmask", "linklocalip", "linklocalmacaddress", "linklocalnetmask",
                    "publicip", "publicmacaddress", "publicnetmask", "templateid", "templatename", "created", "state",
                    "agentstate", "activeviewersessions", "guestvlan", "publicvlan", "disconnected", "version",
-                   "isdynamicallyscalable", "serviceofferingid", "serviceofferingname", "arch", "hasannotations")
+                   "isdynamicallyscalable", "serviceofferingid", "serviceofferingname", "arch", "hasannotations",
+                   "jobid", "jobstatus")
 # createSystemServiceOfferings at management-server start: ConsoleProxyManagerImpl.createServiceOfferingForConsoleProxy
 # (DEFAULT_PROXY_VM_RAMSIZE 1024, DEFAULT_PROXY_VM_CPUMHZ 500) and SecondaryStorageVmManager (DEFAULT_SS_VM_RAMSIZE 512,
 # DEFAULT_SS_VM_CPUMHZ 500), each also as a "- Local Storage" twin
@@ -102,7 +104,8 @@ def systemvm_response(ctx, vm):
         "activeviewersessions": 0 if vm["type"] == "ConsoleProxy" else None,
         "version": "4.23.0.0" if vm.get("last_host_id") else None,
         "isdynamicallyscalable": bool(vm["isdynamicallyscalable"]), "serviceofferingid": offering["uuid"],
-        "serviceofferingname": offering["name"], "arch": "x86_64", "hasannotations": False})
+        "serviceofferingname": offering["name"], "arch": "x86_64",
+        "hasannotations": has_annotations(store, "SYSTEM_VM", vm["uuid"])})
 
 
 def system_vm_job(ctx, vm, body):
@@ -143,7 +146,19 @@ def list_system_vms(ctx, values):
     for key, keep in filters.items():
         if key in values:
             found = [vm for vm in found if keep(vm)]
-    return listing("systemvm", [systemvm_response(ctx, vm) for vm in found], values)
+    return listing("systemvm", [with_pending_job(ctx, systemvm_response(ctx, vm)) for vm in found], values)
+
+
+def with_pending_job(ctx, response):
+    """ApiServer.buildAsyncListResponse: a listed system VM with a job in progress of instance type SystemVm (a
+    root admin sees every account's: findInstancePendingAsyncJobs; the last one per VM) carries its jobid and
+    jobstatus. A scaleSystemVm job is not one: ScaleSystemVMCmd has no getApiResourceType (BaseCmd's None)."""
+    queued = [ctx.store.get("job", job_id) for job_id in ctx.app.jobs.queues.get(response["id"], [])]
+    pending = [job for job in queued if job and job["status"] == 0 and job["instancetype"] == "SystemVm"
+               and job["command"] != "scaleSystemVm"]
+    if pending:
+        response.update(jobid=pending[-1]["uuid"], jobstatus=0)
+    return response
 
 
 @command("scaleSystemVm", isasync=True, admin=True, roles=ROOT_ONLY, params=SCALE_PARAMS,

@@ -13,13 +13,17 @@ RESET_BEFORE = "reset-before"  # the connection is reset before the request is f
 RESET_AFTER = "reset-after"    # forwarded, the answer is dropped with a reset: applied, answer lost
 DELAY = "delay"                # forwarded, the answer held back for `seconds` (past api_timeout)
 BAD_GATEWAY = "503"            # answered 503 by the proxy itself, not forwarded
+HOLD = "hold"                  # held back before forwarding until `until()` is true (at most HOLD_LIMIT seconds)
+HOLD_LIMIT = 30.0
 
 
 class Fault:
-    """What to do with the next `times` requests of `command` (once a request of `after` was seen, when given)."""
+    """What to do with the next `times` requests of `command` (once a request of `after` was seen, when given);
+    `until` is the condition a HOLD waits for."""
 
-    def __init__(self, command, kind, times=1, seconds=0.0, after=None):
+    def __init__(self, command, kind, times=1, seconds=0.0, after=None, until=None):
         self.command, self.kind, self.times, self.seconds, self.after = command, kind, times, seconds, after
+        self.until = until
 
 
 class FaultProxy:
@@ -48,9 +52,9 @@ class FaultProxy:
         self.url = "http://127.0.0.1:%d/client/api" % self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
-    def add(self, command, kind, times=1, seconds=0.0, after=None):
+    def add(self, command, kind, times=1, seconds=0.0, after=None, until=None):
         with self._lock:
-            self.faults.append(Fault(command, kind, times, seconds, after))
+            self.faults.append(Fault(command, kind, times, seconds, after, until))
 
     def _take(self, command):
         with self._lock:
@@ -72,6 +76,8 @@ class FaultProxy:
             return reset(handler)
         if kind == BAD_GATEWAY:
             return answer(handler, 503, "text/html", b"<html>503 Service Unavailable</html>")
+        if kind == HOLD:
+            hold(fault.until)
         status, content_type, data = self.forward(handler.path, body, handler.command)
         if kind == RESET_AFTER:
             return reset(handler)
@@ -107,6 +113,15 @@ def answer(handler, status, content_type, data):
         handler.wfile.write(data)
     except OSError:
         pass
+
+
+def hold(until):
+    """Wait until ``until()`` is true; AssertionError after HOLD_LIMIT seconds (the test's arrangement failed)."""
+    deadline = time.monotonic() + HOLD_LIMIT
+    while not until():
+        if time.monotonic() > deadline:
+            raise AssertionError("a held request was never released")
+        time.sleep(0.02)
 
 
 def reset(handler):

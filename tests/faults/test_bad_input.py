@@ -20,6 +20,8 @@ API_MODULES = {
     "vm_scale_fleet": dict(vms=["db-01"], service_offering="Large"),
     "system_vm_scale": dict(system_vm="v-2-VM", service_offering="Console Proxy Large"),
     "job_info": dict(jobs=["00000000-0000-4000-8000-0000000000a1"]),
+    "vm_prepare_fleet": dict(vms=["db-01"]),
+    "vm_autoscale": dict(vm=["db-01"]),
 }
 VM_MODULES = ("vm_scale", "vm_scalable", "vm_state", "vm_scaling_info")
 # words that tell the user what to do
@@ -142,6 +144,34 @@ case("job_info", "job '00000000-0000-4000-8000-0000000000a2' not found", jobs=["
 
 
 # the libvirt modules, against libvirt's test driver (test:///default has one running domain, "test")
+# vm_prepare_fleet: batches, windows, selection
+for value in (0, -2, "0%", "150%", "ten", "2.5"):
+    case("vm_prepare_fleet", "batch_size=%r" % (value,), batch_size=value)
+case("vm_prepare_fleet", "maintenance_window.start='25:00'", maintenance_window=dict(start="25:00", end="04:00"))
+case("vm_prepare_fleet", "maintenance_window.end='tonight'", maintenance_window=dict(start="22:00", end="tonight"))
+case("vm_prepare_fleet", "end=22:00 must come after start=22:00", maintenance_window=dict(start="22:00", end="22:00"))
+case("vm_prepare_fleet", "must both be times of day", maintenance_window=dict(start="22:00", end="2026-07-04 04:00"))
+case("vm_prepare_fleet", "'web-1'", vms=["web-1"])
+case("vm_prepare_fleet", "name_pattern='web-('", vms=None, name_pattern="web-(")
+case("vm_prepare_fleet", "'zone-x'", vms=None, zone="zone-x")
+case("vm_prepare_fleet", "'acmee'", vms=None, account="acmee")
+
+# vm_autoscale: a policy that cannot work, windows, times, ladders, sources, selection
+case("vm_autoscale", "cpu_down=75.0 must be below cpu_up - hysteresis", cpu_down=75.0)
+case("vm_autoscale", "target_utilization=95.0 must not be above", target_utilization=95.0)
+case("vm_autoscale", "'2am-4am' is not a daily window", maintenance_windows=["2am-4am"])
+case("vm_autoscale", "reference_time='yesterday'", reference_time="yesterday")
+case("vm_autoscale", "ladder: Custom is a custom offering", ladder=["Small", "Custom"])
+case("vm_autoscale", "'Larg'", ladder=["Small", "Larg"])
+case("vm_autoscale", "needs prometheus_url and prometheus_query", metrics_source="prometheus")
+case("vm_autoscale", "got: sometimes", mode="sometimes")
+case("vm_autoscale", "'web-1'", vm=["web-1"])
+case("vm_autoscale", "'acmee'", vm=[], account="acmee")
+for option, value in (("cpu_up", 150.0), ("percentile", 0.0), ("step_cpu", 0), ("max_concurrent", 0),
+                      ("min_cpu", 0), ("cooldown", -5), ("max_actions_per_day", -1), ("breaker_failures", -1)):
+    case("vm_autoscale", "%s=%s is out of range: give" % (option, value), **{option: value})
+case("vm_autoscale", "max_cpu=2 is below min_cpu=4", min_cpu=4, max_cpu=2)
+
 LIBVIRT_CASES = [
     ("libvirt_domain_scaling_info", dict(domain="i-2-99-VM"), "no domain named or with UUID 'i-2-99-VM'"),
     ("libvirt_domain_scaling_info", dict(uri="kvm-01", domain="test"), "cannot connect to libvirt at kvm-01: not a libvirt URI"),

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.faults.conftest import result_of, run_module, run_module_process
-from tests.faults.proxy import BAD_GATEWAY, DELAY, RESET_AFTER, RESET_BEFORE
+from tests.faults.proxy import BAD_GATEWAY, DELAY, HOLD, RESET_AFTER, RESET_BEFORE, FaultProxy
 
 MARKER = "livescale.stop-change-start"  # the VM detail that records a stop-change-start in progress
 
@@ -188,6 +188,72 @@ def test_two_runs_scaling_one_vm_at_once_end_at_one_target_and_both_tell_the_tru
     assert [job["jobstatus"] for job in slow_world.jobs(slow_world.vm("db-01"))].count(1) == 1, "applied once"
 
 
+def pending_scale(world, vm):
+    """A condition: a scaleVirtualMachine job on ``vm`` is pending at the simulator (read with its own client)."""
+    client = world.simulator.client()
+
+    def pending():
+        listed = client.ok("listAsyncJobs", listall="true").get("asyncjobs", [])
+        return any(job.get("jobinstanceid") == vm["id"] and job["jobstatus"] == 0 and "ScaleVMCmd" in job["cmd"]
+                   for job in listed)
+    return pending
+
+
+BIGGER = dict(vm="db-01", service_offering="Custom", cpu_number=6, memory=6144)
+
+
+@pytest.mark.parametrize("second, changed, offering", [(SCALE, False, "Large"), (BIGGER, True, "Custom")])
+def test_a_run_arriving_while_another_runs_job_is_pending_waits_for_it_and_plans_again(
+        slow_world, tmp_path, second, changed, offering):
+    """Two module processes on db-01: the second's first read is held at the proxy until the first's
+    scaleVirtualMachine job is pending (jobs wait 1.5 s), so it sees the job on the VM (jobid/jobstatus)."""
+    vm = slow_world.vm("db-01")
+    slow_world.proxy.add("listVirtualMachines", HOLD, until=pending_scale(slow_world, vm))
+    first = run_module_process("vm_scale", dict(slow_world.connection(through_proxy=False), **SCALE), tmp_path)
+    later = run_module_process("vm_scale", dict(slow_world.connection(), **second), tmp_path)
+    first_result, later_result = result_of(first), result_of(later)
+    assert not first_result.get("failed") and first_result["changed"], first_result.get("msg")
+    assert not later_result.get("failed"), later_result.get("msg")
+    jobs = slow_world.jobs(vm)
+    assert later_result["waited_for"] == [jobs[0]["jobid"]], "the second waited for the first's job"
+    assert later_result["changed"] is changed and later_result["before"]["service_offering"] == "Large", \
+        "planned again from the state after that job"
+    assert [job["jobstatus"] for job in jobs] == [1] * (2 if changed else 1), "one scale per needed change"
+    assert slow_world.requests("scaleVirtualMachine") == len(jobs)
+    now = slow_world.vm("db-01")
+    assert (now["state"], now["serviceofferingname"]) == (vm["state"], offering), "one target, in its own state"
+
+
+def test_two_runs_that_planned_before_either_job_apply_one_scale_and_tell_the_truth(slow_world, tmp_path):
+    """The double submit forced: each run has its own proxy; the first's scaleVirtualMachine is held until the
+    second has planned and sent its own, which is held until the first's job is pending, so both jobs queue on
+    db-01 (VmWorkJobQueue) and the second runs on a VM already at the target: CloudStack refuses it
+    (UserVmManagerImpl.upgradeRunningVirtualMachine: "already has the requested service offering")."""
+    vm = slow_world.vm("db-01")
+    second_proxy = FaultProxy(slow_world.simulator.url)
+    try:
+        slow_world.proxy.add("scaleVirtualMachine", HOLD, until=lambda: second_proxy.seen.get("scaleVirtualMachine"))
+        second_proxy.add("scaleVirtualMachine", HOLD, until=pending_scale(slow_world, vm))
+        second_connection = dict(slow_world.connection(), api_url=second_proxy.url)
+        runs = [run_module_process("vm_scale", dict(connection, **SCALE), tmp_path)
+                for connection in (slow_world.connection(), second_connection)]
+        first, second = [result_of(run) for run in runs]
+    finally:
+        second_proxy.close()
+    assert not first.get("failed") and first["changed"], first.get("msg")
+    assert not second.get("failed") and not second["changed"], second.get("msg")
+    assert second["waited_for"] == [], "it planned before the first job existed"
+    warnings = str(second["warnings"])
+    assert "reached the target meanwhile through another job" in warnings, second
+    assert "already has the requested service offering" in warnings, "CloudStack's answer is told"
+    assert second["before"] == second["after"] and second["diff"]["before"] == second["diff"]["after"], \
+        "no change is claimed for the second run"
+    assert "already" in second["summary"], second["summary"]
+    assert [job["jobstatus"] for job in slow_world.jobs(vm)] == [1, 2], "two submits, one scale applied"
+    now = slow_world.vm("db-01")
+    assert (now["state"], now["serviceofferingname"]) == (vm["state"], "Large")
+
+
 def test_a_sigkill_between_stop_and_start_is_finished_by_a_rerun(slow_world):
     """The stop-change-start records the stop in a VM detail first; the run dies with the server after the stop,
     the re-run finds the record, changes and starts the VM, and removes the record."""
@@ -220,3 +286,81 @@ def test_a_sigkill_between_stop_and_start_is_finished_by_a_rerun(slow_world):
 
 def offering_id(world, name):
     return next(row["id"] for row in world.client.ok("listServiceOfferings")["serviceoffering"] if row["name"] == name)
+
+
+def system_vm(world, name="v-2-VM"):
+    return world.client.ok("listSystemVms", name=name)["systemvm"][0]
+
+
+def system_offering_id(world, name):
+    return next(row["id"] for row in world.client.ok("listServiceOfferings", issystem="true")["serviceoffering"]
+                if row["name"] == name)
+
+
+PROXY_SCALE = dict(system_vm="v-2-VM", service_offering="Console Proxy Large", allow_restart=True)
+
+
+def test_a_job_pending_on_a_system_vm_is_waited_for_and_the_system_vm_planned_again(slow_world):
+    """Another task's stopSystemVm is pending on v-2-VM: listSystemVms shows it (ApiServer.buildAsyncListResponse),
+    the module waits, finds the VM Stopped (by another task: no stop record) and changes its offering offline, with
+    no stop of its own, and does not start it."""
+    proxy = system_vm(slow_world)
+    other = slow_world.client.ok("stopSystemVm", id=proxy["id"])["jobid"]
+    result = slow_world.run("system_vm_scale", **PROXY_SCALE)
+    assert not result.get("failed"), result.get("msg")
+    assert result["waited_for"] == [other] and result["plan"]["action"] == "offline"
+    assert result["recovered"] is None and not result.get("warnings")
+    assert slow_world.requests("stopSystemVm") == 1 and slow_world.requests("scaleSystemVm") == 1
+    now = system_vm(slow_world)
+    assert (now["state"], now["serviceofferingname"]) == ("Stopped", "Console Proxy Large")
+
+
+def test_a_pending_system_vm_scale_is_waited_for_though_its_job_names_no_system_vm(slow_world):
+    """ScaleSystemVMCmd has no getApiResourceType: its job is found by listAsyncJobs keyword and waited for; the
+    module plans again from the result and sends nothing. (The proxy is stopped first: the default seed's proxy
+    cannot be live-scaled, so the other task's scale is an offline change that succeeds.)"""
+    proxy = system_vm(slow_world)
+    slow_world.client.wait(slow_world.client.ok("stopSystemVm", id=proxy["id"])["jobid"])
+    other = slow_world.client.ok("scaleSystemVm", id=proxy["id"],
+                                 serviceofferingid=system_offering_id(slow_world, "Console Proxy Large"))["jobid"]
+    result = slow_world.run("system_vm_scale", **PROXY_SCALE)
+    assert not result.get("failed"), result.get("msg")
+    assert result["waited_for"] == [other] and not result["changed"] and result["plan"]["action"] == "none"
+    assert slow_world.requests("scaleSystemVm") == 1 and slow_world.requests("stopSystemVm") == 1
+    assert system_vm(slow_world)["serviceofferingname"] == "Console Proxy Large"
+
+
+def stop_record_of(world, vm):
+    """The annotations recording a stop-change-start on a system VM (listAnnotations, as the module looks)."""
+    return world.client.ok("listAnnotations", entitytype="SYSTEM_VM", entityid=vm["id"]).get("annotation", [])
+
+
+def test_a_sigkill_between_stop_and_start_of_a_system_vm_is_finished_by_a_rerun(slow_world):
+    """A system VM takes no tags or details: the stop is recorded in an annotation (entity type SYSTEM_VM) first;
+    the run dies with the server while the scale job is pending, the re-run finds the annotation, changes and starts
+    the system VM and removes it."""
+    proxy = system_vm(slow_world)
+    outcome = {}
+    task = threading.Thread(target=lambda: outcome.update(
+        slow_world.run("system_vm_scale", wait_timeout=3, **PROXY_SCALE)))
+    task.start()
+    wait_for(lambda: slow_world.client.ok("listAsyncJobs", listall="true", keyword="ScaleSystemVMCmd"))
+    slow_world.kill()
+    task.join(60)
+    slow_world.start()
+    proxy = system_vm(slow_world)
+    [record] = stop_record_of(slow_world, proxy)
+    assert proxy["state"] == "Stopped" and proxy["hasannotations"], "left stopped, with the record"
+    assert record["annotation"].startswith(MARKER + ": stopped to change it to Console Proxy Large")
+    assert outcome["failed"] and "may still complete" in outcome["msg"], outcome["msg"]
+    assert "re-run the task, which finds the record (annotation %s)" % record["id"] in outcome["msg"]
+    assert "nothing was changed" not in outcome["msg"]
+    again = slow_world.run("system_vm_scale", **PROXY_SCALE)
+    assert not again.get("failed"), again.get("msg")
+    assert again["changed"] and "left Stopped by an interrupted stop-change-start" in again["recovered"]
+    proxy = system_vm(slow_world)
+    assert (proxy["state"], proxy["serviceofferingname"]) == ("Running", "Console Proxy Large")
+    assert stop_record_of(slow_world, proxy) == [] and not proxy["hasannotations"]
+    assert slow_world.requests("stopSystemVm") == 0, "the re-run did not stop it again"
+    last = slow_world.run("system_vm_scale", **PROXY_SCALE)
+    assert not last.get("failed") and not last["changed"], "converged"

@@ -40,8 +40,18 @@ def test_minutes_become_seconds():
 @pytest.mark.parametrize("given, message", [
     ({"cpu_down": 75}, "cpu_down=75 must be below cpu_up - hysteresis (80.0 - 10.0)"),
     ({"target_utilization": 75}, "target_utilization=75 must not be above cpu_up - hysteresis (70.0)"),
-    ({"maintenance_windows": ["2am-4am"]}, "'2am-4am' is not a daily window HH:MM-HH:MM (UTC)"),
+    ({"maintenance_windows": ["2am-4am"]}, "'2am-4am' is not a daily window: give it as HH:MM-HH:MM (UTC)"),
     ({"maintenance_windows": ["25:00-04:00"]}, "'25:00-04:00' is not a daily window"),
+    ({"cpu_up": 150.0}, "cpu_up=150.0 is out of range: give a CPU per cent, more than 0 and at most 100"),
+    ({"cpu_up": 0.0}, "cpu_up=0.0 is out of range: give a CPU per cent, more than 0 and at most 100"),
+    ({"cpu_down": 0.0, "cooldown": -1}, "cooldown=-1 is out of range: give minutes, at least 0"),
+    ({"min_confidence": 1.5}, "min_confidence=1.5 is out of range: give a fraction (0.75 for 75 %), at least 0 and at"
+                              " most 1"),
+    ({"saturated_growth": 0.5}, "saturated_growth=0.5 is out of range: give a factor, at least 1"),
+    ({"cpu_up_for": 0.0}, "cpu_up_for=0.0 is out of range: give minutes, more than 0"),
+    ({"breaker_failures": -1}, "breaker_failures=-1 is out of range: give failures (0 turns the breaker off), at least 0"),
+    ({"min_memory": 4096, "max_memory": 2048}, "max_memory=2048 is below min_memory=4096: raise max_memory or lower"
+                                               " min_memory"),
 ])
 def test_options_that_cannot_work_fail_before_any_read(given, message):
     with pytest.raises(InvalidValue, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -55,7 +65,7 @@ def test_reference_time(text, epoch):
 
 
 def test_bad_reference_time():
-    with pytest.raises(InvalidValue, match="is not a time like"):
+    with pytest.raises(InvalidValue, match="is not a time: give it as CloudStack writes dates"):
         autoscale.reference_time({"reference_time": "yesterday"})
 
 
