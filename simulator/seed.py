@@ -17,7 +17,7 @@ from simulator.commands.vms import new_vm
 from simulator.errors import ApiError
 from simulator.metrics import check_load
 from simulator.model import vm_size
-from simulator.settings import BY_NAME, check_value
+from simulator.settings import check_value, definition
 
 SCOPE_KINDS = {"zone": "zone", "cluster": "cluster", "domain": "domain", "account": "account"}
 ROLES = ("Admin", "DomainAdmin", "User")
@@ -278,9 +278,9 @@ def load_networks(app, zones):
 def load_settings(app, items):
     """Setting overrides at global, zone, cluster, domain or account scope."""
     for item in items:
-        setting = BY_NAME.get(item["name"])
+        setting = definition(app.version, item["name"])
         if setting is None:
-            raise SeedError(f"setting {item['name']}: unknown name")
+            raise SeedError(f"setting {item['name']}: unknown name in CloudStack {app.version.name}")
         scope = item.get("scope", "global")
         scope_id = 0
         if scope != "global":

@@ -165,6 +165,16 @@ INT_MAX = 2147483647
 LONG_MAX = 9223372036854775807
 
 
+def definitions(version):
+    """The settings a CloudStack version defines (ConfigDepotImpl knows only the ConfigKeys of its tree)."""
+    return [setting for setting in DEFINITIONS if setting.name not in version.absent_settings]
+
+
+def definition(version, name):
+    """The setting called ``name`` if that version defines it, else None."""
+    return None if name in version.absent_settings else BY_NAME.get(name)
+
+
 def java_trim(text):
     """String.trim(): strips the characters up to and including the space."""
     return text.strip(JAVA_WHITESPACE)

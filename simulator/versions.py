@@ -19,6 +19,8 @@ class Version:
     same-size target is refused, with the scale-down text); ``cluster_capacity_settings``: KVMGuru takes the domain
     maximum from kvm.*.dynamic.scaling.capacity and the VM flag alone, and auto.migrate...insufficient.capacity may
     stop a migration (else the maximum is the custom offering's, fixed offerings get none, and the VM always migrates).
+    ``absent_settings``: ConfigKeys the line's tree does not define, so listConfigurations does not list them and
+    updateConfiguration / resetConfiguration answer that they do not exist (simulator/settings.py ``definition``).
     """
 
     name: str
@@ -27,6 +29,7 @@ class Version:
     same_size_cap_change: bool
     cluster_capacity_settings: bool
     texts: dict = field(default_factory=dict)
+    absent_settings: tuple = ()
 
     def text(self, key, **values):
         """This version's text for ``key``, formatted with ``values``."""
@@ -60,8 +63,15 @@ COMMON = {
     "need_custom": "Need to specify custom parameter values cpu, cpu speed and memory when using custom offering",
 }
 
+# ConfigKeys of [main] that the 4.22 tree lacks: PR #12975 added CapacityManager.KvmMemoryDynamicScalingCapacity,
+# KvmCpuDynamicScalingCapacity and UserVmManager.AutoMigrateVmOnLiveScaleInsufficientCapacity, PR #12919 (b5858029bb)
+# UserVmManager.AllowDifferentHostTagsOfferingsForVmScale.
+SETTINGS_AFTER_4_22 = ("allow.different.host.tags.offerings.for.vm.scale",
+                       "auto.migrate.vm.on.live.scale.insufficient.capacity", "kvm.cpu.dynamic.scaling.capacity",
+                       "kvm.memory.dynamic.scaling.capacity")
+
 V4_22 = Version("4.22", "4.22.0.0", fixed_offering_live_kvm=False, same_size_cap_change=False,
-                cluster_capacity_settings=False, texts=dict(
+                cluster_capacity_settings=False, absent_settings=SETTINGS_AFTER_4_22, texts=dict(
                     COMMON,
                     cpu_range="Invalid cpu cores value, specify a value between {low} and {high}",
                     cpu_fixed="The cpu cores of this offering id:{uuid} is not customizable. This is predefined in the"

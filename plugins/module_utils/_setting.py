@@ -17,10 +17,11 @@ import difflib
 from collections import namedtuple
 from decimal import Decimal, InvalidOperation
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import InvalidValue
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_account, find_cluster, find_domain, find_zone
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _versions as versions
 
 NUMBER_TYPES = ("Number", "Decimal", "Range", "Integer", "Long", "Float")
 LIST_TYPES = ("Select", "CSV")
@@ -106,9 +107,25 @@ def read_setting(api, name, params, action):
     return next((item for item in listed if item.get("name") == name), None)
 
 
-def missing_setting_error(name, known_names, scope):
-    """InvalidValue for a name CloudStack does not know (with close matches), or does not know in that scope."""
+def server_version(api, name):
+    """The server's Version when ``name`` is a setting some CloudStack versions lack (one listCapabilities), else
+    versions.UNREAD without a call."""
+    if name not in versions.SETTINGS_ADDED:
+        return versions.UNREAD
+    try:
+        capability = api.call("listCapabilities", action="read the CloudStack version").get("capability")
+    except ApiError:
+        return versions.UNREAD
+    return versions.version_of((capability or {}).get("cloudstackversion") or "")
+
+
+def missing_setting_error(name, known_names, scope, version=versions.UNREAD):
+    """InvalidValue for a name CloudStack does not know (with close matches), or does not know in that scope; for a
+    setting the server's version lacks, the version that added it and what this one does instead."""
     names = sorted(set(known_names))
+    lacking = version.lacks_setting(name)
+    if lacking and name not in names:
+        return InvalidValue(lacking)
     if scope.implicit:
         close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
         return InvalidValue("setting %s is not listed %s: CloudStack lists only the settings with a domain scope there, so it"
@@ -254,7 +271,7 @@ def ensure_setting(module):
     setting = read_setting(api, name, scope.params, "read setting %s" % name)
     if setting is None:
         known = [item.get("name") for item in api.list("listConfigurations", "configuration", action="read setting %s" % name)]
-        raise missing_setting_error(name, known, scope)
+        raise missing_setting_error(name, known, scope, server_version(api, name))
     action = "%s setting %s %s" % ("set" if state == "present" else "reset", name, scope.describe())
     after_reset = predicted_reset_value(api, name, setting, scope, action) if state == "absent" else None
     plan = plan_write(name, setting, state, params["value"], after_reset)

@@ -55,6 +55,21 @@ KNOWN = {(4, 22): BEFORE_FIXED_OFFERINGS, (4, 23): WITH_FIXED_OFFERINGS}
 # planner Settings fields that read settings a line does not have (PR #12975 added them)
 CLUSTER_CAPACITY_FIELDS = ("auto_migrate", "kvm_cpu_capacity", "kvm_memory_capacity")
 
+# settings a line before 4.23 does not have: (the line that added it, the change, what the older lines do instead)
+SETTINGS_ADDED = {
+    "kvm.cpu.dynamic.scaling.capacity": (
+        (4, 23), PR_FIXED_OFFERINGS, "a KVM domain's vCPU maximum is the maxcpunumber of the custom offering the VM was"
+        " started with, else vm.serviceoffering.cpu.cores.max, else the host's cores; a fixed offering gets none"),
+    "kvm.memory.dynamic.scaling.capacity": (
+        (4, 23), PR_FIXED_OFFERINGS, "a KVM domain's memory maximum is the maxmemory of the custom offering the VM was"
+        " started with, else vm.serviceoffering.ram.size.max, else the host's memory; a fixed offering gets none"),
+    "auto.migrate.vm.on.live.scale.insufficient.capacity": (
+        (4, 23), PR_FIXED_OFFERINGS, "a VM whose host lacks the capacity for the live scale is always migrated first"),
+    "allow.different.host.tags.offerings.for.vm.scale": (
+        (4, 23), "apache/cloudstack PR #12919", "listServiceOfferings for a VM lists only the offerings without host tags"
+        " or with every host tag of its current offering"),
+}
+
 DEFECTS = (
     Defect((4, 19, 1), (4, 19, 1, 3), "apache/cloudstack #9879 (and #9519)",
            "listServiceOfferings with virtualmachineid leaves out the custom offering of a running VM, so the UI's"
@@ -89,6 +104,15 @@ class Version(namedtuple("Version", "server rules known")):
                     " of %s, the newest this collection knows" % self.planned_for)
         return ("CloudStack %s is not a version this collection knows (%s): planned by the rules of %s, the nearest known"
                 % (self.server, ", ".join("%d.%d" % line for line in sorted(KNOWN)), self.planned_for))
+
+    def lacks_setting(self, name):
+        """Why this server has no setting ``name`` ("" when the version has it or is unread)."""
+        added = SETTINGS_ADDED.get(name)
+        number = _numbers(self.server)
+        if not added or not number or number[:2] >= added[0]:
+            return ""
+        return ("CloudStack %s has no setting %s: it came with CloudStack %d.%d (%s); before it, %s"
+                % (self.server, name, added[0][0], added[0][1], added[1], added[2]))
 
     def defects(self, hypervisor):
         """The known scaling defects of this server version for a VM on that hypervisor, each naming its issue."""

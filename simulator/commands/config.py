@@ -3,8 +3,8 @@
 from simulator.errors import ApiError, denied, invalid, server
 from simulator.model import account_to_string, in_subtree
 from simulator.registry import DOMAIN_ADMINS, PAGE_PARAMS, ROOT_ONLY, command, listing, param
-from simulator.settings import (BY_NAME, DEFINITIONS, OVERPROVISIONING_FACTORS, SELECT_OPTIONS, SUBGROUPS, check_scope,
-                                check_value, display_text, group_and_subgroup, java_text, response_type)
+from simulator.settings import (OVERPROVISIONING_FACTORS, SELECT_OPTIONS, SUBGROUPS, check_scope, check_value,
+                                definition, definitions, display_text, group_and_subgroup, java_text, response_type)
 
 # Scope id parameters in the order ConfigurationManagerImpl / ManagementServerImpl read them.
 SCOPE_PARAMS = (("zoneid", "zone"), ("clusterid", "cluster"), ("accountid", "account"), ("domainid", "domain"),
@@ -116,7 +116,7 @@ def list_configurations(ctx, values):
         if err.kind != "InvalidParameterValue":
             raise
         raise server(431, err.text) from None
-    found = sorted((s for s in DEFINITIONS if matches(ctx, s, values, scope)), key=lambda s: s.name)
+    found = sorted((s for s in definitions(ctx.app.version) if matches(ctx, s, values, scope)), key=lambda s: s.name)
     shown = passed_scope(values, names=("zone", "cluster", "storagepool", "account", "domain", "imagestore"))
     if scope == "global":
         return listing("configuration", [config_response(ctx, s, global_value(ctx, s)) for s in found], values)
@@ -129,9 +129,9 @@ def list_configurations(ctx, values):
         config_response(ctx, s, java_text(s, ctx.settings.value(s.name, scope, obj["id"])), shown) for s in found], {})
 
 
-def setting_for(name):
-    """The setting definition or 431."""
-    setting = BY_NAME.get(name)
+def setting_for(ctx, name):
+    """The setting definition of the running version or 431 (4.22 lacks the keys added after it: versions.py)."""
+    setting = definition(ctx.app.version, name)
     if setting is None:
         raise invalid(f"Config parameter with name {name} doesn't exist")
     return setting
@@ -145,7 +145,7 @@ def update_configuration(ctx, values):
     The answer is the global configuration row (ConfigurationManagerImpl.updateConfiguration returns
     _configDao.findByName; UpdateCfgCmd copies cfg.getValue()), with `scope` from the ids passed only.
     """
-    setting = setting_for(values["name"])
+    setting = setting_for(ctx, values["name"])
     raw = values.get("value")
     if raw is None:
         raise invalid(f"The new value for the [{setting.name}] configuration must be given.")
@@ -165,7 +165,7 @@ def reset_configuration(ctx, values):
     ConfigurationManagerImpl.resetConfiguration: a cluster's cpu/mem overprovisioning factor is set to the global
     value instead of removed; the answer's value is the key's new typed value there, its scope the enum name.
     """
-    setting = setting_for(values["name"])
+    setting = setting_for(ctx, values["name"])
     scope, obj = scope_of(ctx, values)
     check_scope(setting, scope)
     scope_id = obj["id"] if obj else 0

@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _versions as versions
+from ansible_collections.livescale.cloudstack.plugins.module_utils._setting import Scope, missing_setting_error
 
 V422 = versions.version_of("4.22.0.0")
 SMALL = planner.Offering("off-small", "Small", cpu=1, speed=1000, memory=1024)
@@ -85,3 +86,29 @@ def test_on_422_a_same_size_offering_with_another_cpu_cap_is_refused():
 def test_a_plan_for_an_unknown_version_says_so():
     plan = planner.plan(situation(version=versions.version_of("4.19.1.3")), planner.Target(MEDIUM))
     assert plan.reasons[-1].startswith("CloudStack 4.19.1.3 is not a version this collection knows")
+
+
+@pytest.mark.parametrize("server, name, lacks", [
+    ("4.22.0.0", "kvm.cpu.dynamic.scaling.capacity", True),
+    ("4.19.1.3", "auto.migrate.vm.on.live.scale.insufficient.capacity", True),
+    ("4.22.1.0", "allow.different.host.tags.offerings.for.vm.scale", True),
+    ("4.23.0.0", "kvm.memory.dynamic.scaling.capacity", False), ("", "kvm.cpu.dynamic.scaling.capacity", False),
+    ("4.22.0.0", "enable.dynamic.scale.vm", False)])
+def test_a_setting_is_lacking_only_before_the_version_that_added_it(server, name, lacks):
+    """[4.22] tree: no ConfigKey kvm.*.dynamic.scaling.capacity (CapacityManager), auto.migrate...capacity or
+    allow.different.host.tags... (UserVmManager); [4.23] defines them (PR #12975, #12919)."""
+    assert bool(versions.version_of(server).lacks_setting(name)) is lacks
+
+
+def test_the_setting_module_explains_a_setting_the_server_version_lacks():
+    """setting against 4.22: not "unknown setting" with close matches, but the version that added it and what
+    4.22 does instead (KVMGuru [4.22]: the custom offering's maxcpunumber, else vm.serviceoffering.cpu.cores.max)."""
+    known = ["kvm.memory.dynamic.scaling.capacity", "vm.serviceoffering.cpu.cores.max"]
+    assert str(missing_setting_error("kvm.cpu.dynamic.scaling.capacity", known, Scope(), V422)) == (
+        "CloudStack 4.22.0.0 has no setting kvm.cpu.dynamic.scaling.capacity: it came with CloudStack 4.23"
+        " (apache/cloudstack PR #12975); before it,"
+        " a KVM domain's vCPU maximum is the maxcpunumber of the custom offering the VM was started with, else"
+        " vm.serviceoffering.cpu.cores.max, else the host's cores; a fixed offering gets none")
+    assert str(missing_setting_error("kvm.cpu.dynamic.scaling.capacity", known, Scope(),
+                                     versions.version_of("4.23.0.0"))).startswith(
+        "unknown setting kvm.cpu.dynamic.scaling.capacity; close matches: kvm.memory.dynamic.scaling.capacity")
