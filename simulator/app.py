@@ -83,6 +83,11 @@ class Simulator:
         self.metrics.collect()
         return Context(self, caller, cmd)
 
+    def agent_log(self, vm, answer, level="INFO"):
+        """Record what a host agent answered about a VM, as management-server.log would show it (not an event:
+        simulatorListAgentAnswers reads it)."""
+        self.store.add("agentanswer", {"vm_uuid": vm["uuid"], "level": level, "answer": answer, "created": self.now()})
+
     def event(self, account, event_type, description, vm=None, level="INFO"):
         """Record an event (listEvents)."""
         self.store.add("event", {"type": event_type, "level": level, "description": description,

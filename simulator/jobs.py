@@ -45,13 +45,16 @@ class ShutDown(Exception):
 
 
 class AsyncWork:
-    """What an async handler returns: the work to run, the instance it is about, and an optional created id."""
+    """What an async handler returns: the work to run, the instance the job records (the command's
+    getApiResourceType/getApiResourceId), the instance whose work queue it runs in (``queue_uuid``, the recorded one
+    by default: a command may name no instance and still run as VM work) and an optional created id."""
 
-    def __init__(self, run, instance_type="VirtualMachine", instance_uuid=None, created_id=None):
+    def __init__(self, run, instance_type="VirtualMachine", instance_uuid=None, created_id=None, queue_uuid=None):
         self.run = run
         self.instance_type = instance_type
         self.instance_uuid = instance_uuid
         self.created_id = created_id
+        self.queue_uuid = queue_uuid or instance_uuid
 
 
 class WorkerPool:
@@ -124,9 +127,9 @@ class Jobs:
             "instancetype": work.instance_type, "instanceid": work.instance_uuid,
             "created": self.app.now(), "completed": None,
         })
-        if work.instance_uuid:
-            self.queues.setdefault(work.instance_uuid, []).append(job["id"])
-            self.pending.setdefault(work.instance_uuid, job["uuid"])
+        if work.queue_uuid:
+            self.queues.setdefault(work.queue_uuid, []).append(job["id"])
+            self.pending.setdefault(work.queue_uuid, job["uuid"])
         self.pool.submit(self._work, job["id"], work)
         body = {"jobid": job["uuid"]}
         if work.created_id:
@@ -139,14 +142,14 @@ class Jobs:
         store = self.app.store
         with store.lock:
             try:
-                self._wait_turn(job_id, work.instance_uuid)
+                self._wait_turn(job_id, work.queue_uuid)
                 job = store.get("job", job_id)
                 if job is not None and job["status"] == 0:
                     self._run(job, work.run)
             except ShutDown:
                 return
             finally:
-                self._leave_queue(job_id, work.instance_uuid)
+                self._leave_queue(job_id, work.queue_uuid)
 
     def _wait_turn(self, job_id, instance):
         """Wait until the instance's earlier jobs have ended (SyncQueueManager, queue size limit 1)."""

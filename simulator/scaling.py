@@ -136,8 +136,6 @@ class Scaler:
             check_resource_limits(self.app, self.account, resource_deltas(vm_size(self.app.store, self.vm), new_size))
         check_if_can_upgrade(self.vm, self.current, self.new)
         self.upgrade_vm_db()
-        self.app.event(self.account, "VM.UPGRADE", f"Upgrading VM {self.vm['name']} to service offering"
-                                                   f" {self.new['name']}", vm=self.vm)
 
     def _validate_new(self):
         if is_dynamic(self.new):
@@ -255,10 +253,12 @@ class Scaler:
         try:
             answer = vmops.scale_domain(app, vm, host, self.new, new[0], new[1], new[2], self.current)
         except host_agent.AgentError as err:
-            app.event(self.account, "VM.DYNAMIC.SCALE", f"Unable to scale vm due to {err}", vm=vm, level="ERROR")
+            # VM.DYNAMIC.SCALE is only a usage event in CloudStack (VirtualMachineManagerImpl.reConfigureVm,
+            # generateUsageEvent): the agent's answer is in management-server.log, not in listEvents
+            app.agent_log(vm, f"Unable to scale vm due to {err}", level="ERROR")
             raise server(530, app.version.text("reconfigure_failed")) from err
         self.upgrade_vm_db()
-        app.event(self.account, "VM.DYNAMIC.SCALE", answer, vm=vm)
+        app.agent_log(vm, answer)
 
     def upgrade_vm_db(self):
         """VMM.upgradeVmDb (spec 3.7)."""

@@ -4,8 +4,8 @@
 """Private to livescale.cloudstack: the I/O side of vm_autoscale (and of the EDA event source).
 
 Not a public API: it may change without notice. It lists the VMs, reads their usage (``_metrics``) and their past
-scale actions (``listEvents`` ``VM.UPGRADE``, the event of ``ScaleVMCmd``, and ``VM.DYNAMIC.SCALE``; completed
-events, ``ERROR`` level for a failed one, as ``ActionEventInterceptor`` records them), lets the pure policy decide,
+scale actions (``listEvents`` ``VM.UPGRADE``, the event of ``ScaleVMCmd`` and ``UpgradeVMCmd``; completed events,
+``ERROR`` level for a failed one, as ``ActionEventInterceptor`` records them), lets the pure policy decide,
 plans every action with the same planner as vm_scale and carries it out with the same rollouts
 (``_scaling.plan_vm``, ``_rollout.run_all``). Everything CloudStack knows (history, cooldowns, failures) is read
 from CloudStack, so a run keeps no state of its own and is safe to repeat every minute.
@@ -28,7 +28,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup impor
 from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import Rollout, api_int, run_all, view
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import Reader, plan_vm, plan_view
 
-SCALE_EVENTS = ("VM.UPGRADE", "VM.DYNAMIC.SCALE")
+SCALE_EVENT = "VM.UPGRADE"  # the @ActionEvent of scaleVirtualMachine and changeServiceForVirtualMachine
 MINUTE = 60.0
 DEFAULT_INTERVAL = 60.0  # vm.stats.interval default (Config.VmStatsInterval, 60000 ms)
 
@@ -81,7 +81,7 @@ BOUNDS = dict(
     margin=(0, None, True, "a fraction (0.15 for 15 %)"), min_confidence=(0, 1, True, "a fraction (0.75 for 75 %)"),
     saturated_growth=(1, None, True, "a factor"), cpu_up_for=(0, None, False, "minutes"),
     cpu_down_for=(0, None, False, "minutes"), memory_up_for=(0, None, False, "minutes"), window=(0, None, False, "minutes"),
-    half_life=(0, None, False, "minutes"), cooldown=(0, None, True, "minutes"), step_cpu=(1, None, True, "vCPUs"),
+    half_life=(0, None, True, "minutes (0 for equal weights)"), cooldown=(0, None, True, "minutes"), step_cpu=(1, None, True, "vCPUs"),
     step_memory=(1, None, True, "MiB"), min_cpu=(1, None, True, "vCPUs"), max_cpu=(1, None, True, "vCPUs"),
     min_memory=(0, None, True, "MiB"), max_memory=(1, None, True, "MiB"),
     max_actions_per_day=(1, None, True, "actions"), max_concurrent=(1, None, True, "actions"),
@@ -164,10 +164,8 @@ def tag_text(value):
 def scale_attempts(api, vm_ids, now):
     """{vm id: [Attempt]} from the completed scale events of the last day, and the outcomes newest first."""
     found = dict((vm_id, []) for vm_id in vm_ids)
-    events = []
-    for event_type in SCALE_EVENTS:
-        events += api.list("listEvents", "event", action="read scale events", type=event_type, listall=True,
-                           startdate=metrics.format_time(now - policy.DAY))
+    events = api.list("listEvents", "event", action="read scale events", type=SCALE_EVENT, listall=True,
+                      startdate=metrics.format_time(now - policy.DAY))
     outcomes = []
     for event in events:
         when = metrics.parse_time(event.get("created"))

@@ -69,7 +69,7 @@ class Size:
 
 @dataclass(frozen=True)
 class Attempt:
-    """A past scale of the VM (listEvents VM.UPGRADE / VM.DYNAMIC.SCALE): when, and whether it succeeded."""
+    """A past scale of the VM (listEvents VM.UPGRADE): when, and whether it succeeded."""
 
     time: float
     ok: bool = True
@@ -149,9 +149,15 @@ def with_margin(value, margin):
     return value * (1.0 + margin)
 
 
-def confidence(samples, interval, window):
-    """How much of ``window`` the samples cover (0-1): the basis for trusting a percentile."""
-    return min(1.0, len(samples) * interval / window) if window else 0.0
+def confidence(times, now, interval, window, half_life=0.0):
+    """How much of ``window`` the samples cover (0-1), the basis for trusting a percentile: their decayed weight over
+    the weight of a full window, so a recent gap costs more than an old one (VPA's confidence from the history's
+    sample count and lifespan, with the decaying histogram's weights); never more than the history's lifespan."""
+    if not window or not times:
+        return 0.0
+    full = sum(decay_weights([now - index * interval for index in range(int(window // interval))], now, half_life))
+    lifespan = (now - min(times) + interval) / window
+    return min(1.0, lifespan, sum(decay_weights(times, now, half_life)) / full) if full else 0.0
 
 
 def vcpus_for(cores, utilization):
@@ -222,19 +228,31 @@ def sustained(samples, now, duration, interval, metric, threshold, above, statis
 
 
 def recommend(samples, now, vcpus, policy, interval):
-    """VPA-style: the weighted percentile of demand in cores over the window, plus the margin, as vCPUs at the target
-    utilization; with the confidence from the history's length and the window's peak (for hysteresis)."""
+    """VPA-style: the decayed percentile of demand in cores over the window, plus the margin, as vCPUs at the target
+    utilization; with the decayed confidence of the history and the window's peak."""
     window = [sample for sample in samples if sample.time > now - policy.window]
     demand = [cores(sample, vcpus) for sample in window]
+    times = [sample.time for sample in window]
     evidence = dict(window=policy.window, samples=len(window), percentile=policy.percentile, margin=policy.margin,
                     target_utilization=policy.target_utilization,
-                    confidence=round(confidence(window, interval, policy.window), 3))
+                    confidence=round(confidence(times, now, interval, policy.window, policy.half_life), 3))
     if not demand:
         return None, evidence
-    estimate = percentile(demand, policy.percentile, decay_weights([s.time for s in window], now, policy.half_life))
+    estimate = percentile(demand, policy.percentile, decay_weights(times, now, policy.half_life))
     evidence.update(percentile_cores=round(estimate, 3), peak_cores=round(max(demand), 3),
                     recommended_cpu=vcpus_for(with_margin(estimate, policy.margin), policy.target_utilization))
     return evidence["recommended_cpu"], evidence
+
+
+def demand_target(policy, current, evidence):
+    """The vCPUs a sustained overload asks for: its mean demand plus the margin, never above its observed peak, at
+    the target utilization; a saturated VM (mean CPU at SATURATED or more hides its real demand) grows by at least
+    ``saturated_growth``."""
+    peak, mean = evidence["peak"] / 100.0 * current.cpu, evidence["mean"] / 100.0 * current.cpu
+    wanted = vcpus_for(min(with_margin(mean, policy.margin), peak), policy.target_utilization)
+    if evidence["mean"] >= SATURATED:
+        wanted = max(wanted, int(math.ceil(current.cpu * policy.saturated_growth)))
+    return wanted
 
 
 # --- sizes ---------------------------------------------------------------------------------------------------------
@@ -314,13 +332,7 @@ def _up(current, cpu_samples, now, policy, interval, samples, attempts, memory_r
                                          policy.statistic)
     evidence = dict(up=evidence)
     if fired:
-        wanted = None
-        if policy.mode == RECOMMENDER:
-            demand = evidence["up"]["mean"] / 100.0 * current.cpu
-            wanted = vcpus_for(with_margin(demand, policy.margin), policy.target_utilization)
-            if evidence["up"]["peak"] >= SATURATED:  # the demand is hidden by the size: grow by a factor
-                wanted = max(wanted, int(math.ceil(current.cpu * policy.saturated_growth)))
-        target = step(policy, current, +1, to_cpu=wanted)
+        target = step(policy, current, +1, to_cpu=demand_target(policy, current, evidence["up"]))
         rule = "CPU %s %.1f %% > %s %% for %d s" % (policy.statistic, evidence["up"]["value"], policy.cpu_up,
                                                     policy.cpu_up_for)
         if target is None:
@@ -357,7 +369,9 @@ def _memory_up(current, samples, attempts, now, policy, interval, memory_real):
 def _down(current, cpu_samples, now, policy, interval):
     """A smaller size the evidence supports, with hysteresis: the peak of the recent evidence (the down rule's
     duration, or the up rule's for the recommender, whose target utilization is itself below cpu_up - hysteresis)
-    must stay below cpu_up - hysteresis at the new size, so the next run does not scale straight up again."""
+    must stay below cpu_up - hysteresis at the new size, so the next run does not scale straight up again. The
+    threshold rule goes straight to the smallest such size (the rung that fits on a ladder), not one step: a
+    scale-down is a restart, so one is better than several."""
     if policy.mode == RECOMMENDER:
         wanted, evidence = recommend(cpu_samples, now, current.cpu, policy, interval)
         evidence = dict(recommendation=evidence)
@@ -381,9 +395,8 @@ def _down(current, cpu_samples, now, policy, interval):
         peak, wanted = rule["peak"] / 100.0 * current.cpu, None
         why = "CPU %s %.1f %% < %s %% for %d s" % (policy.statistic, rule["value"], policy.cpu_down, policy.cpu_down_for)
     floor = vcpus_for(peak, policy.cpu_up - policy.hysteresis)
-    if wanted is not None:
-        wanted = max(wanted, floor)
-    target = step(policy, current, -1, to_cpu=wanted) if wanted is None or wanted < current.cpu else None
+    wanted = floor if wanted is None else max(wanted, floor)
+    target = step(policy, current, -1, to_cpu=wanted) if wanted < current.cpu else None
     if target is None or target.cpu < floor:
         blocker = no_room(policy, current, -1) if target is None and floor < current.cpu else (
             "with hysteresis (a recent peak of %.2f cores must stay below %g %% CPU) no smaller size fits" % (

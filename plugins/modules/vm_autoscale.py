@@ -20,7 +20,7 @@ description:
   - Returns per VM the decision, the evidence (window, samples, the rule that fired or the percentile) and every
     reason for not acting (not enough history, cooldown, daily cap, bounds, fleet cap, circuit breaker, readiness
     blockers of the planner).
-  - The past scale actions are read from CloudStack's events (C(VM.UPGRADE), C(VM.DYNAMIC.SCALE)), so the module keeps
+  - The past scale actions are read from CloudStack's events (C(VM.UPGRADE)), so the module keeps
     no state and is safe to run every minute (from an AWX schedule, a systemd timer or an EDA rulebook).
   - Scale-down is never live. It is a recommendation (V(recommend)), applied only inside O(maintenance_windows) with
     O(allow_restart).
@@ -78,7 +78,10 @@ options:
     type: float
     default: 5
   cpu_down:
-    description: CPU per cent below which a step down is considered (mode V(threshold)); below O(cpu_up) - O(hysteresis).
+    description:
+      - CPU per cent below which a scale-down is considered (mode V(threshold)); below O(cpu_up) - O(hysteresis).
+      - The scale-down goes straight to the smallest size keeping the down window's peak below O(cpu_up) -
+        O(hysteresis).
     type: float
     default: 30
   cpu_down_for:
@@ -98,7 +101,9 @@ options:
     type: float
     default: 5
   step_cpu:
-    description: vCPUs added per step on a custom offering.
+    description:
+      - The smallest step up on a custom offering. A scale-up goes to the size that runs the rule's demand (its mean
+        plus O(margin), never above its peak) at O(target_utilization), at least this many vCPUs more.
     type: int
     default: 1
   step_memory:
@@ -135,21 +140,24 @@ options:
     type: float
     default: 95
   margin:
-    description: Safety margin added to the percentile (a fraction).
+    description: Safety margin (a fraction) added to the recommender's percentile and to a scale-up's mean demand, never
+      above its peak.
     type: float
     default: 0.15
   target_utilization:
-    description: CPU per cent the recommended size runs the demand at; at most O(cpu_up) - O(hysteresis).
+    description: The CPU per cent a scale-up (and the recommended size) runs the demand at; at most O(cpu_up) -
+      O(hysteresis).
     type: float
     default: 70
   saturated_growth:
     description:
-      - In mode V(recommender), the factor a scale-up grows a saturated VM (CPU at 98 % or more) by at least, as its
-        real demand is then hidden by its size.
+      - In both modes, the factor a scale-up grows a VM by at least when its mean CPU over O(cpu_up_for) is 98 % or
+        more, as its real demand is then hidden by its size.
     type: float
     default: 2.0
   half_life:
-    description: Minutes in which a sample's weight halves in the recommender's percentile; V(0) for equal weights.
+    description: Minutes in which a sample's weight halves in the recommender's percentile and in its confidence; V(0)
+      for equal weights.
     type: int
     default: 1440
   min_confidence:

@@ -116,6 +116,19 @@ def simulator_list_vm_loads(ctx, values):
     return {"count": len(answers), "vmload": answers} if answers else {}
 
 
+AGENT_ANSWERS = "Simulator only: what the host agents answered about VMs, newest first (what management-server.log shows)"
+
+
+@command("simulatorListAgentAnswers", roles=ROOT_ONLY, admin=True, params=(param("id", "uuid", entity="vm"),),
+         fields=("agentanswer",), description=AGENT_ANSWERS)
+def simulator_list_agent_answers(ctx, values):
+    """Simulator only: the agents' answers (a failed scale's reason among them), newest first."""
+    rows = [row for row in ctx.store.all("agentanswer") if "id" not in values or row["vm_uuid"] == values["id"]["uuid"]]
+    answers = [{"id": row["vm_uuid"], "level": row["level"], "answer": row["answer"], "created": row["created"]}
+               for row in reversed(rows)]
+    return {"count": len(answers), "agentanswer": answers} if answers else {}
+
+
 @command("simulatorAdvanceClock", roles=ROOT_ONLY, admin=True,
          params=(param("minutes", "long"), param("seconds", "long")), fields=("clock",),
          description="Simulator only: moves the simulated clock forward, taking the VM stats of the skipped time")

@@ -108,11 +108,14 @@ def systemvm_response(ctx, vm):
         "hasannotations": has_annotations(store, "SYSTEM_VM", vm["uuid"])})
 
 
-def system_vm_job(ctx, vm, body):
-    """AsyncWork that runs body(vm) in the VM's work queue and answers with its SystemVmResponse."""
+def system_vm_job(ctx, vm, body, recorded=True):
+    """AsyncWork that runs body(vm) in the VM's work queue and answers with its SystemVmResponse; the job records the
+    system VM (type SystemVm) unless ``recorded`` is false (a command without getApiResourceType: type None)."""
     def run():
         body(vm)
         return {"systemvm": systemvm_response(ctx, vm)}
+    if not recorded:
+        return AsyncWork(run, instance_type="None", queue_uuid=vm["uuid"])
     return AsyncWork(run, instance_type="SystemVm", instance_uuid=vm["uuid"])
 
 
@@ -169,8 +172,10 @@ def scale_system_vm(ctx, values):
     user-VM rules of UserVmManagerImpl.upgradeVirtualMachine, live when Running, for any vm_instance id."""
     vm = vm_instance(ctx, values["id"])
     offering = values["serviceofferingid"]
+    # ScaleSystemVMCmd declares no getApiResourceType/getApiResourceId: its job names no instance (type None)
     return system_vm_job(ctx, vm, lambda target: scaling.scale(
-        ctx.app, target, offering, values.get("details"), {}, fill_absent=False, failed=scaling.SYSTEM_VM_FAILED))
+        ctx.app, target, offering, values.get("details"), {}, fill_absent=False, failed=scaling.SYSTEM_VM_FAILED),
+        recorded=False)
 
 
 @command("changeServiceForSystemVm", admin=True, roles=ROOT_ONLY, params=SCALE_PARAMS,

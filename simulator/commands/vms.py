@@ -7,7 +7,7 @@ from simulator import scaling, vmops
 from simulator.commands import affinity, network, tags as resource_tags
 from simulator.commands.infra import check_launch_permission
 from simulator.errors import ApiError, denied, invalid, runtime, server
-from simulator.jobs import AsyncWork
+from simulator.jobs import AsyncWork, ShutDown
 from simulator.metrics import wants_stats
 from simulator.model import (check_resource_limits, host_can_take, host_is_usable, host_to_string, is_dynamic,
                              next_destination, tag_list, vm_size, vm_to_string)
@@ -513,12 +513,34 @@ def scale_virtual_machine(ctx, values):
     vm = ctx.check_access(values["id"])
     offering = values["serviceofferingid"]
     extras = scale_extras(values)
-    return vm_job(ctx, vm, lambda target: scaling.scale(ctx.app, target, offering, values.get("details"), extras))
+
+    def body(target):
+        # ActionEventInterceptor.interceptComplete / interceptException of @ActionEvent(VM.UPGRADE, "Upgrading VM") on
+        # UserVmManagerImpl.upgradeVirtualMachine(ScaleVMCmd), after its setEventDetails("Vm Id: ...")
+        owner = ctx.store.get("account", target["account_id"])
+        try:
+            scaling.scale(ctx.app, target, offering, values.get("details"), extras)
+        except ShutDown:
+            raise
+        except Exception:
+            ctx.app.event(owner, "VM.UPGRADE", f"Error while Upgrading VM. Vm Id: {target['uuid']}", vm=target,
+                          level="ERROR")
+            raise
+        ctx.app.event(owner, "VM.UPGRADE", f"Successfully completed Upgrading VM. Vm Id: {target['uuid']}", vm=target)
+    return vm_job(ctx, vm, body)
 
 
 @command("changeServiceForVirtualMachine", params=SCALE_PARAMS, fields=VM_FIELDS)
 def change_service_for_virtual_machine(ctx, values):
     """Changes the service offering of a Stopped virtual machine."""
     vm = ctx.check_access(values["id"])
-    scaling.change_service(ctx.app, vm, values["serviceofferingid"], values.get("details"), scale_extras(values))
+    # @ActionEvent(VM.UPGRADE, "upgrading Vm") on UserVmManagerImpl.upgradeVirtualMachine(UpgradeVMCmd), details
+    # "Instance ID: <uuid>" (UpgradeVMCmd.execute); ActionEventInterceptor writes the completed or the error event
+    owner, described = ctx.store.get("account", vm["account_id"]), f"upgrading Vm. Instance ID: {vm['uuid']}"
+    try:
+        scaling.change_service(ctx.app, vm, values["serviceofferingid"], values.get("details"), scale_extras(values))
+    except Exception:
+        ctx.app.event(owner, "VM.UPGRADE", f"Error while {described}", vm=vm, level="ERROR")
+        raise
+    ctx.app.event(owner, "VM.UPGRADE", f"Successfully completed {described}", vm=vm)
     return {"virtualmachine": vm_response(ctx, vm)}

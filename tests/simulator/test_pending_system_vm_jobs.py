@@ -46,6 +46,11 @@ def test_a_pending_scale_is_not_shown_on_the_listed_system_vm(slow_sim):
     assert "jobid" not in proxy_vm(client)
     stop = client.ok("stopSystemVm", id=vm["id"])["jobid"]
     assert proxy_vm(client)["jobid"] == stop
+    # ApiServer.queueCommand records getApiResourceId (null) and type None; AsyncJobJoinDaoImpl.newAsyncJobResponse
+    # then sets no jobinstancetype/jobinstanceid
+    listed = {job["jobid"]: job for job in client.ok("listAsyncJobs", listall="true")["asyncjobs"]}
+    assert "jobinstancetype" not in listed[scale] and "jobinstanceid" not in listed[scale]
+    assert (listed[stop]["jobinstancetype"], listed[stop]["jobinstanceid"]) == ("SystemVm", vm["id"])
     client.wait(scale)
     client.wait(stop)
 

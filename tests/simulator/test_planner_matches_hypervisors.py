@@ -100,7 +100,7 @@ def test_plan_matches_the_hypervisor(tmp_path, vm_name, offering_name, details, 
         inner = next(iter(body.values()))
         job = client.wait(inner["jobid"]) if status == 200 else {"jobstatus": 2, "jobresult": inner}
         after = client.ok("listVirtualMachines", id=vm["id"])["virtualmachine"][0]
-        events = client.ok("listEvents", type="VM.DYNAMIC.SCALE", listall=True).get("event", [])
+        answers = client.ok("simulatorListAgentAnswers", id=vm["id"]).get("agentanswer", [])
     assert plan.action == action, plan.reasons
     assert any(reason.startswith(situation.vm.hypervisor + ":") for reason in plan.reasons) == noted, plan.reasons
     if error is None:
@@ -111,7 +111,7 @@ def test_plan_matches_the_hypervisor(tmp_path, vm_name, offering_name, details, 
     assert job["jobresult"]["errortext"].startswith(error[1]), job
     assert (after["cpunumber"], after["memory"]) == (vm["cpunumber"], vm["memory"])
     if agent_text:
-        assert any(agent_text in event["description"] for event in events), events
+        assert any(agent_text in answer["answer"] for answer in answers), answers
 
 
 # readiness: the live maximum the planner reports is the maximum the hypervisor recorded at start, where the API

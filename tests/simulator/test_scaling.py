@@ -169,7 +169,10 @@ def test_live_scale_up_updates_vm_domain_capacity_and_counts(world):
     acme = client.ok("listAccounts", name="acme", listall="true")["account"][0]
     assert (acme["cputotal"], acme["memorytotal"], acme["cpulimit"], acme["cpuavailable"]) == (5, 5120, "8", "3")
     events = [e["type"] for e in client.ok("listEvents", listall="true", **vm_events(vm["id"]))["event"]]
-    assert events[0] == "VM.DYNAMIC.SCALE"
+    # VM.UPGRADE is the @ActionEvent of UserVmManagerImpl.upgradeVirtualMachine(ScaleVMCmd); VM.DYNAMIC.SCALE is only
+    # a usage event (VirtualMachineManagerImpl.reConfigureVm generateUsageEvent), never listed
+    assert "VM.DYNAMIC.SCALE" not in events
+    assert client.ok("simulatorListAgentAnswers", id=vm["id"])["agentanswer"][0]["level"] == "INFO"
 
 
 def test_cpu_cap_change_alone_is_allowed_on_kvm(world):
@@ -192,8 +195,8 @@ def test_unprepared_domain_fails_in_the_agent(make_sim):
     assert (code, text) == (530, "Unable to reconfigure VM.")
     assert world.vm("web-01")["serviceofferingname"] == "Small"
     assert_parity(world, "web-01")
-    failure = client.ok("listEvents", type="VM.DYNAMIC.SCALE", listall="true")["event"][0]
-    assert failure["level"] == "ERROR" and "not prepared for dynamic scaling" in failure["description"]
+    failure = client.ok("simulatorListAgentAnswers", id=world.vms["web-01"]["id"])["agentanswer"][0]
+    assert failure["level"] == "ERROR" and "not prepared for dynamic scaling" in failure["answer"]
     client.run("stopVirtualMachine", id=world.vms["web-01"]["id"])
     client.run("startVirtualMachine", id=world.vms["web-01"]["id"])
     assert world.scale("web-01", "Medium")["jobstatus"] == 1
@@ -230,7 +233,7 @@ def test_no_capacity_migrates_within_the_cluster(make_sim):
     old_host = world.sim.app.store.one("host", name="kvm-a1-01")
     assert vmops.agent_of(world.sim.app, old_host).view(vm["instancename"]) is None
     events = [e["type"] for e in world.client.ok("listEvents", listall="true", **vm_events(vm["id"]))["event"]]
-    assert events[:2] == ["VM.DYNAMIC.SCALE", "VM.MIGRATE"]
+    assert events[:2] == ["VM.UPGRADE", "VM.MIGRATE"] and "VM.DYNAMIC.SCALE" not in events
 
 
 @pytest.mark.parametrize("second_host_free, settings", [

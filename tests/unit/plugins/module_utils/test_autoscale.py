@@ -92,16 +92,16 @@ def test_scale_attempts_from_completed_events():
     api = Api(listEvents=[
         event("vm-1", "2026-01-05T09:50:00+0000"), event("vm-1", "2026-01-05T09:49:00+0000", state="Started"),
         event("vm-2", "2026-01-05T09:40:00+0000", level="ERROR"),
-        event("vm-2", "2026-01-05T09:30:00+0000", event_type="VM.DYNAMIC.SCALE"),
+        event("vm-2", "2026-01-05T09:30:00+0000", state="Scheduled"),
         event("vm-9", "2026-01-05T09:55:00+0000", level="ERROR")])
     attempts, outcomes = autoscale.scale_attempts(api, ["vm-1", "vm-2"], NOW)
     assert attempts["vm-1"] == [autoscale.policy.Attempt(NOW - 600, True)]
-    assert sorted(attempts["vm-2"], key=lambda attempt: attempt.time) == [
-        autoscale.policy.Attempt(NOW - 1800, True), autoscale.policy.Attempt(NOW - 1200, False)]
-    assert outcomes == (True, False, True)  # newest first; vm-9 is not part of this fleet
+    assert attempts["vm-2"] == [autoscale.policy.Attempt(NOW - 1200, False)]
+    assert outcomes == (True, False)  # newest first; vm-9 is not part of this fleet
+    # one listing: VM.UPGRADE is the event of scaleVirtualMachine and changeServiceForVirtualMachine (VM.DYNAMIC.SCALE
+    # is only a usage event, VirtualMachineManagerImpl.reConfigureVm)
     assert [(command, filters["type"], filters["startdate"]) for command, filters in api.calls] == [
-        ("listEvents", "VM.UPGRADE", "2026-01-04T10:00:00+0000"),
-        ("listEvents", "VM.DYNAMIC.SCALE", "2026-01-04T10:00:00+0000")]
+        ("listEvents", "VM.UPGRADE", "2026-01-04T10:00:00+0000")]
 
 
 def load_source():

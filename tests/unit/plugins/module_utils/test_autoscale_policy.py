@@ -65,7 +65,12 @@ LADDER_TABLE = [
     ("next-rung", Size(2, 2048, "Medium"), load((10, 90)), policy.SCALE_UP, "Large"),
     ("top-rung", Size(8, 8192, "XLarge"), load((10, 90)), policy.HOLD, None),
     ("not-on-ladder", Size(2, 2048, "Other"), load((10, 90)), policy.HOLD, None),
-    ("down-rung", Size(4, 4096, "Large"), load((70, 10)), policy.RECOMMEND, "Medium"),
+    # 10 % of 4 vCPUs is 0.4 cores: the smallest rung keeping it below 80 - 10 % is Small, not the next one down
+    ("down-to-fitting-rung", Size(4, 4096, "Large"), load((70, 10)), policy.RECOMMEND, "Small"),
+    ("down-rung-hysteresis", Size(8, 8192, "XLarge"), load((70, 20)), policy.RECOMMEND, "Large"),
+    # 95 % of 2 vCPUs is 1.9 cores: 3 vCPUs at 70 %, the first rung with at least 3 is Large
+    ("up-to-fitting-rung", Size(2, 2048, "Medium"), load((10, 95)), policy.SCALE_UP, "Large"),
+    ("saturated-skips-rungs", Size(1, 1024, "Small"), load((10, 100)), policy.SCALE_UP, "Medium"),
 ]
 
 
@@ -80,6 +85,39 @@ def test_ladder(current, samples, action, offering):
 def test_not_on_ladder_says_so():
     decision = decide(Size(2, 2048, "Other"), load((10, 90)), (), NOW, Policy(ladder=LADDER))
     assert "offering Other is not on the ladder (Small, Medium, Large, XLarge)" in decision.reasons[-1]
+
+
+FOUR = Size(4, 4096)
+# The step follows the overload: the demand in cores (the rule's mean plus the margin, never above its peak) at
+# target_utilization (70 %), at least one step; a saturated VM (mean CPU >= 98 %) grows by saturated_growth (2).
+DEMAND_STEP_TABLE = [
+    # id, current, samples, options, action, target cpu
+    ("sized-for-demand", FOUR, load((10, 95)), {}, policy.SCALE_UP, 6),  # 3.8 cores / 0.7 = 5.4
+    ("margin-capped-by-peak", FOUR, load((10, 85)), {}, policy.SCALE_UP, 5),  # 3.4, not 3.4 * 1.15, / 0.7 = 4.9
+    ("margin-below-peak", FOUR, load((5, 95), (5, 85)), {"statistic": "mean"}, policy.SCALE_UP, 6),  # 3.6 * 1.15
+    ("one-saturated-sample-is-not-saturation", FOUR, load((9, 90), (1, 100)), {}, policy.SCALE_UP, 6),
+    ("saturated-grows-by-factor", FOUR, load((10, 100)), {}, policy.SCALE_UP, 8),
+    ("saturated-growth-capped-by-max", FOUR, load((10, 100)), {"max_cpu": 6}, policy.SCALE_UP, 6),
+    ("at-least-one-step", TWO, load((10, 85)), {"step_cpu": 3}, policy.SCALE_UP, 5),
+    ("small-overload-one-vcpu", FOUR, load((10, 81)), {"target_utilization": 75}, policy.SCALE_UP, 5),
+    # the recommender's trigger sizes the same way: 10 vCPUs at a mean 94.5 % (one sample 99 %) is 9.45 cores plus
+    # 5 % = 9.92, capped by the 9.9-core peak, at 75 %: 14 vCPUs (a single 99 % sample once grew it by 1.5 to 15)
+    ("recommender-capped-by-peak", Size(10, 10240), load((9, 94), (1, 99)),
+     {"mode": policy.RECOMMENDER, "statistic": "mean", "margin": 0.05, "target_utilization": 75,
+      "saturated_growth": 1.5}, policy.SCALE_UP, 14),
+    # down: straight to the smallest size keeping the down window's peak below cpu_up - hysteresis (70 %)
+    ("down-to-fit", Size(8, 8192), load((70, 10)), {}, policy.RECOMMEND, 2),  # 0.8 cores / 0.7 = 1.1
+    ("down-peak-limits", Size(8, 8192), load((40, 20), (1, 40), (29, 20)), {"cpu_down": 45}, policy.RECOMMEND, 5),
+    ("down-not-below-min", Size(8, 8192), load((70, 10)), {"min_cpu": 3}, policy.RECOMMEND, 3),
+]
+
+
+@pytest.mark.parametrize("current, samples, options, action, cpu", [row[1:] for row in DEMAND_STEP_TABLE],
+                         ids=[row[0] for row in DEMAND_STEP_TABLE])
+def test_step_follows_the_demand(current, samples, options, action, cpu):
+    decision = decide(current, samples, (), NOW, Policy(**options))
+    assert decision.action == action, decision.reasons
+    assert decision.target.cpu == cpu, decision.reasons
 
 
 RECOMMENDER = dict(mode=policy.RECOMMENDER, window=6 * 3600, half_life=0, allow_restart=True,
@@ -109,6 +147,39 @@ def test_recommender(current, samples, options, action, cpu, reason):
     assert decision.action == action, decision.reasons
     assert (decision.target.cpu if decision.target else None) == cpu
     assert reason is None or any(reason in text for text in decision.reasons), decision.reasons
+
+
+W = 4 * MIN  # a window of four samples
+CONFIDENCE_TABLE = [
+    # id, sample times (minutes before NOW), half-life (s), confidence
+    ("full-window", (0, 1, 2, 3), 0, 1.0),
+    ("full-window-decayed", (0, 1, 2, 3), MIN, 1.0),
+    ("recent-half", (0, 1), 0, 0.5),
+    # decayed, the recent half weighs 1.5 of the full 1.875, but two minutes of history are only half the window
+    ("recent-half-decayed-capped-by-lifespan", (0, 1), MIN, 0.5),
+    ("old-half", (2, 3), 0, 0.5),
+    ("old-half-decayed", (2, 3), MIN, 0.2),  # 0.25 + 0.125 of 1.875: an old history is trusted less
+    ("none", (), MIN, 0.0),
+]
+
+
+@pytest.mark.parametrize("minutes, half_life, expected", [row[1:] for row in CONFIDENCE_TABLE],
+                         ids=[row[0] for row in CONFIDENCE_TABLE])
+def test_confidence_decays_with_the_age_of_the_history(minutes, half_life, expected):
+    times = [NOW - minute * MIN for minute in minutes]
+    assert policy.confidence(times, NOW, MIN, W, half_life) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("half_life, action", [(0, policy.SCALE_DOWN), (3600, policy.NONE)])
+def test_an_old_history_is_trusted_less(half_life, action):
+    """Three hours of 25 % of 8 vCPUs at the start of a 6-hour window, a gap, then the last 10 minutes: by count the
+    history covers 53 % of the window (min_confidence 0.5 passes); with a 1-hour half-life the old hours weigh little
+    and the recommender waits."""
+    samples = load((180, 25), end=NOW - 3 * 3600) + load((10, 25))
+    rules = replace(Policy(**RECOMMENDER), min_confidence=0.5, half_life=half_life)
+    decision = decide(Size(8, 8192), samples, (), NOW, rules)
+    assert decision.action == action, decision.reasons
+    assert (decision.evidence["recommendation"]["confidence"] >= 0.5) is (action == policy.SCALE_DOWN)
 
 
 def test_recommender_evidence_names_window_samples_percentile_and_confidence():
