@@ -176,8 +176,9 @@ class Fleet:
                 continue
             try:
                 after = rollout.outcome(self.api)
-                self.entry(rollout.vm, "scaled" if rollout.changed else "unchanged", rollout.plan, after=after,
-                           msg="; ".join(rollout.warnings) or None)
+                # unchanged by this task: another task's job brought the VM to the target (the warning says so)
+                self.entry(rollout.vm if rollout.changed else after, "scaled" if rollout.changed else "unchanged",
+                           rollout.plan, after=after, msg="; ".join(rollout.warnings) or None)
             except CloudStackError as error:
                 self.entry(rollout.vm, "failed", rollout.plan, msg=str(error))
 

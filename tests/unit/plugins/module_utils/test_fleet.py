@@ -83,6 +83,28 @@ def test_scale_then_repeat_changes_nothing():
     assert not again["changed"] and again["counts"]["unchanged"] == 2
 
 
+class RacedFleet(Fleet):
+    """Another task's scale of each VM runs just before ours, which CloudStack then refuses (same offering)."""
+
+    def submit(self, command, action=None, **params):
+        if command == "scaleVirtualMachine":
+            self.vms[params["id"]].update(serviceofferingid="off-medium", serviceofferingname="Medium", cpunumber=2,
+                                          memory=1024)
+            self.fail[command] = "Not upgrading vm since it already has the requested service offering (Medium)"
+        return super().submit(command, action, **params)
+
+
+def test_a_vm_another_task_scaled_meanwhile_is_reported_unchanged_as_found():
+    """UserVmManagerImpl.upgradeRunningVirtualMachine refuses the same offering: this task changed nothing, and its
+    before, after and summary say so instead of describing the other task's change as its own."""
+    result = fleet.scale_fleet(module(RacedFleet(1), service_offering="Medium"))
+    entry = result["vms"][0]
+    assert not result["changed"] and entry["outcome"] == "unchanged"
+    assert entry["before"] == entry["after"] and entry["after"]["service_offering"] == "Medium"
+    assert entry["summary"] == "web-01: already Medium 2 vCPU/1024 MiB, nothing changed"
+    assert "reached the target meanwhile through another job" in entry["msg"]
+
+
 def test_per_vm_targets_win_and_a_vm_without_target_is_refused_before_any_write():
     cloud = Fleet(2)
     result = fleet.scale_fleet(module(cloud, service_offering="Medium", targets=[
