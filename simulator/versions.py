@@ -21,6 +21,9 @@ class Version:
     stop a migration (else the maximum is the custom offering's, fixed offerings get none, and the VM always migrates).
     ``absent_settings``: ConfigKeys the line's tree does not define, so listConfigurations does not list them and
     updateConfiguration / resetConfiguration answer that they do not exist (simulator/settings.py ``definition``).
+    ``any_host_tag``: listServiceOfferings ``virtualmachineid`` keeps an offering sharing any one host tag of the
+    current offering (QueryManagerImpl.searchForServiceOfferingIdsAndCount, PR #12919), else only offerings without
+    host tags or with every one of them (``FIND_IN_SET`` joined by ``and`` in [4.22]).
     """
 
     name: str
@@ -30,6 +33,7 @@ class Version:
     cluster_capacity_settings: bool
     texts: dict = field(default_factory=dict)
     absent_settings: tuple = ()
+    any_host_tag: bool = True
 
     def text(self, key, **values):
         """This version's text for ``key``, formatted with ``values``."""
@@ -71,7 +75,7 @@ SETTINGS_AFTER_4_22 = ("allow.different.host.tags.offerings.for.vm.scale",
                        "kvm.memory.dynamic.scaling.capacity")
 
 V4_22 = Version("4.22", "4.22.0.0", fixed_offering_live_kvm=False, same_size_cap_change=False,
-                cluster_capacity_settings=False, absent_settings=SETTINGS_AFTER_4_22, texts=dict(
+                cluster_capacity_settings=False, absent_settings=SETTINGS_AFTER_4_22, any_host_tag=False, texts=dict(
                     COMMON,
                     cpu_range="Invalid cpu cores value, specify a value between {low} and {high}",
                     cpu_fixed="The cpu cores of this offering id:{uuid} is not customizable. This is predefined in the"

@@ -192,7 +192,8 @@ def host_response(app, host):
     return compact({
         "id": host["uuid"], "name": host["name"], "state": host["state"], "type": "Routing",
         "ipaddress": host["ipaddress"], "zoneid": zone["uuid"], "zonename": zone["name"], "podid": pod["uuid"],
-        "podname": pod["name"], "version": "4.23.0.0", "hypervisor": hypervisors.hypervisor_of(host), "cpusockets": 1,
+        "podname": pod["name"], "version": app.version.cloudstackversion, "hypervisor": hypervisors.hypervisor_of(host),
+        "cpusockets": 1,
         "cpunumber": host["cores"], "cpuspeed": host["cpu_mhz"], "cpuallocated": cpu_pct,
         "cpuallocatedvalue": allocated_cpu, "cpuallocatedpercentage": cpu_pct, "cpuallocatedwithoverprovisioning": cpu_pct,
         "cpuused": "0%", "cpuwithoverprovisioning": decimal_text(cpu_total), "memorytotal": mem_total,

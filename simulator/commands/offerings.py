@@ -135,7 +135,8 @@ def offers_for_vm(ctx, vm, offerings):
     """The virtualmachineid filter of listServiceOfferings (QueryManagerImpl.searchForServiceOfferingIdsAndCount).
 
     The current offering only when dynamic; the same storage type as the VM's root volume (the simulator places it
-    as the current offering says); the host tag rule of wanted_host_tags; for a Running VM no smaller cpu, speed or
+    as the current offering says); the host tag rule of wanted_host_tags (any one of them shared, or on [4.22] all of
+    them: Version.any_host_tag); for a Running VM no smaller cpu, speed or
     memory (an open value counts by its maximum detail) and the same dynamicscalingenabled.
     """
     current = ctx.store.get("offering", vm["offering_id"])
@@ -148,7 +149,7 @@ def offers_for_vm(ctx, vm, offerings):
         if offering["storagetype"] != current["storagetype"]:
             continue
         tags = tags_of(offering["hosttags"])
-        if wanted and tags and not tags & wanted:
+        if wanted and tags and not (tags & wanted if ctx.app.version.any_host_tag else wanted <= tags):
             continue
         if vm["state"] == "Running":
             details = offering["details"]

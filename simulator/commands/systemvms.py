@@ -102,7 +102,7 @@ def systemvm_response(ctx, vm):
         "templateid": template["uuid"], "templatename": template["name"], "created": vm["created"],
         "state": vm["state"], "agentstate": "Up" if running else ("Disconnected" if vm.get("last_host_id") else None),
         "activeviewersessions": 0 if vm["type"] == "ConsoleProxy" else None,
-        "version": "4.23.0.0" if vm.get("last_host_id") else None,
+        "version": ctx.app.version.cloudstackversion if vm.get("last_host_id") else None,
         "isdynamicallyscalable": bool(vm["isdynamicallyscalable"]), "serviceofferingid": offering["uuid"],
         "serviceofferingname": offering["name"], "arch": "x86_64",
         "hasannotations": has_annotations(store, "SYSTEM_VM", vm["uuid"])})

@@ -2,7 +2,9 @@
 
 import pytest
 
-from .conftest import World
+from simulator.testing import InProcessSimulator
+
+from .conftest import World, build_seed
 
 
 @pytest.fixture
@@ -117,6 +119,26 @@ def test_host_tags_filter_follows_the_current_offering(make_sim):
     admin.ok("changeServiceForVirtualMachine", id=db_id, serviceofferingid=world.offerings["SSD Medium"])
     offered = offered_names(admin, virtualmachineid=db_id)
     assert "Both" in offered and "Large" in offered and "Tagged" not in offered
+
+
+@pytest.mark.parametrize("version, kept", [("4.23", {"Tagged", "SSD Medium", "Both"}), ("4.22", {"Both"})])
+def test_an_offering_with_several_host_tags_keeps_any_or_all_of_them_by_version(tmp_path, version, kept):
+    """QueryManagerImpl.searchForServiceOfferingIdsAndCount: [main] (PR #12919) keeps an offering sharing any one of
+    the current offering's host tags (FIND_IN_SET joined by or); [4.22] only those with every one of them (joined by
+    and; alexandremattioli/cloudstack @ 3d6cafe193). Untagged offerings stay in both."""
+    tagged = [{"name": "Tagged", "cpunumber": 4, "cpuspeed": 1000, "memory": 4096, "hosttags": "gpu"},
+              {"name": "Both", "cpunumber": 4, "cpuspeed": 1000, "memory": 4096, "hosttags": "ssd,gpu"},
+              {"name": "Both Small", "cpunumber": 2, "cpuspeed": 1000, "memory": 2048, "hosttags": "gpu,ssd"},
+              {"name": "SSD Medium", "cpunumber": 2, "cpuspeed": 1000, "memory": 2048, "hosttags": "ssd"}]
+    with InProcessSimulator(build_seed(tmp_path, offerings=tagged), tmp_path / "state.sqlite", version=version) as sim:
+        admin = sim.client()
+        world = World(admin)
+        db_id = world.vms["db-01"]["id"]
+        admin.run("stopVirtualMachine", id=db_id)
+        admin.ok("changeServiceForVirtualMachine", id=db_id, serviceofferingid=world.offerings["Both Small"])
+        offered = offered_names(admin, virtualmachineid=db_id)
+    assert {"Tagged", "SSD Medium", "Both"} & offered == kept
+    assert {"Small", "Large"} <= offered and "Both Small" not in offered  # untagged kept; the fixed current one not
 
 
 def test_storage_type_of_the_root_volume_limits_the_offers(admin):

@@ -94,3 +94,12 @@ def test_the_version_comes_from_the_flag_else_the_seed_and_stays_with_the_databa
     path.write_text(yaml.safe_dump(seed))
     with pytest.raises(SeedError, match=r"version: unknown CloudStack version '4.21' \(known: 4.22, 4.23\)"):
         Simulator(path, tmp_path / "b.sqlite")
+
+
+def test_hosts_report_the_version(old):
+    """HostResponse.version is the agent's version (HostJoinDaoImpl.newHostResponse, host.getVersion), the same as the
+    management server's on a CloudStack of one line."""
+    hosts = old.client_.ok("listHosts", type="Routing")["host"]
+    assert hosts and {host["version"] for host in hosts} == {"4.22.0.0"}
+    capability = old.client_.ok("listCapabilities")["capability"]
+    assert capability["cloudstackversion"] == "4.22.0.0"
