@@ -92,6 +92,11 @@ CASES = [
                  per_version((planner.LIVE, None), (planner.RESTART, SAME_SIZE_422)), id="same-size-cap-change"),
     # upgradeStoppedVirtualMachine
     pytest.param({}, "db-01", "Large", {}, both(planner.OFFLINE), id="stopped"),
+    # no room on the own host (db-01 holds 2000 of its 4000 MHz): VirtualMachineManagerImpl.orchestrateReConfigureVm
+    # migrates first; [4.22] always, [main] while auto.migrate.vm.on.live.scale.insufficient.capacity is true (default)
+    pytest.param({"hosts": SMALL_HOSTS, "vms_on": {"db-01": "kvm-a1-01"}, "stopped": [], "on_offering": ON_CUSTOM},
+                 "web-01", "Custom", {"cpuNumber": 3, "memory": 1024}, both(planner.MIGRATE_THEN_LIVE),
+                 id="migrate-for-capacity"),
 ]
 
 
