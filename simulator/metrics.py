@@ -19,11 +19,11 @@ import json
 import math
 import sqlite3
 import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from simulator import hypervisors
+from simulator.store import sqlite_transaction
 
 INITIAL_DELAY = 15.0  # StatsCollector.DEFAULT_INITIAL_DELAY (ms 15000)
 CLEANER_PERIOD = 60.0  # StatsCollector.init: VmStatsCleaner scheduled with a fixed delay of 60000 ms
@@ -186,7 +186,7 @@ class Metrics:
             rows = [row for host in self._collected_hosts()
                     for vm in self.app.store.find("vm", host_id=host["id"], state="Running")
                     for row in self._vm_rows(vm, host, runs)]
-            with self._transaction():
+            with sqlite_transaction(self._db):
                 self._db.executemany("INSERT INTO vm_stats (vm_id, timestamp, vm_stats_data) VALUES (?, ?, ?)", rows)
         self._clean(now)
 
@@ -271,17 +271,6 @@ class Metrics:
         retention = self.app.settings.integer("vm.stats.max.retention.time")
         if retention > 0:
             self._db.execute("DELETE FROM vm_stats WHERE timestamp < ?", (run - retention * 60,))
-
-    @contextmanager
-    def _transaction(self):
-        """BEGIN ... COMMIT (ROLLBACK on error) on the autocommit connection."""
-        self._db.execute("BEGIN")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def history(self, vm_id, start=None, end=None):
         """(timestamp, data) of a VM's rows in the order they were taken, within [start, end] where given."""

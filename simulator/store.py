@@ -15,6 +15,18 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+
+@contextmanager
+def sqlite_transaction(db):
+    """BEGIN ... COMMIT (ROLLBACK on error) on an autocommit SQLite connection."""
+    db.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
 class Store:
     """All simulator state. Callers hold `lock` around every read-modify-write, for short moments only."""
 
@@ -62,14 +74,8 @@ class Store:
     @contextmanager
     def transaction(self):
         """Group many writes into one SQLite transaction."""
-        with self.lock:
-            self._db.execute("BEGIN")
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self.lock, sqlite_transaction(self._db):
+            yield
 
     def add(self, kind, obj):
         """Insert a new object: assigns `id` and, if absent, `uuid`; returns the stored dict."""
