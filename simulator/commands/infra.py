@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 from uuid import UUID
 
+from simulator import hypervisors
 from simulator.errors import denied, invalid, server
 from simulator.model import (account_to_string, domain_listed_limits, domain_to_string, domain_usage, host_capacity,
                              host_has_capacity, in_subtree, java_string, overcommit, percent, vm_size)
@@ -17,6 +18,19 @@ CAPACITY_TYPES = {0: "MEMORY", 1: "CPU", 90: "CPU_CORE"}
 def named_filters(values, keys):
     """Filter functions for <kind>id parameters."""
     return [lambda obj, key=key: obj[key[:-2] + "_id"] == values[key]["id"] for key in keys if key in values]
+
+
+# Config.HypervisorList's default ("hypervisor.list"), what listHypervisors answers without a zone
+HYPERVISOR_LIST = ("KVM", "VMware", "XenServer", "Hyperv", "BareMetal", "Ovm", "LXC", "Ovm3", "External")
+
+
+def hypervisor_filter(found, values):
+    """The ``hypervisor`` filter of listClusters / listHosts: HypervisorType.getType ignores case, and an unknown name
+    becomes HypervisorType.None, which no cluster or host has."""
+    if "hypervisor" not in values:
+        return found
+    wanted = values["hypervisor"].lower()
+    return [obj for obj in found if hypervisors.hypervisor_of(obj).lower() == wanted]
 
 
 def filtered(found, values, keys):
@@ -57,12 +71,14 @@ def list_pods(ctx, values):
 def list_clusters(ctx, values):
     """Lists clusters with their overcommit ratios."""
     clusters = filtered(by_id_and_name(ctx.store.all("cluster"), values), values, ("zoneid", "podid"))
+    clusters = hypervisor_filter(clusters, values)
     items = []
     for cluster in clusters:
         zone, pod = ctx.store.get("zone", cluster["zone_id"]), ctx.store.get("pod", cluster["pod_id"])
         cpu, mem = overcommit(ctx.settings, cluster["id"])
         items.append({"id": cluster["uuid"], "name": cluster["name"], "podid": pod["uuid"], "podname": pod["name"],
-                      "zoneid": zone["uuid"], "zonename": zone["name"], "hypervisortype": "KVM",
+                      "zoneid": zone["uuid"], "zonename": zone["name"],
+                      "hypervisortype": hypervisors.hypervisor_of(cluster),
                       "clustertype": "CloudManaged", "allocationstate": "Enabled", "managedstate": "Managed",
                       "cpuovercommitratio": str(cpu), "memoryovercommitratio": str(mem), "arch": "x86_64"})
     return listing("cluster", items, values)
@@ -81,7 +97,8 @@ def list_clusters(ctx, values):
             "suitableformigration"))
 def list_hosts(ctx, values):
     """Lists hosts with allocation figures; with virtualmachineid, the hosts it could migrate to."""
-    hosts = filtered(by_id_and_name(ctx.store.all("host"), values), values, ("zoneid", "podid", "clusterid"))
+    hosts = hypervisor_filter(filtered(by_id_and_name(ctx.store.all("host"), values), values,
+                                       ("zoneid", "podid", "clusterid")), values)
     for key in ("state", "resourcestate"):
         if key in values:
             hosts = [h for h in hosts if h[key].lower() == values[key].lower()]
@@ -162,7 +179,8 @@ def template_response(ctx, template):
     return compact({"id": template["uuid"], "name": template["name"], "displaytext": template["displaytext"],
                     "ispublic": template["ispublic"], "isfeatured": template["isfeatured"], "isready": True,
                     "passwordenabled": bool(template.get("passwordenabled")), "format": template["format"],
-                    "hypervisor": "KVM", "ostypeid": template["uuid"], "ostypename": template["ostypename"],
+                    "hypervisor": template.get("hypervisor") or "KVM", "ostypeid": template["uuid"],
+                    "ostypename": template["ostypename"],
                     "templatetype": template.get("templatetype", "USER"), "zoneid": zone["uuid"] if zone else None,
                     "zonename": zone["name"] if zone else None,
                     "account": "system" if template.get("templatetype") == "SYSTEM" else "admin",
@@ -454,8 +472,14 @@ def list_volumes(ctx, values):
 
 @command("listHypervisors", params=(param("zoneid", "uuid", entity="zone"),), fields=("name",))
 def list_hypervisors(ctx, values):
-    """Lists hypervisors: KVM."""
-    return listing("hypervisor", [{"name": "KVM"}], values)
+    """ManagementServerImpl.getHypervisors: with a zone, the hypervisor of each of its clusters (one entry per
+    cluster, in their order); without one, the hypervisor.list setting (its default; the setting is not modelled)."""
+    if "zoneid" in values:
+        names = [hypervisors.hypervisor_of(cluster) for cluster in ctx.store.all("cluster")
+                 if cluster["zone_id"] == values["zoneid"]["id"]]
+    else:
+        names = list(HYPERVISOR_LIST)
+    return listing("hypervisor", [{"name": name} for name in names], values)
 
 
 @command("listOsTypes", params=(param("id"), param("description")) + PAGE_PARAMS, fields=("id", "description"))
