@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import dataclasses
+
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import (
     JOB_PENDING, CloudStackError, InvalidValue, JobFailed, JobTimeout, NotFound)
@@ -116,14 +118,19 @@ def plan_system_vm(reader, row, target_row, values, options):
     reasons = offering_reasons(reader, row, target_row, target)
     plan = planner.plan(situation, target, options)
     if reasons:
-        return planner.Plan(planner.REFUSE, plan.offering, plan.cpu, plan.speed, plan.memory, tuple(reasons)), situation
+        return refusal(plan, tuple(reasons)), situation
     if plan.action == planner.MIGRATE_THEN_LIVE and not situation.settings.auto_migrate:
         reasons = plan.reasons + ("the module does not migrate system VMs itself: set"
                                   " auto.migrate.vm.on.live.scale.insufficient.capacity to true in cluster %s with %s"
                                   " so that CloudStack migrates it as part of the scale"
                                   % (situation.vm.cluster, planner.SETTING_MODULE),)
-        return planner.Plan(planner.REFUSE, plan.offering, plan.cpu, plan.speed, plan.memory, reasons), situation
+        return refusal(plan, reasons), situation
     return plan, situation
+
+
+def refusal(plan, reasons):
+    """The plan refused for ``reasons``, still naming the version it was planned for."""
+    return dataclasses.replace(plan, action=planner.REFUSE, reasons=reasons, migrate_host=None)
 
 
 def view(row, size):

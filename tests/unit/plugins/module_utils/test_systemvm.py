@@ -87,9 +87,10 @@ def test_live_scale_to_a_larger_offering_of_the_same_type():
 ])
 def test_offerings_that_do_not_suit_are_refused_with_the_ones_that_do(offering, text):
     """VirtualMachineManagerImpl.checkIfCanUpgrade (isSystemUse); the systemvmtype rule is the collection's own."""
-    plan, _situation = decide(TableReader(), offering)
-    assert plan.action == planner.REFUSE
+    plan, _situation = decide(TableReader(version="4.22.0.0"), offering)
+    assert plan.action == planner.REFUSE and plan.migrate_host is None
     assert text in plan.reasons[0] and "Console Proxy Large" in plan.reasons[0]
+    assert plan.version.server == "4.22.0.0", "a refusal still names the version it was planned for"
 
 
 def test_a_system_vm_without_the_flag_is_told_to_take_it_from_the_template():
