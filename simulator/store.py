@@ -15,7 +15,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-
 @contextmanager
 def sqlite_transaction(db):
     """BEGIN ... COMMIT (ROLLBACK on error) on an autocommit SQLite connection."""
@@ -26,6 +25,7 @@ def sqlite_transaction(db):
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
 
 class Store:
     """All simulator state. Callers hold `lock` around every read-modify-write, for short moments only."""
