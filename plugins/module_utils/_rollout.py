@@ -352,32 +352,36 @@ def pending_job(vm):
     return jobid if jobid and api_int(vm.get("jobstatus")) in (None, JOB_PENDING) else None
 
 
-def settle(api, vms, timeout):
+def settle(api, vms, timeout, jobs_of=None, read_again=None, noun="VM"):
     """Wait within ``timeout`` for the jobs pending on ``vms``, then read those VMs again: the rows to plan from.
 
     CloudStack shows a job in progress on a VM as its ``jobid``/``jobstatus`` (UserVmJoinDaoImpl.newUserVmResponse)
     and runs the jobs of one VM one after the other (VmWorkJobQueue), so a plan made while another task's job is
-    pending would be carried out on a state it did not see. Returns ``(rows, {VM id: [job ids waited for]})``;
-    PendingJob when a job does not end in time. Another task's job that fails is not this task's failure.
+    pending would be carried out on a state it did not see. ``jobs_of(vm)`` gives the ids of the jobs pending on a VM
+    (its ``jobid`` by default) and ``read_again(api, vm)`` reads it again (``reread``). Returns ``(rows, {VM id: [job ids
+    waited for]})``; PendingJob when a job does not end in time. Another task's job that fails is not this task's
+    failure.
     """
+    jobs_of = jobs_of or (lambda vm: [pending_job(vm)] if pending_job(vm) else [])
+    read_again = read_again or reread
     start, waited = None, {}
     while True:
-        pending = dict((vm["id"], pending_job(vm)) for vm in vms
-                       if pending_job(vm) and pending_job(vm) not in waited.get(vm["id"], ()))
+        pending = dict((vm["id"], jobs) for vm, jobs in (
+            (vm, [jobid for jobid in jobs_of(vm) if jobid not in waited.get(vm["id"], ())]) for vm in vms) if jobs)
         if not pending:
             return vms, waited
         start = api.clock() if start is None else start
         try:
-            api.wait_jobs(sorted(set(pending.values())), max(0.0, timeout - (api.clock() - start)),
-                          action="wait for the job pending on VM %s" % ", ".join(
-                              vm.get("name") for vm in vms if vm["id"] in pending))
+            api.wait_jobs(sorted(set(jobid for jobs in pending.values() for jobid in jobs)),
+                          max(0.0, timeout - (api.clock() - start)), action="wait for the job pending on %s %s" % (
+                              noun, ", ".join(vm.get("name") for vm in vms if vm["id"] in pending)))
         except JobFailed:
             pass
         except JobTimeout as error:
-            raise PendingJob(next((vm for vm in vms if pending.get(vm["id"]) == error.jobid), vms[0]), error)
-        for vm_id, jobid in pending.items():
-            waited.setdefault(vm_id, []).append(jobid)
-        vms = [reread(api, vm) if vm["id"] in pending else vm for vm in vms]
+            raise PendingJob(next((vm for vm in vms if error.jobid in pending.get(vm["id"], ())), vms[0]), error)
+        for vm_id, jobs in pending.items():
+            waited.setdefault(vm_id, []).extend(jobs)
+        vms = [read_again(api, vm) if vm["id"] in pending else vm for vm in vms]
 
 
 def recovery_note(vm):

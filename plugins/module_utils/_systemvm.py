@@ -17,11 +17,12 @@ import dataclasses
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import (
-    JOB_PENDING, CloudStackError, InvalidValue, JobFailed, JobTimeout, NotFound)
+    JOB_PENDING, CloudStackError, InvalidValue, JobTimeout, NotFound)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find, find_zone, label
 from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import (
-    MARKER, PendingJob, ScaleFailed, pending_job, pending_note)
+    MARKER, ScaleFailed, pending_job, pending_note)
+from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import settle as rollout_settle
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import (
     Reader, cluster_from, host_from, offering_from, plan_view, requested_values)
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
@@ -165,26 +166,11 @@ def pending_jobs(api, row):
 
 
 def settle(api, row, timeout):
-    """Wait within ``timeout`` for the jobs pending on a system VM, then read it again: ``(row, job ids waited for)``.
-
-    CloudStack runs the work of one VM one job after the other (VmWorkJobQueue), so a plan made while another task's
-    job is pending would be carried out on a state it did not see. PendingJob when a job does not end in time;
-    another task's job that fails is not this task's failure.
-    """
-    start, waited = api.clock(), []
-    while True:
-        pending = [jobid for jobid in pending_jobs(api, row) if jobid not in waited]
-        if not pending:
-            return row, waited
-        try:
-            api.wait_jobs(pending, max(0.0, timeout - (api.clock() - start)),
-                          action="wait for the job pending on system VM %s" % row.get("name"))
-        except JobFailed:
-            pass
-        except JobTimeout as error:
-            raise PendingJob(row, error)
-        waited.extend(pending)
-        row = reread(api, row)
+    """Wait within ``timeout`` for the jobs pending on a system VM (``pending_jobs``), then read it again:
+    ``(row, job ids waited for)``; ``_rollout.settle`` for system VMs."""
+    [row], waited = rollout_settle(api, [row], timeout, jobs_of=lambda vm: pending_jobs(api, vm), read_again=reread,
+                                   noun="system VM")
+    return row, waited.get(row["id"], [])
 
 
 def stop_records(api, row):
