@@ -144,11 +144,7 @@ class Reader:
         """The server's Version (listCapabilities ``cloudstackversion``), read once; the newest rules, with a note,
         when it cannot be read."""
         if self._version is None:
-            try:
-                capability = self.api.call("listCapabilities", action="read the CloudStack version").get("capability")
-            except ApiError:
-                capability = None
-            self._version = versions.version_of((capability or {}).get("cloudstackversion") or "")
+            self._version = versions.server_version(self.api)
         return self._version
 
     def version_settings(self, settings):

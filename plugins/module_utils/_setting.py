@@ -17,7 +17,7 @@ import difflib
 from collections import namedtuple
 from decimal import Decimal, InvalidOperation
 
-from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, InvalidValue
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_account, find_cluster, find_domain, find_zone
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
@@ -110,13 +110,7 @@ def read_setting(api, name, params, action):
 def server_version(api, name):
     """The server's Version when ``name`` is a setting some CloudStack versions lack (one listCapabilities), else
     versions.UNREAD without a call."""
-    if name not in versions.SETTINGS_ADDED:
-        return versions.UNREAD
-    try:
-        capability = api.call("listCapabilities", action="read the CloudStack version").get("capability")
-    except ApiError:
-        return versions.UNREAD
-    return versions.version_of((capability or {}).get("cloudstackversion") or "")
+    return versions.server_version(api) if name in versions.SETTINGS_ADDED else versions.UNREAD
 
 
 def missing_setting_error(name, known_names, scope, version=versions.UNREAD):

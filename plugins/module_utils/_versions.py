@@ -17,6 +17,8 @@ __metaclass__ = type
 import re
 from collections import namedtuple
 
+from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError
+
 PR_FIXED_OFFERINGS = "apache/cloudstack PR #12975"
 
 
@@ -128,6 +130,16 @@ def _numbers(text):
     """``4.22.0.0-SNAPSHOT`` as (4, 22, 0, 0); () when it does not start with a number."""
     match = re.match(r"\s*(\d+(?:\.\d+)*)", text or "")
     return tuple(int(part) for part in match.group(1).split(".")) if match else ()
+
+
+def server_version(api):
+    """The server's Version (listCapabilities ``cloudstackversion``, one call); the newest rules, with a note, when it
+    cannot be read."""
+    try:
+        capability = api.call("listCapabilities", action="read the CloudStack version").get("capability")
+    except ApiError:
+        capability = None
+    return version_of((capability or {}).get("cloudstackversion") or "")
 
 
 def version_of(text):
