@@ -26,7 +26,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils import _summa
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError, InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_vm, owner_filters, owner_scope
 from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import Rollout, api_int, run_all, view
-from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import Reader, plan_vm, plan_view
+from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import Reader, plan_vm, plan_view, predicted
 
 SCALE_EVENT = "VM.UPGRADE"  # the @ActionEvent of scaleVirtualMachine and changeServiceForVirtualMachine
 MINUTE = 60.0
@@ -276,7 +276,7 @@ class Run:
         breaker = policy.breaker_open(outcomes, self.params["breaker_failures"])
         decisions = policy.select([self.decide(vm, usage[vm["id"]], attempts[vm["id"]]) for vm in vms],
                                   self.params["max_concurrent"], breaker)
-        entries, rollouts = [], []
+        entries, plans, rollouts = [], [], []
         for vm, decision in zip(vms, decisions):
             rollout = plan = None
             if decision.applies:
@@ -285,10 +285,11 @@ class Run:
             if rollout is not None:
                 rollouts.append((entry, rollout))
             entries.append(entry)
+            plans.append(plan)
         if rollouts and not self.check_mode:
             self.apply(rollouts)
-        for vm, entry in zip(vms, entries):
-            entry["summary"] = entry_line(vm, entry, self.check_mode)
+        for vm, entry, plan in zip(vms, entries, plans):
+            entry["summary"] = entry_line(vm, entry, plan, self.check_mode)
         counts = action_counts(entries)
         return dict(changed=any(entry["applied"] for entry in entries) or bool(rollouts and self.check_mode),
                     vms=entries, counts=counts, summary=run_line(counts, stopwatch, self.check_mode),
@@ -350,19 +351,16 @@ def run_line(counts, stopwatch, check_mode):
     return summary.counts("VM", tally, order, None if check_mode else stopwatch, check_mode, detail=outcome)
 
 
-def entry_line(vm, entry, check_mode):
-    """One VM's ``summary``: the scale as vm_scale words it, its failure, or the decision and its first reason."""
+def entry_line(vm, entry, plan, check_mode):
+    """One VM's ``summary``: the scale as vm_scale words it (in check mode as planned), its failure, or the decision
+    and its first reason."""
     name = vm.get("name") or vm.get("id")
     if entry["applied"]:
-        return summary.scaled(name, view(vm), view(entry["vm"]), entry["plan"]["action"])
+        return summary.scaled(name, view(vm), view(entry["vm"]), plan.action)
     if entry["error"] is not None:
         return "%s: %s failed: %s" % (name, entry["action"].replace("_", " "), entry["error"])
-    plan = entry["plan"]
-    if check_mode and plan is not None and plan["action"] not in (planner.NONE, planner.REFUSE):
-        before = view(vm)
-        after = dict(before, service_offering=plan["service_offering"], cpu_number=plan["cpu_number"],
-                     memory=plan["memory"])
-        return summary.scaled(name, before, after, plan["action"], check_mode=True)
+    if check_mode and plan is not None and plan.action not in (planner.NONE, planner.REFUSE):
+        return summary.scaled(name, view(vm), view(predicted(vm, plan)), plan.action, check_mode=True)
     return "%s: %s: %s" % (name, entry["action"].replace("_", " "), summary.first_reason(entry["reasons"]))
 
 

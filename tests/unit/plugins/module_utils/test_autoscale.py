@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _autoscale as autoscale
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import OWNER_SCOPE_SPEC
+from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import plan_view
 
 NOW = 1767607200.0  # 2026-01-05T10:00:00+0000
 SOURCE = Path(__file__).resolve().parents[4] / "extensions" / "eda" / "plugins" / "event_source" / "autoscale.py"
@@ -130,12 +132,14 @@ def test_event_source_refuses_unknown_options():
 
 VM = dict(id="vm-1", name="web-01", serviceofferingname="Custom", cpunumber=2, cpuspeed=1000, memory=2048,
           state="Running", hostname="kvm-a1-01")
-LIVE_PLAN = dict(action="live", service_offering="Custom", cpu_number=3, memory=2048)
+LIVE_PLAN = planner.Plan(planner.LIVE, planner.Offering("off-custom", "Custom"), 3, 1000, 2048)
+REFUSED_PLAN = planner.Plan(planner.REFUSE, planner.Offering("off-custom", "Custom"), 3, 1000, 2048, ("a reason",))
 
 
 def entry(action, applied=False, error=None, plan=None, reasons=("a reason", "another")):
-    return dict(action=action, applied=applied, error=error, plan=plan, reasons=list(reasons),
-                vm=dict(VM, cpunumber=3) if applied else None)
+    """An entry of vm_autoscale's result and the Plan behind it."""
+    return dict(action=action, applied=applied, error=error, plan=plan and plan_view(plan), reasons=list(reasons),
+                vm=dict(VM, cpunumber=3) if applied else None), plan
 
 
 @pytest.mark.parametrize("given, check_mode, line", [
@@ -145,18 +149,19 @@ def entry(action, applied=False, error=None, plan=None, reasons=("a reason", "an
      u"web-01: Custom 2 vCPU/2048 MiB \u2192 Custom 3 vCPU/2048 MiB, live on kvm-a1-01, check mode: nothing changed"),
     (entry("scale_up", error="job j-1 failed: no capacity", plan=LIVE_PLAN), False,
      "web-01: scale up failed: job j-1 failed: no capacity"),
-    (entry("hold", plan=dict(LIVE_PLAN, action="refuse")), True, "web-01: hold: a reason (and 1 more reason)"),
+    (entry("hold", plan=REFUSED_PLAN), True, "web-01: hold: a reason (and 1 more reason)"),
     (entry("insufficient_data", reasons=()), False, "web-01: insufficient data: no reason given"),
     (entry("none", reasons=("CPU 12 % is between the thresholds",)), False,
      "web-01: none: CPU 12 % is between the thresholds"),
 ])
 def test_each_vm_has_a_one_line_summary(given, check_mode, line):
-    assert autoscale.entry_line(VM, given, check_mode) == line
+    given_entry, plan = given
+    assert autoscale.entry_line(VM, given_entry, plan, check_mode) == line
 
 
 def test_the_run_counts_actions_and_outcomes_in_one_line():
-    entries = [entry("scale_up", applied=True), entry("none"), entry("none"), entry("recommend"),
-               entry("scale_up", error="boom")]
+    entries = [entry("scale_up", applied=True)[0], entry("none")[0], entry("none")[0], entry("recommend")[0],
+               entry("scale_up", error="boom")[0]]
     counts = autoscale.action_counts(entries)
     assert counts == dict(none=2, scale_up=2, scale_down=0, recommend=1, hold=0, insufficient_data=0, applied=1,
                           failed=1)
