@@ -1,6 +1,7 @@
 """Virtual machines: list, deploy, start, stop, reboot, migrate, destroy, update, scale (spec 2.1-2.4, 2.10-2.13)."""
 
 import re
+from contextlib import contextmanager
 
 from simulator import agent as host_agent
 from simulator import scaling, vmops
@@ -507,6 +508,22 @@ def scale_extras(values):
     return {key: str(values[key]).lower() for key in SCALE_EXTRAS if key in values}
 
 
+@contextmanager
+def action_event(ctx, vm, event_type, described):
+    """ActionEventInterceptor.interceptComplete / interceptException: the Completed event of an @ActionEvent method,
+    "Successfully completed <description>. <details>", or of level ERROR "Error while ..." when it throws (a job
+    dropped at shutdown writes none); owned by the VM's account (ActionEventUtils.getOwnerAccountId)."""
+    owner = ctx.store.get("account", vm["account_id"])
+    try:
+        yield
+    except ShutDown:
+        raise
+    except Exception:
+        ctx.app.event(owner, event_type, f"Error while {described}", vm=vm, level="ERROR")
+        raise
+    ctx.app.event(owner, event_type, f"Successfully completed {described}", vm=vm)
+
+
 @command("scaleVirtualMachine", isasync=True, cmdclass="vm.ScaleVMCmd", params=SCALE_PARAMS, fields=VM_FIELDS)
 def scale_virtual_machine(ctx, values):
     """Scales the virtual machine to a new service offering (live when Running)."""
@@ -515,18 +532,10 @@ def scale_virtual_machine(ctx, values):
     extras = scale_extras(values)
 
     def body(target):
-        # ActionEventInterceptor.interceptComplete / interceptException of @ActionEvent(VM.UPGRADE, "Upgrading VM") on
-        # UserVmManagerImpl.upgradeVirtualMachine(ScaleVMCmd), after its setEventDetails("Vm Id: ...")
-        owner = ctx.store.get("account", target["account_id"])
-        try:
+        # @ActionEvent(VM.UPGRADE, "Upgrading VM") on UserVmManagerImpl.upgradeVirtualMachine(ScaleVMCmd), after its
+        # setEventDetails("Vm Id: ...")
+        with action_event(ctx, target, "VM.UPGRADE", f"Upgrading VM. Vm Id: {target['uuid']}"):
             scaling.scale(ctx.app, target, offering, values.get("details"), extras)
-        except ShutDown:
-            raise
-        except Exception:
-            ctx.app.event(owner, "VM.UPGRADE", f"Error while Upgrading VM. Vm Id: {target['uuid']}", vm=target,
-                          level="ERROR")
-            raise
-        ctx.app.event(owner, "VM.UPGRADE", f"Successfully completed Upgrading VM. Vm Id: {target['uuid']}", vm=target)
     return vm_job(ctx, vm, body)
 
 
@@ -535,12 +544,7 @@ def change_service_for_virtual_machine(ctx, values):
     """Changes the service offering of a Stopped virtual machine."""
     vm = ctx.check_access(values["id"])
     # @ActionEvent(VM.UPGRADE, "upgrading Vm") on UserVmManagerImpl.upgradeVirtualMachine(UpgradeVMCmd), details
-    # "Instance ID: <uuid>" (UpgradeVMCmd.execute); ActionEventInterceptor writes the completed or the error event
-    owner, described = ctx.store.get("account", vm["account_id"]), f"upgrading Vm. Instance ID: {vm['uuid']}"
-    try:
+    # "Instance ID: <uuid>" (UpgradeVMCmd.execute)
+    with action_event(ctx, vm, "VM.UPGRADE", f"upgrading Vm. Instance ID: {vm['uuid']}"):
         scaling.change_service(ctx.app, vm, values["serviceofferingid"], values.get("details"), scale_extras(values))
-    except Exception:
-        ctx.app.event(owner, "VM.UPGRADE", f"Error while {described}", vm=vm, level="ERROR")
-        raise
-    ctx.app.event(owner, "VM.UPGRADE", f"Successfully completed {described}", vm=vm)
     return {"virtualmachine": vm_response(ctx, vm)}
