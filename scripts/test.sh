@@ -39,6 +39,10 @@ stage "ansible-test sanity (highest ansible-core)" sanity "$VIRTUAL_ENV" sanity
 stage "ansible-test sanity (lowest ansible-core)" sanity "$LOWEST_CORE_VENV" sanity-lowest
 stage "ansible-test units" python scripts/ansible_test.py units
 stage "ansible-test integration" python scripts/ansible_test.py integration
+# The targets just ran against CloudStack 4.23 with ansible-test; pytest then runs only their 4.22 runs.
+if [[ ! " ${FAILED_STAGES[*]} " =~ " ansible-test integration " ]]; then
+  export LIVESCALE_TARGETS_RAN_IN_ANSIBLE_TEST=1
+fi
 stage "smoke run (lowest ansible-core, lowest cs)" "$LOWEST_CORE_VENV/bin/python" scripts/ansible_test.py integration \
   vm_scaling_info vm_state
 stage "docsite (antsibull-docs)" bash scripts/docsite.sh
