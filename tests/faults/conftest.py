@@ -10,6 +10,7 @@ import sys
 import urllib.request
 
 import pytest
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from simulator.testing import ROOT, SimulatorProcess
@@ -22,6 +23,9 @@ def run_module(name, args):
     """Run livescale.cloudstack.<name> in this process; returns its result dict (``failed`` set on failure)."""
     module = importlib.import_module("ansible_collections.livescale.cloudstack.plugins.modules.%s" % name)
     output = io.StringIO()
+    # AnsibleModule keeps warnings process-wide: an earlier in-process run (e.g. a unit test) must not leak into this one
+    module_warnings._global_warnings.clear()  # pylint: disable=protected-access
+    module_warnings._global_deprecations.clear()  # pylint: disable=protected-access
     with patch_module_args(args), contextlib.redirect_stdout(output), pytest.raises(SystemExit):
         module.main()
     return json.loads(output.getvalue())
