@@ -18,8 +18,8 @@ def parse_args(argv):
     parser.add_argument("--port", default=8080, type=int, help="port (0 picks a free one; default 8080)")
     parser.add_argument("--job-delay", default=0.0, type=float,
                         help="seconds each async job waits before it runs, to observe jobstatus 0")
-    parser.add_argument("--version", help="CloudStack version to run as: 4.22 or 4.23 (default: the seed's version,"
-                        " else the database's, else 4.23)")
+    parser.add_argument("--version", help="CloudStack version to run as: 4.18, 4.19, 4.20, 4.21, 4.22 or 4.23 (default:"
+                        " the seed's version, else the database's, else 4.23)")
     args = parser.parse_args(argv)
     if args.job_delay < 0:
         parser.error(f"--job-delay must be >= 0, got {args.job_delay}")

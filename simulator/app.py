@@ -88,9 +88,13 @@ class Simulator:
         simulatorListAgentAnswers reads it)."""
         self.store.add("agentanswer", {"vm_uuid": vm["uuid"], "level": level, "answer": answer, "created": self.now()})
 
-    def event(self, account, event_type, description, vm=None, level="INFO"):
-        """Record an event (listEvents)."""
-        self.store.add("event", {"type": event_type, "level": level, "description": description,
-                                 "account_id": account["id"], "domain_id": account["domain_id"],
-                                 "resource_uuid": vm["uuid"] if vm else None, "created": self.now(),
-                                 "state": "Completed"})
+    def event(self, account, event_type, description, resource=None, level="INFO", state="Completed", **links):
+        """Record an event (listEvents; ActionEventUtils.persistActionEvent) and return it. ``links``: the
+        ``resource_type`` of the resource (an ApiCommandResourceType name), the ``user`` who caused it and the
+        ``start_id`` of the event that started its action (0 for none; EventResponse parentid)."""
+        user = links.get("user")
+        return self.store.add("event", {
+            "type": event_type, "level": level, "description": description, "account_id": account["id"],
+            "domain_id": account["domain_id"], "user_id": user["id"] if user else None,
+            "resource_uuid": resource["uuid"] if resource else None, "resource_type": links.get("resource_type"),
+            "start_id": links.get("start_id", 0), "created": self.now(), "state": state})

@@ -10,6 +10,7 @@ import json
 import queue
 import threading
 import time
+from contextlib import contextmanager
 
 from simulator.errors import ApiError
 
@@ -35,6 +36,25 @@ def check_timings(given):
     return timings
 
 
+_CALL_CONTEXT = threading.local()  # what a worker thread's running job knows: its start event id
+
+
+def start_event_id():
+    """The start event id of the job this thread runs (CallContext.getStartEventId): its Scheduled event; 0 outside
+    a job."""
+    return getattr(_CALL_CONTEXT, "start_event_id", 0)
+
+
+@contextmanager
+def call_context(start_id):
+    """ApiDispatcher.dispatch: ctx.setStartEventId(ctxStartEventId) for the job body."""
+    _CALL_CONTEXT.start_event_id = start_id
+    try:
+        yield
+    finally:
+        _CALL_CONTEXT.start_event_id = 0
+
+
 def failure(code, text):
     """ApiAsyncJobDispatcher.runJob's ExceptionResponse: its constructor's empty uuidList, no cserrorcode."""
     return {"uuidList": [], "errorcode": code, "errortext": text}
@@ -47,10 +67,13 @@ class ShutDown(Exception):
 class AsyncWork:
     """What an async handler returns: the work to run, the instance the job records (the command's
     getApiResourceType/getApiResourceId), the instance whose work queue it runs in (``queue_uuid``, the recorded one
-    by default: a command may name no instance and still run as VM work) and an optional created id."""
+    by default: a command may name no instance and still run as VM work), an optional created id and the command's
+    ``event`` (simulator.events.CommandEvent: its Scheduled event is written when the job is queued)."""
 
-    def __init__(self, run, instance_type="VirtualMachine", instance_uuid=None, created_id=None, queue_uuid=None):
+    def __init__(self, run, instance_type="VirtualMachine", instance_uuid=None, created_id=None, queue_uuid=None,
+                 event=None):
         self.run = run
+        self.event = event
         self.instance_type = instance_type
         self.instance_uuid = instance_uuid
         self.created_id = created_id
@@ -126,6 +149,7 @@ class Jobs:
             "status": 0, "procstatus": 0, "resultcode": 0, "resulttype": "object", "result": None,
             "instancetype": work.instance_type, "instanceid": work.instance_uuid,
             "created": self.app.now(), "completed": None,
+            "start_event_id": work.event.schedule(self.app, caller)["id"] if work.event else 0,
         })
         if work.queue_uuid:
             self.queues.setdefault(work.queue_uuid, []).append(job["id"])
@@ -145,7 +169,8 @@ class Jobs:
                 self._wait_turn(job_id, work.queue_uuid)
                 job = store.get("job", job_id)
                 if job is not None and job["status"] == 0:
-                    self._run(job, work.run)
+                    with call_context(job["start_event_id"]):
+                        self._run(job, work.run)
             except ShutDown:
                 return
             finally:

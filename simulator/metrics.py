@@ -313,10 +313,3 @@ def vm_stats_fields(data):
 def java_fixed(value, places):
     """String.format("%.<places>f", value): the double's exact value rounded HALF_UP."""
     return str(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def wants_stats(settings, details):
-    """ListVMsCmd.getDetails: stats with details all or stats, or without details when list.vm.default.details.stats."""
-    if not details:
-        return settings.boolean("list.vm.default.details.stats")
-    return "all" in details or "stats" in details

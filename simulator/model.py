@@ -216,18 +216,28 @@ def host_is_usable(host):
     return host["state"] == "Up" and host["resourcestate"] == "Enabled"
 
 
+def host_takes_offering_tags(app, host, offering, template):
+    """A VM's own or last host for an offering: HostVO.checkHostServiceOfferingAndTemplateTags with the strict tags
+    (4.20 on: UserVmManagerImpl.upgradeVirtualMachine, DeploymentPlanningManagerImpl.deployInVmLastHost), else
+    HostVO.checkHostServiceOfferingTags, every host tag of the offering and none of the template (4.18, 4.19: the same
+    upgradeVirtualMachine and DeploymentPlanningManagerImpl.checkVmProfileAndHost at 0c7d47138d)."""
+    if app.version.strict_host_tags:
+        return host_has_strict_tags(app, host, offering, template)
+    return tag_list(offering.get("hosttags")) <= set(host.get("tags") or [])
+
+
 def next_destination(app, vm, offering, size, hosts, excluded):
     """DeploymentPlanningManagerImpl.planDeployment's pick among hosts for a VM of size (vCPUs, MHz, MiB), or None.
 
-    The VM's last host first (deployInVmLastHost): usable, not excluded, the strict tags only, CPU capability and
-    reserved capacity, else free capacity counting reserved. Then FirstFitAllocator in id order: usable, not
-    excluded, every tag, CPU capability and free capacity counting reserved.
+    The VM's last host first (deployInVmLastHost): usable, not excluded, its tags (host_takes_offering_tags), CPU
+    capability and reserved capacity, else free capacity counting reserved. Then FirstFitAllocator in id order:
+    usable, not excluded, every tag, CPU capability and free capacity counting reserved.
     """
     cores, speed, memory = size
     template = app.store.get("template", vm["template_id"])
     last = next((host for host in hosts if host["id"] == vm.get("last_host_id")), None)
     if (last is not None and last["id"] not in excluded and host_is_usable(last)
-            and host_has_strict_tags(app, last, offering, template)
+            and host_takes_offering_tags(app, last, offering, template)
             and last_host_can_take(app, last, cores, speed, memory)):
         return last
     return next((host for host in hosts if host["id"] not in excluded and host_is_usable(host)
@@ -344,7 +354,8 @@ def check_resource_limits(app, account, deltas):
     """Raise the ResourceLimitManager error (kind ResourceAllocation) when an increase passes a limit.
 
     checkResourceLimitWithTag per resource in the order user_vm, cpu, memory: the account limit, then each domain
-    from the account's up to, not including, ROOT. Root admins are not limited.
+    from the account's up to, not including, ROOT. Root admins are not limited. The texts per version
+    (``tagged_limit_texts``).
     """
     if account["role"] == "Admin":
         return
@@ -357,8 +368,9 @@ def check_resource_limits(app, account, deltas):
         kind = "user_vm" if resource == "vm" else resource
         limit = account_limit(app, account, resource)
         if limit != UNLIMITED and usage[resource] + delta > limit:
+            tag = ", tag = 'null'" if app.version.tagged_limit_texts else ""
             raise ApiError("ResourceAllocation",
-                           f"Maximum amount of resources of Type = '{kind}', tag = 'null' for Account Name ="
+                           f"Maximum amount of resources of Type = '{kind}'{tag} for Account Name ="
                            f" {account['name']} in Domain Id = {domain['id']} is exceeded: Account Resource Limit ="
                            f" {limit}, Current Account Resource Amount = {usage[resource]}, Current Account Resource"
                            f" Reservation = 0, Requested Resource Amount = {delta}.")
@@ -372,8 +384,9 @@ def check_domain_limits(app, domain, resource, kind, delta):
         if limit != UNLIMITED:
             current = domain_usage(app, domain)[resource]
             if current + delta > limit:
+                domain_id = domain["uuid"] if app.version.tagged_limit_texts else domain["id"]
                 raise ApiError("ResourceAllocation",
-                               f"Maximum domain resource limits of Type '{kind}' for Domain Id = {domain['uuid']} is"
+                               f"Maximum domain resource limits of Type '{kind}' for Domain Id = {domain_id} is"
                                f" exceeded: Domain Resource Limit = {limit}, Current Domain Resource Amount ="
                                f" {current}, Current Resource Reservation = 0, Requested Resource Amount = {delta}.")
         domain = app.store.get("domain", domain["parent_id"])

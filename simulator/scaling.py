@@ -8,7 +8,7 @@ from simulator import agent as host_agent
 from simulator import hypervisors, vmops
 from simulator.errors import ApiError, invalid, runtime, server
 from simulator.model import (check_resource_limits, cluster_crosses_threshold, host_can_take, host_has_strict_tags,
-                             is_dynamic, next_destination, vm_kind, vm_size, vm_to_string)
+                             host_takes_offering_tags, is_dynamic, next_destination, vm_kind, vm_size, vm_to_string)
 
 INT_MAX = 2147483647
 CUSTOM_KEYS = (("cpunumber", "cpuNumber"), ("cpuspeed", "cpuSpeed"), ("memory", "memory"))
@@ -22,6 +22,15 @@ def merge_details(entries):
     for entry in entries or []:
         merged.update(entry)
     return merged
+
+
+def system_vm_details(app, entries):
+    """ScaleSystemVMCmd / UpgradeSystemVMCmd.getDetails: convertDetailsToMap(details) from apache/cloudstack PR #11062
+    (4.20.2), else the map as ParamProcessWorker builds it, index -> details[i], in which validateCustomParameters
+    finds no cpuNumber, cpuSpeed or memory."""
+    if app.version.system_vm_details_merged:
+        return merge_details(entries)
+    return {str(index): entry for index, entry in enumerate(entries or [])}
 
 
 def fill_absent_details(app, vm, new_offering, details):
@@ -118,8 +127,9 @@ def resource_deltas(current_size, new_size):
 class Scaler:
     """One scale or change-service request for one VM."""
 
-    def __init__(self, app, vm, new_offering, details):
+    def __init__(self, app, vm, new_offering, details, caller=None):
         self.app = app
+        self.caller = caller  # the calling account (CallContext.getCallingAccount); None: the owner
         self.vm = vm
         self.new = new_offering
         self.current = app.store.get("offering", vm["offering_id"])
@@ -147,7 +157,7 @@ class Scaler:
     def running(self):
         """upgradeRunningVirtualMachine (spec 3.3, 3.4); returns False for "Failed to scale the VM"."""
         app, vm = self.app, self.vm
-        if vm["state"] == "Running" and not host_has_strict_tags(app, self._host(), self.new, self.template):
+        if vm["state"] == "Running" and not host_takes_offering_tags(app, self._host(), self.new, self.template):
             return False
         if is_dynamic(self.new):
             validate_custom_parameters(app, self.new, self.details)
@@ -160,7 +170,7 @@ class Scaler:
         self._check_up_only(cur, new)
         if not app.version.fixed_offering_live_kvm and not is_dynamic(self.current) and self._hypervisor() == "KVM":
             raise invalid(app.version.text("fixed_offering_kvm"))
-        check_resource_limits(app, self.account, resource_deltas(cur, new))
+        check_resource_limits(app, self.live_scale_limited(), resource_deltas(cur, new))
         if vm["state"] != "Running":
             return True
         if not app.settings.boolean("enable.dynamic.scale.vm", "zone", vm["zone_id"]):
@@ -172,6 +182,13 @@ class Scaler:
                                      new[2] - cur[2]):
             raise runtime(f"Unable to scale {vm_to_string(vm)} due to insufficient resources.")
         return self._retry_loop(cur, new)
+
+    def live_scale_limited(self):
+        """The account whose limits upgradeRunningVirtualMachine checks: the VM's owner (PR #8935, 4.20 on), else the
+        caller's account, checkResourceLimit(caller, ...) at 84538da27c and 0c7d47138d."""
+        if self.app.version.owner_limits_on_live_scale or self.caller is None:
+            return self.account
+        return self.caller
 
     def _host(self):
         return self.app.store.get("host", self.vm["host_id"])
@@ -192,9 +209,11 @@ class Scaler:
 
     def current_host_fits(self, host, cpu_diff, mem_diff_mib, new):
         """The retry loop's test of the current host: checkIfHostHasCpuCapability, checkIfHostHasCapacity for the
-        increase without reserved capacity, and checkEnforceStrictHostTagCheck with the VM's current offering."""
+        increase without reserved capacity, and checkEnforceStrictHostTagCheck with the VM's current offering
+        (4.18 and 4.19 have no such test, nor strict tags: vm.strict.host.tags came with 4.20)."""
         return (host_can_take(self.app, host, new[0], new[1], cpu_diff, mem_diff_mib, consider_reserved=False)
-                and host_has_strict_tags(self.app, host, self.current, self.template))
+                and (not self.app.version.strict_host_tags
+                     or host_has_strict_tags(self.app, host, self.current, self.template)))
 
     def _retry_loop(self, cur, new):
         app, vm = self.app, self.vm
@@ -230,7 +249,8 @@ class Scaler:
         return dest
 
     def _migrate_for_scale(self, source, dest):
-        """Running -> Migrating -> Running on the destination (OperationFailed back to Running on failure)."""
+        """Running -> Migrating -> Running on the destination (OperationFailed back to Running on failure); no
+        VM.MIGRATE event: VirtualMachineManagerImpl.migrateForScale carries no @ActionEvent."""
         app, vm = self.app, self.vm
         vmops.transit(app, vm, "MigrationRequested")
         app.jobs.elapse("migrate")
@@ -238,13 +258,9 @@ class Scaler:
             vmops.migrate_domain(app, vm, source, dest)
         except host_agent.AgentError as err:
             vmops.transit(app, vm, "OperationFailed")
-            app.event(self.account, "VM.MIGRATE", f"Migration of VM {vm['name']} failed: {err}", vm=vm,
-                      level="ERROR")
             raise runtime(app.version.text("reconfigure_failed")) from err
         vm["host_id"], vm["last_host_id"] = dest["id"], source["id"]
         vmops.transit(app, vm, "OperationSucceeded")
-        app.event(self.account, "VM.MIGRATE", f"Migrated VM {vm['name']} from host {source['name']} to host"
-                                              f" {dest['name']} to scale it", vm=vm)
 
     def _reconfigure(self, host, new):
         """VMM.reConfigureVm: the agent scales the domain, then the database follows."""
@@ -281,23 +297,25 @@ class Scaler:
         app.store.save(vm_kind(vm), vm)  # no state change: update_time and lastupdated stay
 
 
-def scale(app, vm, new_offering, detail_entries, extras, fill_absent=True, failed=FAILED):
-    """The scaleVirtualMachine job body (spec 3.1); returns the VM.
+def scale(app, vm, new_offering, detail_entries, extras, system_vm_command=False, caller=None):
+    """The scaleVirtualMachine job body (spec 3.1), ``caller`` the calling account; returns the VM.
 
-    scaleSystemVm runs the same UserVmManagerImpl.upgradeVirtualMachine(id, offering, details) without filling in the
-    absent details first, and fails with its own text (ManagementServerImpl.upgradeSystemVM): fill_absent=False,
-    failed=SYSTEM_VM_FAILED.
+    scaleSystemVm (``system_vm_command``) runs the same UserVmManagerImpl.upgradeVirtualMachine(id, offering, details)
+    with ScaleSystemVMCmd's details, not filled in, and fails with its own text (ManagementServerImpl.upgradeSystemVM).
     """
-    details = merge_details(detail_entries)
-    details.update(extras)
-    if fill_absent:
-        fill_absent_details(app, vm, new_offering, details)
-    scaler = Scaler(app, vm, new_offering, details)
+    if system_vm_command:
+        details = system_vm_details(app, detail_entries)
+    else:
+        details = merge_details(detail_entries)
+        details.update(extras)
+        if app.version.fills_absent_details:
+            fill_absent_details(app, vm, new_offering, details)
+    scaler = Scaler(app, vm, new_offering, details, caller)
     if vm["state"] == "Stopped":
         scaler.stopped()
         return vm
     if not scaler.running():
-        raise server(530, failed)
+        raise server(530, SYSTEM_VM_FAILED if system_vm_command else FAILED)
     return vm
 
 

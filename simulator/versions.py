@@ -1,11 +1,13 @@
-"""The CloudStack versions the simulator can be started as: [4.22] and [main] (4.23), and what differs between them.
+"""The CloudStack versions the simulator can be started as: 4.18 to 4.22 and [main] (4.23), and what differs.
 
 [4.22] is github alexandremattioli/cloudstack @ 3d6cafe193 (4.22.0.0-SNAPSHOT), before apache/cloudstack PR #12975;
-[main] is github prashanthr2/cloudstack @ b0601e5478 (4.23.0.0-SNAPSHOT), with it (merged as 6b831f5196). The rules
-live here; simulator/scaling.py and vmops.py ask the running version (``app.version``).
+[main] is github prashanthr2/cloudstack @ b0601e5478 (4.23.0.0-SNAPSHOT), with it (merged as 6b831f5196). The older
+lines are the release commits of apache/cloudstack in the history of that [4.22] mirror: [4.18] 84538da27c (4.18.2.5),
+[4.19] 0c7d47138d (4.19.3.0), [4.20] 4dc3931233 (4.20.2.0), [4.21] f9513b47bf (4.21.0.0). The rules live here;
+simulator/scaling.py and vmops.py ask the running version (``app.version``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 INT_MAX = 2147483647
 
@@ -24,6 +26,23 @@ class Version:
     ``any_host_tag``: listServiceOfferings ``virtualmachineid`` keeps an offering sharing any one host tag of the
     current offering (QueryManagerImpl.searchForServiceOfferingIdsAndCount, PR #12919), else only offerings without
     host tags or with every one of them (``FIND_IN_SET`` joined by ``and`` in [4.22]).
+    ``fills_absent_details``: scaleVirtualMachine takes the VM's current values for the custom values it is not given
+    (UserVmManagerImpl.updateInstanceDetailsMapWithCurrentValuesForAbsentDetails, PR #8234, 4.20). ``strict_host_tags``:
+    a running VM's host, and a starting VM's last host, need only the strict tags of the offering and template
+    (vm.strict.host.tags, PR #9017, 4.20), and the current offering's strict tags decide whether the VM's own host
+    can take a scale, else every host tag of the offering (HostVO.checkHostServiceOfferingTags) and no strict test.
+    ``system_vm_details_merged``:
+    scaleSystemVm and changeServiceForSystemVm merge their ``details[i]`` into one map (ScaleSystemVMCmd /
+    UpgradeSystemVMCmd.getDetails, PR #11062, 78e146278b: in 4.20.2.0, not in 4.20.1.0 nor in any 4.19 release), else
+    they hand on the map keyed by index. ``owner_limits_on_live_scale``:
+    upgradeRunningVirtualMachine checks the limits of the VM's owner (PR #8935, 4.20), else those of the caller's
+    account and its domains (checkResourceLimit(caller, ...) at 0c7d47138d). ``tagged_limit_texts``: the
+    ResourceLimitManagerImpl texts name the host tag (``tag = 'null'``) and the domain's uuid (4dc3931233 on), else
+    no tag and the domain's numeric id (checkAccountResourceLimit / checkDomainResourceLimit at 84538da27c and
+    0c7d47138d). ``absent_capabilities``: listCapabilities fields the
+    line's ListCapabilitiesCmd.execute does not set. ``offering_states``: listServiceOfferings and
+    updateServiceOffering take ``state`` and ServiceOfferingResponse shows it (PR #8821, 4.19), else neither has it
+    and listServiceOfferings lists only Active offerings (service_offering_view of 4.18).
     """
 
     name: str
@@ -34,6 +53,13 @@ class Version:
     texts: dict = field(default_factory=dict)
     absent_settings: tuple = ()
     any_host_tag: bool = True
+    fills_absent_details: bool = True
+    strict_host_tags: bool = True
+    system_vm_details_merged: bool = True
+    owner_limits_on_live_scale: bool = True
+    tagged_limit_texts: bool = True
+    absent_capabilities: tuple = ()
+    offering_states: bool = True
 
     def text(self, key, **values):
         """This version's text for ``key``, formatted with ``values``."""
@@ -124,7 +150,26 @@ V4_23 = Version("4.23", "4.23.0.0", fixed_offering_live_kvm=True, same_size_cap_
                     change_service_state="Unable to upgrade Instance {vm}  in state {state}; make sure the Instance is"
                                          " stopped"))
 
-VERSIONS = {version.name: version for version in (V4_22, V4_23)}
+# ConfigKeys of 4.20 that 4.18 and 4.19 lack: UserVmManager.StrictHostTags and EnforceStrictResourceLimitHostTagCheck
+# (PR #9017), ResourceLimitService.ResourceLimitHostTags (PR #8362), UserVmManager.AllowUserForceStopVm (PR #9569);
+# QueryService.ReturnVmStatsOnVmList (PR #9177) came with 4.19.1.
+SETTINGS_AFTER_4_19 = ("allow.user.force.stop.vm", "resource.limit.host.tags", "vm.strict.host.tags",
+                       "vm.strict.resource.limit.host.tag.check")
+
+# [4.20] and [4.21]: every rule and text above as in [4.22] (their UserVmManagerImpl upgrade methods differ only by the
+# External hypervisor refusal, KVMGuru and VirtualMachineManagerImpl by log lines)
+V4_20 = replace(V4_22, name="4.20", cloudstackversion="4.20.2.0")
+V4_21 = replace(V4_22, name="4.21", cloudstackversion="4.21.0.0")
+V4_19 = replace(V4_22, name="4.19", cloudstackversion="4.19.3.0", fills_absent_details=False, strict_host_tags=False,
+                system_vm_details_merged=False, owner_limits_on_live_scale=False, tagged_limit_texts=False,
+                absent_settings=SETTINGS_AFTER_4_22 + SETTINGS_AFTER_4_19,
+                absent_capabilities=("allowuserforcestopvm", "dynamicscalingenabled"))
+V4_18 = replace(V4_19, name="4.18", cloudstackversion="4.18.2.5",
+                absent_settings=V4_19.absent_settings + ("list.vm.default.details.stats",),
+                absent_capabilities=V4_19.absent_capabilities + ("customhypervisordisplayname",),
+                offering_states=False)
+
+VERSIONS = {version.name: version for version in (V4_18, V4_19, V4_20, V4_21, V4_22, V4_23)}
 DEFAULT = V4_23.name
 
 

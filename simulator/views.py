@@ -63,14 +63,20 @@ def control_state(host):
     return "Enabled" if host["resourcestate"] == "Enabled" else "Disabled"
 
 
-def vm_response(ctx, vm, metrics=False, stats=False):
+ALL_DETAILS = frozenset({"all"})  # ViewResponseHelper.createUserVmResponse without details: EnumSet.of(VMDetails.all)
+
+
+def vm_response(ctx, vm, metrics=False, details=ALL_DETAILS):
     """UserVmResponse: Full view for root admin, Restricted (no host or instance name) for others.
 
-    stats: the newest vm_stats row's figures (details stats); metrics: VmMetricsResponse
-    (MetricsServiceImpl.listVmMetrics).
+    details: the VMDetails values (ListVMsCmd.getDetails) that UserVmJoinDaoImpl.newUserVmResponse fills their fields
+    for; stats are the newest vm_stats row's figures; metrics: VmMetricsResponse (MetricsServiceImpl.listVmMetrics).
 
     A VM with a job in progress carries its jobid and jobstatus, as UserVmJoinVO does.
     """
+    def wanted(*values):
+        return "all" in details or not details.isdisjoint(values)
+
     store = ctx.store
     full = ctx.caller.is_root_admin
     zone = store.get("zone", vm["zone_id"])
@@ -85,17 +91,21 @@ def vm_response(ctx, vm, metrics=False, stats=False):
     body.update(account=owner["account"], userid=user["uuid"] if user else None,
                 username=user["username"] if user else None, domainid=owner["domainid"], domain=owner["domain"],
                 domainpath=owner["domainpath"], created=vm["created"], lastupdated=vm.get("lastupdated"),
-                state=vm["state"], haenable=bool(vm.get("haenable")), group=vm.get("group"),
-                zoneid=zone["uuid"], zonename=zone["name"])
+                state=vm["state"], haenable=bool(vm.get("haenable")),
+                group=vm.get("group") if wanted("group") else None, zoneid=zone["uuid"], zonename=zone["name"])
     if host:
         body.update(hostid=host["uuid"], hostname=host["name"])
     if current_host:  # UserVmJoinDaoImpl.newUserVmResponse: in every view
         body["hostcontrolstate"] = control_state(current_host)
-    body.update(templateid=template["uuid"], templatename=template["name"], templatetype="USER",
-                templateformat=template["format"], templatedisplaytext=template["displaytext"],
-                passwordenabled=bool(template.get("passwordenabled")), serviceofferingid=offering["uuid"],
-                serviceofferingname=offering["name"], cpunumber=cores, cpuspeed=speed, memory=memory)
-    latest = ctx.app.metrics.latest(vm["id"]) if stats else None
+    if wanted("tmpl"):
+        body.update(templateid=template["uuid"], templatename=template["name"], templatetype="USER",
+                    templateformat=template["format"], templatedisplaytext=template["displaytext"],
+                    passwordenabled=bool(template.get("passwordenabled")))
+    if wanted("servoff"):
+        body.update(serviceofferingid=offering["uuid"], serviceofferingname=offering["name"])
+    if wanted("servoff", "stats"):
+        body.update(cpunumber=cores, cpuspeed=speed, memory=memory)
+    latest = ctx.app.metrics.latest(vm["id"]) if wanted("stats") else None
     if latest:
         body.update(vm_stats_fields(latest))
     if metrics:
@@ -104,25 +114,42 @@ def vm_response(ctx, vm, metrics=False, stats=False):
         if latest:
             body.update(networkread="0.00 MiB", networkwrite="0.00 MiB", diskread="0.00 MiB", diskwrite="0.00 MiB",
                         diskiopstotal=0)
-    body.update(guestosid=template["uuid"], rootdeviceid=0, rootdevicetype="ROOT", securitygroup=[],
-                nic=[nic_response(store, nic) for nic in vm_nics(store, vm)],
-                hypervisor=hypervisors.vm_hypervisor(store, vm))
+    body["guestosid"] = template["uuid"]
+    if wanted("volume"):
+        body.update(rootdeviceid=0, rootdevicetype="ROOT")
+    tags = [tag_response(store, tag) for tag in resource_tags(store, "UserVm", vm)]
+    all_nics = [nic_response(store, nic) for nic in vm_nics(store, vm)]
+    groups = vm_affinity_groups(store, vm)
+    nics = joined_entries(all_nics, wanted("nics"), max(len(groups), 1) * max(len(tags), 1))
+    body.update(securitygroup=[], nic=nics, hypervisor=hypervisors.vm_hypervisor(store, vm),
+                ipaddress=nics[0]["ipaddress"] if nics else None)
     if full:
         body["instancename"] = vm["instancename"]
-    details = dict(vm.get("details") or {})
-    body.update(details=details, affinitygroup=vm_affinity_groups(store, vm), displayvm=vm.get("displayvm", True),
-                isdynamicallyscalable=bool(vm["isdynamicallyscalable"]), deleteprotection=False,
-                ostypeid=template["uuid"], osdisplayname=template["ostypename"])
-    if not details:  # no UEFI detail and no details at all: BIOS
+    vm_details = dict(vm.get("details") or {})
+    body.update(details=vm_details,
+                affinitygroup=joined_entries(groups, wanted("affgrp"), max(len(all_nics), 1) * max(len(tags), 1)),
+                displayvm=vm.get("displayvm", True), isdynamicallyscalable=bool(vm["isdynamicallyscalable"]),
+                deleteprotection=False, ostypeid=template["uuid"], osdisplayname=template["ostypename"])
+    if not vm_details:  # no UEFI detail and no details at all: BIOS
         body.update(bootmode="legacy", boottype="Bios")
     body["vmtype"] = "User"
     if full:
         body["arch"] = "x86_64"
-    body["tags"] = [tag_response(store, tag) for tag in resource_tags(store, "UserVm", vm)]
+    body["tags"] = tags
     jobid = ctx.app.jobs.pending.get(vm["uuid"])
     if jobid:
         body.update(jobid=jobid, jobstatus=0)
     return compact(body)
+
+
+def joined_entries(entries, wanted, other_rows):
+    """A one-to-many field of UserVmResponse (nic, affinitygroup) as ViewResponseHelper.createUserVmResponse builds
+    it from the VM's user_vm_view rows (one per NIC x affinity group x tag...): newUserVmResponse fills the first row's
+    entry only when its VMDetails value is asked for, ApiDBUtils.fillVmDetails adds the other rows' entries always.
+    So without the value only the first entry is missing, and only when it has no row of its own besides the first."""
+    if wanted or other_rows > 1:
+        return entries
+    return entries[1:]
 
 
 def resource_tags(store, resource_type, obj):

@@ -24,7 +24,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils import _metri
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import CloudStackError, InvalidValue
-from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_vm, owner_filters, owner_scope
+from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import find_vm, list_vms_named, owner_filters, owner_scope
 from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import Rollout, api_int, run_all, view
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import Reader, plan_vm, plan_view, predicted
 
@@ -150,8 +150,7 @@ def select_vms(api, params):
         return [find_vm(api, key, **scope) for key in params["vm"]]
     wanted = dict((key, tag_text(value)) for key, value in params["tags"].items())
     tags = [dict(key=key, value=value) for key, value in sorted(wanted.items())]
-    filters = dict(owner_filters(**scope)[1], name=params.get("name"), tags=tags or None)
-    rows = api.list("listVirtualMachines", "virtualmachine", action="list VMs", **filters)
+    rows = list_vms_named(api, params.get("name"), tags=tags or None, **owner_filters(**scope)[1])
     return [row for row in rows if all(dict((tag.get("key"), tag.get("value")) for tag in row.get("tags") or [])
                                        .get(key) == value for key, value in wanted.items())]
 

@@ -141,6 +141,19 @@ def find_vm(api, key, zone=None, account=None, domain=None, project=None, option
     return find(api, "VM", "listVirtualMachines", "virtualmachine", key, scope=scope, optional=optional, **params)
 
 
+def list_vms_named(api, name, **params):
+    """The listVirtualMachines rows (narrowed by ``params``) whose name contains ``name``, case-insensitively; all
+    of them without a name.
+
+    CloudStack's ``name`` is the exact host name (QueryManagerImpl.searchForUserVMIdsAndCount), its ``keyword``
+    a LIKE on display name, host name, state and addresses: the call asks with ``keyword``, the names are kept here.
+    """
+    if name:
+        params["keyword"] = name
+    rows = api.list("listVirtualMachines", "virtualmachine", action="list VMs", **params)
+    return [row for row in rows if not name or name.lower() in (row.get("name") or "").lower()]
+
+
 def find_domain(api, key, optional=False):
     """A domain by id, exact name or path (e.g. ``ROOT/customers``)."""
     return find(api, "domain", "listDomains", "domain", key, optional=optional, name_fields=("name", "path"),

@@ -182,6 +182,9 @@ class Situation:
     template_tag: str = ""
     system_vm_type: str = ""  # consoleproxy / secondarystoragevm for a system VM (scaleSystemVm), "" for a user VM
     version: versions.Version = field(default_factory=lambda: versions.UNREAD)  # the server's version and its rules
+    # the limits a live scale counts against when they are not the owner's: before PR #8935 (4.20)
+    # upgradeRunningVirtualMachine checks the caller's account (Rules.owner_limits_on_live_scale); None: ``limits``
+    live_limits: Optional[Limits] = None
 
 
 @dataclass(frozen=True)
@@ -341,9 +344,19 @@ def _missing_strict_tags(situation, offering, host):
 
 
 def _host_tag_blockers(situation, offering):
-    """A running VM stays on its host, which must carry the new offering's strict tags (upgradeVirtualMachine)."""
+    """A running VM stays on its host, which must carry the new offering's strict tags (upgradeVirtualMachine), or
+    every host tag of the new offering before PR #9017 (``HostVO.checkHostServiceOfferingTags`` [4.19])."""
     host = situation.host
-    missing = _missing_strict_tags(situation, offering, host) if host is not None else []
+    if host is None:
+        return []
+    if not situation.version.rules.strict_host_tags:
+        missing = [tag for tag in offering.host_tags if tag not in host.tags]
+        return ["service offering %s needs host tags %s, of which %s are missing on host %s: %s scales a running VM"
+                " only on a host with every host tag of the new offering (Failed to scale the VM): add the tags to the"
+                " host (updateHost hosttags) or pick an offering whose host tags it has (from CloudStack 4.20 only the"
+                " tags in vm.strict.host.tags count)" % (offering.name, ",".join(offering.host_tags), ",".join(missing),
+                                                         host.name, situation.version.planned_for)] if missing else []
+    missing = _missing_strict_tags(situation, offering, host)
     if not missing:
         return []
     return ["service offering %s needs host tags %s, of which %s are strict (vm.strict.host.tags or"
@@ -556,12 +569,18 @@ def _owner_limits(limits):
     return (limits,) + limits.domains
 
 
-def _limit_errors(situation, values):
-    """Account and domain limits (``checkVmResourceLimitsForServiceOfferingChange``): only increases count."""
-    vm, limits = situation.vm, situation.limits
+def _live_limits(situation):
+    """The limits a live scale counts against: the caller's before 4.20 when read, else the owner's."""
+    return situation.live_limits if situation.live_limits is not None else situation.limits
+
+
+def _limit_errors(situation, values, limits=None):
+    """Account and domain limits (``checkVmResourceLimitsForServiceOfferingChange``, the owner's unless ``limits``):
+    only increases count."""
+    vm = situation.vm
     cpu, _speed, memory = values
     errors = []
-    for owner in _owner_limits(limits):
+    for owner in _owner_limits(limits or situation.limits):
         for kind, delta, available, unit in (("cpu", cpu - vm.cpu, owner.cpu, "vCPUs"),
                                              ("memory", memory - vm.memory, owner.memory, "MiB")):
             if available is not None and delta > available:
@@ -573,10 +592,10 @@ def _limit_errors(situation, values):
 
 
 def _limit_maximum(situation):
-    """The most vCPUs and MiB the owner's limits leave the VM (None: unlimited)."""
+    """The most vCPUs and MiB the limits of a live scale leave the VM (None: unlimited)."""
     vm = situation.vm
     max_cpu = max_memory = None
-    for owner in _owner_limits(situation.limits):
+    for owner in _owner_limits(_live_limits(situation)):
         max_cpu = _min_known(max_cpu, vm.cpu + max(owner.cpu, 0) if owner.cpu is not None else None)
         max_memory = _min_known(max_memory, vm.memory + max(owner.memory, 0) if owner.memory is not None else None)
     return max_cpu, max_memory
@@ -636,9 +655,9 @@ def _capacity(situation, offering, values, options):
     """Stay on the host, migrate first, or a blocker: ``(action, reasons, host)``.
 
     ``upgradeRunningVirtualMachine`` keeps the VM on its host when it has room and carries the strict tags of the
-    VM's current offering (``checkEnforceStrictHostTagCheck``); else a destination in the cluster must carry all the
-    new offering's tags (``FirstFitAllocator.retrieveHosts``) and have room for the whole new size, reserved
-    capacity included.
+    VM's current offering (``checkEnforceStrictHostTagCheck``, from PR #9017 of 4.20; before, room alone); else a
+    destination in the cluster must carry all the new offering's tags (``FirstFitAllocator.retrieveHosts``) and have
+    room for the whole new size, reserved capacity included.
     """
     vm, settings, host = situation.vm, situation.settings, situation.host
     cpu, speed, memory = values
@@ -646,7 +665,8 @@ def _capacity(situation, offering, values, options):
     memory_more = max(0, memory - vm.memory) * MIB
     if host is None:
         return LIVE, [], None
-    untagged = _missing_strict_tags(situation, situation.current, host)
+    strict = situation.version.rules.strict_host_tags
+    untagged = _missing_strict_tags(situation, situation.current, host) if strict else []
     if not untagged and _has_room(host, cpu, speed, cpu_more, memory_more, True):
         return LIVE, [], None
     short = _shortage(host, cpu_more, memory_more) if not untagged else (
@@ -697,10 +717,11 @@ def plan(situation, target, options=Options()):
         return decide(REFUSE, ["VM %s is %s: CloudStack scales only Running or Stopped VMs; wait until the current operation"
                                " ends, or start or stop it with %s" % (vm.name, vm.state, STATE_MODULE)])
     blockers = _host_tag_blockers(situation, offering) + _hypervisor_blockers(vm) + _offering_blockers(situation, offering, values)
-    errors = _limit_errors(situation, values)
-    if errors:
+    errors = _limit_errors(situation, values, _live_limits(situation))
+    if errors and situation.live_limits is None:
         return decide(REFUSE, errors)
-    blockers += _environment_blockers(situation) + _headroom_blockers(situation, values) + _threshold_blockers(situation, values)
+    blockers += errors + _environment_blockers(situation) + _headroom_blockers(situation, values)
+    blockers += _threshold_blockers(situation, values)
     blockers += hypervisors.blockers(situation, values)
     if not blockers:
         action, reasons, host = _capacity(situation, offering, values, options)
@@ -710,7 +731,9 @@ def plan(situation, target, options=Options()):
             return decide(action, reasons + hypervisors.notes(situation, values), host)
         blockers = reasons
     if options.allow_restart:
-        errors = _offline_errors(situation, offering, values) + _start_errors(situation, offering, values)
+        # a stopped VM's change counts against its owner's limits (upgradeStoppedVirtualMachine), on every line
+        errors = _limit_errors(situation, values) if situation.live_limits is not None else []
+        errors += _offline_errors(situation, offering, values) + _start_errors(situation, offering, values)
         if errors:
             return decide(REFUSE, blockers + errors)
         return decide(RESTART, blockers + ["allow_restart is true: VM %s will be stopped, changed and started again" % vm.name])
@@ -729,7 +752,7 @@ def readiness(situation):
     if not blockers and _limit_maximum(situation) == (vm.cpu, vm.memory):
         blockers.append("the limits of %s leave no vCPU and no MiB for VM %s to grow: raise them (updateResourceLimit"
                         " resourcetype=8 and 9)" % (", ".join(owner.owner or "the owner" for owner in _owner_limits(
-                            situation.limits) if owner.cpu is not None or owner.memory is not None), vm.name))
+                            _live_limits(situation)) if owner.cpu is not None or owner.memory is not None), vm.name))
     elif not blockers and max_cpu is not None and max_memory is not None and (max_cpu, max_memory) == (vm.cpu, vm.memory):
         blockers.append(hypervisors.no_headroom(situation) or
                         "VM %s already uses all the head-room its domain has (%s, %d MiB): raise kvm.cpu.dynamic.scaling.capacity"

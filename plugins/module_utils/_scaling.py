@@ -19,7 +19,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._compat impor
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import ApiError, CloudStackError, InvalidValue
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.livescale.cloudstack.plugins.module_utils._lookup import (
-    find_owned_vm, find_service_offering, label, owner_filters, owner_scope)
+    find_owned_vm, find_service_offering, label, list_vms_named, owner_filters, owner_scope)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout import (
     Rollout, api_int as _int, interrupted, recovery_note, run_all, settle, submit_without_waiting, view,
     without_wait_problem)
@@ -311,6 +311,35 @@ class Reader:
         return planner.Limits(owner, cpu=self._left(owner_key(vm_row), own.get("cpuavailable"), 0),
                               memory=self._left(owner_key(vm_row), own.get("memoryavailable"), 1), fix=fix, domains=domains)
 
+    def live_limits(self, vm_row):
+        """The limits a live scale of this Running VM counts against when they are not the owner's, else None.
+
+        Before 4.20 (``Rules.owner_limits_on_live_scale``) upgradeRunningVirtualMachine checks the caller's account
+        and its domains; a root admin has none. listAccounts without id, domainid or listall lists only the caller's
+        own account (QueryManagerImpl.searchForAccountIdsAndCount), read once per run; when it lists more
+        (allow.user.view.all.domain.accounts) the caller is not known and the owner's limits stand.
+        """
+        if self.version().rules.owner_limits_on_live_scale or vm_row.get("state") != "Running":
+            return None
+        caller = self.caller_account()
+        if caller is None or (not vm_row.get("projectid") and (caller.get("name"), caller.get("domainid")) == (
+                vm_row.get("account"), vm_row.get("domainid"))):
+            return None
+        owner = "account %s (the caller, whose limits %s checks when a running VM is scaled)" % (
+            caller.get("name"), self.version().planned_for)
+        if _int(caller.get("accounttype")) == ROOT_ADMIN:
+            return planner.Limits(owner)
+        key = caller_key(caller)
+        fix = "updateResourceLimit account=%s domainid=%s" % (caller.get("name"), caller.get("domainid"))
+        return planner.Limits(owner, cpu=self._left(key, caller.get("cpuavailable"), 0),
+                              memory=self._left(key, caller.get("memoryavailable"), 1), fix=fix,
+                              domains=self.domain_limits(caller.get("domainid")))
+
+    def caller_account(self):
+        """The caller's listAccounts row (listAccounts without parameters), None when it is not the only one."""
+        rows = self._optional("listAccounts", "account") or []
+        return rows[0] if len(rows) == 1 else None
+
     def _left(self, key, available, index):
         """What an owner has available, less what this run's plans take from it; None for Unlimited."""
         value = _available(available)
@@ -354,14 +383,18 @@ class Reader:
             settings=self.version_settings(self.settings(vm_row, cluster)), template=template, template_scalable=template_scalable,
             host=host, other_hosts=self.other_hosts(cluster, vm_row.get("hostid"), factor),
             limits=self.limits(vm_row), cluster=cluster_from(self.cluster_hosts(cluster)) if cluster else None,
-            template_tag=template_tag, version=self.version())
+            template_tag=template_tag, version=self.version(), live_limits=self.live_limits(vm_row))
 
     def commit(self, vm_row, plan):
         """Count what a plan about to be carried out takes from hosts and limits, for the VMs planned after it."""
         vm = vm_from(vm_row, None)
         cpu_more, memory_more = plan.cpu - vm.cpu, plan.memory - vm.memory
-        domains = self._chains.get(vm_row.get("domainid"), ())
-        for key in (owner_key(vm_row),) + tuple(("domain", domain_id) for domain_id in domains):
+        keys = [owner_key(vm_row)] + self._domain_keys(vm_row.get("domainid"))
+        live = plan.action in (planner.LIVE, planner.MIGRATE_THEN_LIVE) and self.live_limits(vm_row) is not None
+        caller = self.caller_account() if live else None
+        if caller is not None:  # before 4.20 a live scale also counts against the caller's account and domains
+            keys += [caller_key(caller)] + self._domain_keys(caller.get("domainid"))
+        for key in dict.fromkeys(keys):
             self._take(key, cpu_more, memory_more)
         if vm.state != "Running" or not vm.host_id:
             return
@@ -370,6 +403,10 @@ class Reader:
             self._take(("host", plan.migrate_host.id), plan.cpu * plan.speed, plan.memory * planner.MIB)
         else:
             self._take(("host", vm.host_id), plan.cpu * plan.speed - vm.cpu * vm.speed, memory_more * planner.MIB)
+
+    def _domain_keys(self, domain_id):
+        """The tally keys of a domain and its parents below ROOT, as domain_limits read them ([] when unread)."""
+        return [("domain", chain_id) for chain_id in self._chains.get(domain_id, ())]
 
     def _take(self, key, first, second):
         taken = self._taken.get(key, (0, 0))
@@ -380,6 +417,11 @@ def owner_key(vm_row):
     """The key of the VM's owner (account or project) in the reader's tally."""
     return ("project", vm_row["projectid"]) if vm_row.get("projectid") else (
         "account", vm_row.get("domainid"), vm_row.get("account"))
+
+
+def caller_key(account_row):
+    """The key of the caller's account in the reader's tally (an owner's key when it owns VMs too)."""
+    return "account", account_row.get("domainid"), account_row.get("name")
 
 
 def plan_vm(reader, vm_row, target, options):
@@ -549,9 +591,8 @@ def scaling_info(module):
 
 
 def list_vms(api, params, scope):
-    """The VMs matching zone/account/domain/project (as owner_scope resolved them), name (substring, as CloudStack) and state."""
-    filters = dict(owner_filters(**scope)[1], name=params.get("name"), state=params.get("state"))
-    return api.list("listVirtualMachines", "virtualmachine", action="list VMs", **filters)
+    """The VMs matching zone/account/domain/project (as owner_scope resolved them), name (substring) and state."""
+    return list_vms_named(api, params.get("name"), state=params.get("state"), **owner_filters(**scope)[1])
 
 
 def readiness_view(vm, situation):

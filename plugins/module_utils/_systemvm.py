@@ -26,6 +26,7 @@ from ansible_collections.livescale.cloudstack.plugins.module_utils._rollout impo
 from ansible_collections.livescale.cloudstack.plugins.module_utils._scaling import (
     Reader, cluster_from, host_from, offering_from, plan_view, requested_values)
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _summary as summary
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _versions as versions
 
 SYSTEM_ACCOUNT = "the system account"  # owner of every system VM; root-admin type, so no resource limits
 # The cmd of a scaleSystemVm job; ScaleSystemVMCmd has no getApiResourceType, so its job records no instance
@@ -101,6 +102,17 @@ def offering_reasons(reader, row, target_row, target):
                 " issystem), but system VM %s would then run on another type's offering; pick one of type %s (%s)"
                 % (name, target_row.get("systemvmtype"), vm_type, row.get("name"), vm_type, own)]
     offering = target.offering
+    version = reader.version()
+    if offering.custom and version.system_vm_details_by_index:
+        fixed = ", ".join(sorted(row.get("name") for row in reader.system_offerings(vm_type) if None not in (
+            row.get("cpunumber"), row.get("cpuspeed"), row.get("memory")))) or "none"
+        return ["system offering %s is custom, and CloudStack %s hands the values of scaleSystemVm and"
+                " changeServiceForSystemVm on keyed by their index (ScaleSystemVMCmd.getDetails before %s of 4.20.2),"
+                " so validateCustomParameters finds none of them and refuses every custom system offering (Invalid"
+                " ... value): pick a system offering of type %s with a fixed size (%s), create one with"
+                " createServiceOffering issystem=true systemvmtype=%s cpunumber=... cpuspeed=... memory=..., or upgrade"
+                " CloudStack to 4.20.2 or later"
+                % (name, version.server, versions.PR_SYSTEM_VM_DETAILS, vm_type, fixed, vm_type)]
     missing = [option for option, fixed, given in (("cpu_number", offering.cpu, target.cpu),
                                                    ("cpu_speed", offering.speed, target.speed),
                                                    ("memory", offering.memory, target.memory))

@@ -53,7 +53,7 @@ options:
     aliases: [vms]
     default: []
   name:
-    description: Only VMs whose name contains this (CloudStack's substring match).
+    description: Only VMs whose name contains this (case-insensitive).
     type: str
   tags:
     description: Only VMs with all these resource tags (key/value).

@@ -181,7 +181,7 @@ plan:
       sample: 4.22.0.0
     planned_for:
       description:
-        - Whose scaling rules the plan applied (C(CloudStack 4.22) or C(CloudStack 4.23)); an unknown version is planned
+        - Whose scaling rules the plan applied (C(CloudStack 4.18) to C(CloudStack 4.23)); an unknown version is planned
           by the nearest known one and the last reason says so; V(null) as for RV(plan.cloudstack_version).
       type: str
       sample: CloudStack 4.22

@@ -32,7 +32,7 @@ options:
   vm:
     required: false
   name:
-    description: Only VMs whose name contains this text (CloudStack's substring match). Ignored with O(vm).
+    description: Only VMs whose name contains this text (case-insensitive). Ignored with O(vm).
     type: str
   state:
     description: Only VMs in this state, for example V(Running). Ignored with O(vm).
@@ -143,7 +143,7 @@ vms:
       sample: 4.22.0.0
     planned_for:
       description:
-        - Whose scaling rules were applied (C(CloudStack 4.22) or C(CloudStack 4.23)); an unknown version is planned
+        - Whose scaling rules were applied (C(CloudStack 4.18) to C(CloudStack 4.23)); an unknown version is planned
           by the nearest known one and RV(vms[].warnings) says so.
       type: str
       sample: CloudStack 4.22

@@ -1,9 +1,10 @@
 """Zones, pods, clusters, hosts, capacity, templates, accounts, domains, events and the empty lists tools ask for."""
 
+import re
 from types import SimpleNamespace
-from uuid import UUID
 
 from simulator import hypervisors
+from simulator.commands.jobs import RESOURCE_TYPE_NAMES, find_resource
 from simulator.errors import denied, invalid, server
 from simulator.model import (account_to_string, domain_listed_limits, domain_to_string, domain_usage, host_capacity,
                              host_has_capacity, in_subtree, java_string, overcommit, percent, vm_size)
@@ -389,42 +390,54 @@ def acl_accounts(ctx, values, by_id=False):
     return {a["id"] for a in store.all("account") if a["domain_id"] in domains}
 
 
+JAVA_UUID_PART = re.compile(r"\+?[0-9a-fA-F]+")
+
+
+def is_java_uuid(text):
+    """Whether java.util.UUID.fromString takes the text: at most 36 characters, five '-'-separated hex numbers
+    (Long.parseLong, radix 16: an optional '+', each part below 2^63)."""
+    parts = text.split("-")
+    return len(text) <= 36 and len(parts) == 5 and all(
+        JAVA_UUID_PART.fullmatch(part) and int(part, 16) < 2 ** 63 for part in parts)
+
+
 def event_resource(ctx, values):
-    """searchForEventIdsAndCount: the resource uuid to filter on (ResourceIdSupport), or None; 431 texts."""
-    uuid, kind = values.get("resourceid") or None, values.get("resourcetype") or None
-    if uuid is not None:
-        try:
-            UUID(uuid)
-        except ValueError:
-            raise invalid("Invalid resourceid") from None
-    if kind is not None and kind.lower() not in RESOURCE_TYPES:
-        raise invalid("Invalid resourcetype")
+    """searchForEventIdsAndCount: the (resource type, uuid) to filter on, each None when not given
+    (ResourceIdSupport.getResourceUuid/getResourceType; blank values count as absent); 431 texts."""
+    uuid = values.get("resourceid") if (values.get("resourceid") or "").strip() else None
+    kind = values.get("resourcetype") if (values.get("resourcetype") or "").strip() else None
+    if uuid is not None and not is_java_uuid(uuid):
+        raise invalid("Invalid resourceid")
+    if kind is not None:
+        if kind.lower() not in RESOURCE_TYPE_NAMES:
+            raise invalid("Invalid resourcetype")
+        kind = RESOURCE_TYPE_NAMES[kind.lower()]
     if uuid is None:
-        return None
+        return kind, None
     if kind is None:
         raise invalid("resourceid parameter must be used with resourcetype parameter")
-    resource = ctx.store.by_uuid(RESOURCE_TYPES[kind.lower()], uuid)
+    resource = find_resource(ctx.store, kind, uuid)
     if resource is None:
         raise invalid("Invalid resourceid")
-    if not ctx.caller.is_root_admin:
+    if not ctx.caller.is_root_admin and resource.get("account_id") is not None:  # a ControlledEntity
         ctx.check_access(resource)
-    return uuid
+    return kind, resource["uuid"]
 
 
-# ApiCommandResourceType names (case-insensitive) of the resources the simulator's events are about
-RESOURCE_TYPES = {"virtualmachine": "vm"}
 EVENT_STATES = ("Created", "Scheduled", "Started", "Completed")  # com.cloud.event.Event.State
 
 
 @command("listEvents", params=(param("id", "uuid", entity="event"), param("type"), param("startdate", "date"),
                                param("enddate", "date"), param("level"), param("account"),
                                param("domainid", "uuid", entity="domain"), param("isrecursive", "boolean"), PROJECT_ID,
-                               param("resourceid"), param("resourcetype"), param("state")) + LIST_PARAMS,
-         fields=("id", "type", "level", "description", "account", "domainid", "domain", "created", "state",
-                 "resourceid", "resourcetype"))
+                               param("resourceid"), param("resourcetype"), param("state"),
+                               param("startid", "uuid", entity="event")) + LIST_PARAMS,
+         fields=("id", "username", "type", "level", "description", "account", "domainid", "domain", "domainpath",
+                 "resourceid", "resourcetype", "created", "state", "parentid"))
 def list_events(ctx, values):
-    """Lists events, newest first (QueryManagerImpl.searchForEventIdsAndCount; dates compare as CloudStack's text)."""
-    resource = event_resource(ctx, values)
+    """Lists events, newest first (QueryManagerImpl.searchForEventIdsAndCount; dates compare as CloudStack's text);
+    ``startid``: that event and the events it started."""
+    resource_type, resource = event_resource(ctx, values)
     state = values.get("state") or None
     if state is not None and state not in EVENT_STATES:  # EnumUtils.getEnum: case-sensitive
         raise invalid(f"Invalid state specified: {state}")
@@ -433,22 +446,29 @@ def list_events(ctx, values):
     keyword = values.get("keyword", "").lower()
     checks = {"id": lambda e: e["id"] == values["id"]["id"], "type": lambda e: e["type"] == values["type"],
               "level": lambda e: e["level"] == values["level"], "state": lambda e: e["state"] == state,
-              "resourceid": lambda e: e["resource_uuid"] == resource,
+              "startid": lambda e: values["startid"]["id"] in (e["id"], e["start_id"]),
               "startdate": lambda e: e["created"] >= values["startdate"],
               "enddate": lambda e: e["created"] <= values["enddate"],
               "keyword": lambda e: any(keyword in e[key].lower() for key in ("type", "description", "level"))}
-    for key, keep in checks.items():
-        if values.get(key):
-            events = [e for e in events if keep(e)]
-    items = []
-    for event in events:
-        body = {"id": event["uuid"], "type": event["type"], "level": event["level"],
-                "description": event["description"]}
-        body.update(owner_fields(ctx.store, event["account_id"]))
-        body.update(created=event["created"], state=event["state"], resourceid=event["resource_uuid"],
-                    resourcetype="VirtualMachine" if event["resource_uuid"] else None)
-        items.append(compact(body))
-    return listing("event", items, values)
+    keep = [test for key, test in checks.items() if values.get(key)]
+    if resource_type:  # the type filters on its own too
+        keep.append(lambda e: e["resource_type"] == resource_type)
+    if resource:
+        keep.append(lambda e: e["resource_uuid"] == resource)
+    events = [e for e in events if all(test(e) for test in keep)]
+    return listing("event", [event_response(ctx.store, event) for event in events], values)
+
+
+def event_response(store, event):
+    """EventJoinDaoImpl.newEventResponse: parentid is the uuid of the event's start event (event_view start_uuid)."""
+    user = store.get("user", event["user_id"]) if event["user_id"] else None
+    start = store.get("event", event["start_id"]) if event["start_id"] else None
+    body = {"id": event["uuid"], "username": user["username"] if user else None, "type": event["type"],
+            "level": event["level"], "description": event["description"]}
+    body.update(owner_fields(store, event["account_id"]))
+    body.update(resourceid=event["resource_uuid"], resourcetype=event["resource_type"], created=event["created"],
+                state=event["state"], parentid=start["uuid"] if start else None)
+    return compact(body)
 
 
 @command("listVolumes", params=(param("id"), param("virtualmachineid", "uuid", entity="vm"), param("type"),
@@ -501,14 +521,19 @@ def list_capabilities(ctx, values):
 
     The allowuser* flags are the caller's account settings, always true for admins; apilimit* appear only with
     api.throttling.enabled (default false, not modelled); dynamicscalingenabled is the global enable.dynamic.scale.vm.
+    A line leaves out the fields its ListCapabilitiesCmd.execute does not set (``Version.absent_capabilities``).
     """
     del values
     caller = ctx.caller
     is_admin = caller.role != "User"
+    absent = ctx.app.version.absent_capabilities
 
     def account_flag(name):
         return is_admin or ctx.settings.boolean(name, "account", caller.account["id"])
-    return {"capability": {
+    flags = {"allowuserforcestopvm": lambda: account_flag("allow.user.force.stop.vm"),
+             "dynamicscalingenabled": lambda: ctx.settings.boolean("enable.dynamic.scale.vm")}
+    flags = {name: read() for name, read in flags.items() if name not in absent}
+    capability = {
         "securitygroupsenabled": False, "dynamicrolesenabled": False, "cloudstackversion": ctx.app.version.cloudstackversion,
         "userpublictemplateenabled": True, "supportELB": "false", "projectinviterequired": False,
         "allowusercreateprojects": True, "customdiskofferingminsize": 1, "customdiskofferingmaxsize": 1024,
@@ -516,9 +541,10 @@ def list_capabilities(ctx, values):
         "allowuserviewdestroyedvm": account_flag("allow.user.view.destroyed.vm"),
         "allowuserexpungerecovervm": account_flag("allow.user.expunge.recover.vm"),
         "allowuserexpungerecovervolume": True, "allowuserviewalldomainaccounts": False,
-        "allowuserforcestopvm": account_flag("allow.user.force.stop.vm"), "kubernetesserviceenabled": False,
+        "allowuserforcestopvm": flags.get("allowuserforcestopvm"), "kubernetesserviceenabled": False,
         "kubernetesclusterexperimentalfeaturesenabled": False, "customhypervisordisplayname": "Custom",
-        "defaultuipagesize": 20, "dynamicscalingenabled": ctx.settings.boolean("enable.dynamic.scale.vm")}}
+        "defaultuipagesize": 20, "dynamicscalingenabled": flags.get("dynamicscalingenabled")}
+    return {"capability": {key: value for key, value in capability.items() if key not in absent}}
 
 
 # typed parameters of the empty lists; the others are plain strings. Projects and the objects of the empty lists are

@@ -11,10 +11,22 @@ JOB_FIELDS = ("accountid", "account", "domainid", "domainpath", "userid", "cmd",
               "completed", "jobid", "managementserverid", "managementservername")
 
 
-# ApiCommandResourceType values whose objects the simulator keeps (store kind), for resourcetype/resourceid
 UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-RESOURCE_KINDS = {"virtualmachine": "vm", "host": "host", "serviceoffering": "offering", "template": "template",
-                  "zone": "zone", "account": "account", "domain": "domain"}
+# ApiCommandResourceType values whose objects the simulator keeps: the store kinds of the type's associated class
+# (EntityManager.findByUuidIncludingRemoved; VirtualMachine, SystemVm and ConsoleProxy all name the VirtualMachine
+# class, Template and Iso the VirtualMachineTemplate class)
+VM_INSTANCES = ("vm", "systemvm")
+RESOURCE_KINDS = {"virtualmachine": VM_INSTANCES, "systemvm": VM_INSTANCES, "consoleproxy": VM_INSTANCES,
+                  "template": ("template",), "iso": ("template",), "host": ("host",), "serviceoffering": ("offering",),
+                  "zone": ("zone",), "pod": ("pod",), "cluster": ("cluster",), "account": ("account",),
+                  "user": ("user",), "domain": ("domain",), "network": ("network",),
+                  "affinitygroup": ("affinitygroup",)}
+
+
+def find_resource(store, type_name, uuid):
+    """The object of an ApiCommandResourceType name (any case) and uuid, or None."""
+    found = (store.by_uuid(kind, uuid) for kind in RESOURCE_KINDS.get(type_name.lower(), ()))
+    return next((obj for obj in found if obj is not None), None)
 
 
 def job_resource(ctx, values):
@@ -24,11 +36,11 @@ def job_resource(ctx, values):
         raise invalid("Invalid value provided for API arg: resourceid")
     if not kind_name and not uuid:
         return None, None
-    if kind_name and kind_name.lower() not in RESOURCE_KINDS:
+    if kind_name and kind_name.lower() not in RESOURCE_TYPE_NAMES:
         raise invalid("Invalid resourcetype")
     if not kind_name or not uuid:
         raise invalid("Both resourceid and resourcetype required")
-    obj = ctx.store.by_uuid(RESOURCE_KINDS[kind_name.lower()], uuid)
+    obj = find_resource(ctx.store, kind_name, uuid)
     if obj is None:
         raise invalid("Invalid resourceid")
     if obj.get("account_id") is not None:
@@ -69,6 +81,7 @@ Project Domain DiskOffering ServiceOffering NetworkOffering VpcOffering BackupOf
 VmSnapshot Role VpnCustomerGateway ManagementServer ObjectStore Bucket QuotaTariff KubernetesCluster
 KubernetesSupportedVersion SharedFS Extension ExtensionCustomAction
 """.split())
+RESOURCE_TYPE_NAMES = {name.lower(): name for name in RESOURCE_TYPES}  # ApiCommandResourceType.fromString
 
 
 def job_filters(values, version):
@@ -86,10 +99,9 @@ def job_filters(values, version):
     if "resourceid" in values and not UUID_TEXT.match(uuid):  # ParamProcessWorker: validations = UuidString
         raise invalid("Invalid value provided for API arg: resourceid")
     if kind_name:
-        known = {name.lower(): name for name in RESOURCE_TYPES}
-        if kind_name.lower() not in known:
+        if kind_name.lower() not in RESOURCE_TYPE_NAMES:
             raise invalid("Invalid resourcetype")
-        keep.append(lambda job: (job["instancetype"] or "") == known[kind_name.lower()])
+        keep.append(lambda job: (job["instancetype"] or "") == RESOURCE_TYPE_NAMES[kind_name.lower()])
         if uuid:
             keep.append(lambda job: job["instanceid"] == uuid)
     elif uuid:

@@ -4,7 +4,7 @@ import ipaddress
 
 from simulator.commands.infra import empty_list
 from simulator.errors import denied, invalid, server
-from simulator.model import account_to_string, in_subtree
+from simulator.model import account_to_string, in_subtree, is_root_domain
 from simulator.registry import LIST_PARAMS, PAGE_PARAMS, PROJECT_ID, command, listing, param
 from simulator.views import compact, network_state, nic_response, owner_fields, vm_nics
 
@@ -23,6 +23,10 @@ OFFERINGS = {
 ZONE_GUEST_CIDR = "10.1.1.0/24"  # the guest CIDR of a zone created without guestcidraddress (UI default)
 GUEST_DOMAIN_SUFFIX = "cloud.internal"  # NetworkOrchestrationService.GuestDomainSuffix default
 MAC_PREFIX = 0x2  # NetworkDaoImpl._prefix
+GUEST_TYPES = {"shared": SHARED, "isolated": ISOLATED, "l2": "L2"}  # Network.GuestType.fromValue
+NETWORK_FILTERS = ("account", "domain", "accountdomain", "shared", "all")  # Network.NetworkFilter, any case
+SERVICES = ("Vpn", "Dhcp", "Dns", "Gateway", "Firewall", "Lb", "UserData", "SourceNat", "StaticNat", "PortForwarding",
+            "SecurityGroup", "NetworkACL", "Connectivity")  # Network.Service
 
 
 def network_to_string(network):
@@ -38,7 +42,8 @@ def zone_to_string(zone):
 
 def new_network(app, zone, name, guesttype=ISOLATED, account=None, domain=None, cidr=None, gateway=None, vlan=None,
                 displaytext=None):
-    """Store a guest network; ValueError names what is wrong (an Isolated one needs its owner account).
+    """Store a guest network; ValueError names what is wrong (an Isolated one needs its owner account, a Shared one
+    without a domain is zone-wide).
 
     An Isolated network without a CIDR takes the zone's guest CIDR and its first address as gateway
     (GuestNetworkGuru.design); a Shared one needs its CIDR.
@@ -56,7 +61,10 @@ def new_network(app, zone, name, guesttype=ISOLATED, account=None, domain=None, 
     gateway = ipaddress.ip_address(gateway) if gateway else subnet.network_address + 1
     if gateway not in subnet:
         raise ValueError(f"gateway {gateway} is not in cidr {subnet}")
-    owner_domain = account["domain_id"] if account else (domain["id"] if domain else None)
+    if account:
+        owner_domain = account["domain_id"]
+    else:  # NetworkServiceImpl.commitNetwork: a zone-wide shared network is the ROOT domain's, with subdomain access
+        owner_domain = (domain or next(d for d in app.store.all("domain") if is_root_domain(d)))["id"]
     return app.store.add("network", {
         "name": name, "displaytext": displaytext or name, "zone_id": zone["id"], "guesttype": guesttype,
         "acltype": "Account" if guesttype == ISOLATED else "Domain", "account_id": account["id"] if account else None,
@@ -69,8 +77,6 @@ def usable_by(store, network, account):
     """NetworkModelImpl.checkNetworkPermissions: an account network only by its owner; a shared one in its domain."""
     if network["acltype"] == "Account":
         return network["account_id"] == account["id"]
-    if network["domain_id"] is None:
-        return True
     return in_subtree(store.get("domain", account["domain_id"]), store.get("domain", network["domain_id"]))
 
 
@@ -164,45 +170,142 @@ def network_response(ctx, network):
             "acltype": network["acltype"]}
     if network["account_id"] is not None:
         body.update(owner_fields(store, network["account_id"]))
-    elif network["domain_id"] is not None:
+    else:
         domain = store.get("domain", network["domain_id"])
         body.update(subdomainaccess=True, domainid=domain["uuid"], domain=domain["name"], domainpath=domain["path"])
     body.update(service=[{"name": name, "provider": [{"name": "VirtualRouter"}]} for name in offering["services"]],
                 networkdomain=network["networkdomain"], restartrequired=False, specifyvlan=offering["specify"],
-                specifyipranges=offering["specify"], canusefordeploy=True, ispersistent=False, tags=[],
-                details={} if full else None, displaynetwork=True if full else None, redundantrouter=False,
-                supportsvmautoscaling=network["guesttype"] == ISOLATED, created=network["created"],
-                receivedbytes=0, sentbytes=0)
+                specifyipranges=offering["specify"], canusefordeploy=can_use_for_deploy(store, network),
+                ispersistent=False, tags=[], details={} if full else None, displaynetwork=True if full else None,
+                redundantrouter=False, supportsvmautoscaling=network["guesttype"] == ISOLATED,
+                created=network["created"], receivedbytes=0, sentbytes=0)
     return compact(body)
 
 
-def visible_networks(ctx, values):
-    """NetworkServiceImpl.searchForNetworks, simplified: the account networks of the permitted accounts (admins see
-    other accounts' with listall, account or domainid, as for VMs) and the shared networks of the caller's domain."""
+def guest_type_filter(values):
+    """ListNetworksCmd.getGuestIpType: none for "all" or empty, else Network.GuestType.fromValue (431 for others)."""
+    wanted = values.get("type")
+    if not wanted or wanted.lower() == "all":
+        return None
+    if wanted.lower() not in GUEST_TYPES:
+        raise invalid(f"Unexpected Guest type : {wanted}")
+    return GUEST_TYPES[wanted.lower()]
+
+
+def check_domain_access(caller, domain):
+    """DomainChecker.checkAccess(caller, domain): a user only its own domain, an admin its domain's tree."""
+    allowed = domain["id"] == caller.domain["id"] if caller.role == "User" else in_subtree(domain, caller.domain)
+    if not allowed:
+        raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within domain"
+                     f" id={domain['uuid']}")
+
+
+def in_domains(store, network, domain, recursive):
+    """The network's domain is the given one, or below it when recursive (domain path LIKE path[%])."""
+    own = store.get("domain", network["domain_id"])
+    return in_subtree(own, domain) if recursive else own["id"] == domain["id"]
+
+
+def domain_level(store, network, domain, parents_only):
+    """NetworkServiceImpl.addDomainLevelNetworksToSearch: a domain network of the domain itself (unless parents_only)
+    or of one of its parents; the simulator's shared networks all have subdomain access (the createNetwork default)."""
+    own = store.get("domain", network["domain_id"])
+    return in_subtree(domain, own) and not (parents_only and own["id"] == domain["id"])
+
+
+def network_scope(ctx, values):
+    """searchForNetworks' owner scope: (permitted account ids, domain, the domain whose path is searched,
+    recursive); 431/531 for a domainid or account the caller may not use."""
     caller, store = ctx.caller, ctx.store
-    accounts = {caller.account["id"]}
-    if caller.role != "User" and (values.get("listall") or "account" in values or "domainid" in values):
-        accounts = set(ctx.visible_accounts)
-        if "account" in values:
-            accounts &= {a["id"] for a in store.find("account", name=values["account"])}
-        if "domainid" in values:
-            accounts &= {a["id"] for a in store.all("account") if a["domain_id"] == values["domainid"]["id"]}
-    found = [n for n in store.all("network") if n["account_id"] in accounts
-             or (n["acltype"] == "Domain" and (caller.is_root_admin or usable_by(store, n, caller.account)))]
-    checks = {"id": lambda n: n["id"] == values["id"]["id"], "name": lambda n: n["name"] == values["name"],
+    domain, permitted = values.get("domainid"), set()
+    if domain is not None:
+        check_domain_access(caller, domain)
+        if "account" in values:  # an account without domainid is not looked at
+            owner = store.one("account", name=values["account"], domain_id=domain["id"])
+            if owner is None:
+                raise invalid(f"Unable to find account {values['account']} in specified domain")
+            ctx.check_account(owner["id"])
+            permitted.add(owner["id"])
+    if caller.role == "User":
+        permitted.add(caller.account["id"])
+        domain = caller.domain
+    recursive = bool(values.get("isrecursive")) or (bool(values.get("listall")) and domain is None)
+    return permitted, domain, domain or caller.domain, recursive
+
+
+def owned_networks(ctx, values):
+    """NetworkServiceImpl.searchForNetworks before its filters: account networks (of the permitted accounts, else
+    of the searched domain [and below]) and domain networks (of the searched domain [and below] plus the caller's
+    parent domains', or of the owner's domain and its parents), as networkfilter selects; no network permissions
+    (networkfilter shared) and no system networks (issystem) are kept by the simulator."""
+    caller, store = ctx.caller, ctx.store
+    chosen = values.get("networkfilter")
+    if chosen is not None and chosen.lower() not in NETWORK_FILTERS:
+        raise invalid(f"Invalid value of networkfilter: {chosen}")
+    chosen = (chosen or "all").lower()
+    system = bool(values.get("issystem")) and caller.is_root_admin  # reset to false for other callers
+    if system and ("account" in values or "domainid" in values):
+        raise invalid("System network belongs to system, account and domainId parameters can't be specified")
+    permitted, domain, searched, recursive = network_scope(ctx, values)
+    if system:
+        return []
+    found = []
+    for network in store.all("network"):
+        if network["acltype"] == "Account":
+            keep = chosen in ("account", "accountdomain", "all") and (
+                network["account_id"] in permitted if permitted else in_domains(store, network, searched, recursive))
+        elif chosen not in ("domain", "accountdomain", "all"):
+            keep = False
+        elif permitted:  # a user's own domain or the named owner's
+            keep = domain_level(store, network, domain, parents_only=False)
+        else:
+            keep = in_domains(store, network, searched, recursive) or (
+                domain is None and domain_level(store, network, caller.domain, parents_only=True))
+        if keep:
+            found.append(network)
+    return found
+
+
+def visible_networks(ctx, values):
+    """NetworkServiceImpl.searchForNetworks: the networks the caller's scope holds, filtered, newest first."""
+    store, caller = ctx.store, ctx.caller
+    guest_type = guest_type_filter(values)
+    found = owned_networks(ctx, values)
+    display = values.get("displaynetwork", True) if caller.is_root_admin else True  # authorized Admin; default true
+    found = [n for n in found if n.get("displaynetwork", True) == display
+             and (guest_type is None or n["guesttype"] == guest_type)]
+    checks = {"id": lambda n: n["id"] == values["id"]["id"],
+              "name": lambda n: n["name"].lower() == values["name"].lower(),  # EQ, MySQL's case-insensitive collation
               "keyword": lambda n: values["keyword"].lower() in n["name"].lower(),
               "zoneid": lambda n: n["zone_id"] == values["zoneid"]["id"],
-              "type": lambda n: n["guesttype"].lower() == values["type"].lower(),
               "acltype": lambda n: n["acltype"].lower() == values["acltype"].lower(),
               "traffictype": lambda n: values["traffictype"].lower() == "guest",
-              "issystem": lambda n: not values["issystem"], "vpcid": lambda n: False,
-              "forvpc": lambda n: not values["forvpc"], "restartrequired": lambda n: not values["restartrequired"],
+              "vpcid": lambda n: False, "forvpc": lambda n: not values["forvpc"],
+              "restartrequired": lambda n: not values["restartrequired"],
               "specifyipranges": lambda n: OFFERINGS[n["guesttype"]]["specify"] == values["specifyipranges"],
-              "canusefordeploy": lambda n: values["canusefordeploy"], "projectid": lambda n: False}
+              "tags": lambda n: False}  # the simulator keeps no tags on networks
     for key, keep in checks.items():
         if key in values:
             found = [n for n in found if keep(n)]
-    return found
+    if values.get("supportedservices") and found:
+        services = [service_named(name) for name in values["supportedservices"]]
+        found = [n for n in found if set(services) <= set(OFFERINGS[n["guesttype"]]["services"])]
+    if "canusefordeploy" in values:
+        found = [n for n in found if can_use_for_deploy(store, n) == values["canusefordeploy"]]
+    return sorted(found, key=lambda n: n["id"], reverse=True)  # Filter(NetworkVO.class, "id", false)
+
+
+def service_named(name):
+    """Network.Service.getService: the service of that name in any case, 431 for an unknown one."""
+    service = next((known for known in SERVICES if known.lower() == name.lower()), None)
+    if service is None:
+        raise invalid(f"Invalid service specified {name}")
+    return service
+
+
+def can_use_for_deploy(store, network):
+    """NetworkModelImpl.canUseForDeploy: a guest network with services needs a free address."""
+    return free_address(store, network) is not None
 
 
 NETWORK_FIELDS = ("id", "name", "displaytext", "broadcastdomaintype", "traffictype", "gateway", "netmask", "cidr",
@@ -230,7 +333,10 @@ NIC_FIELDS = ("id", "networkid", "networkname", "netmask", "gateway", "ipaddress
     fields=NETWORK_FIELDS)
 def list_networks(ctx, values):
     """Lists all available networks."""
-    return listing("network", [network_response(ctx, n) for n in visible_networks(ctx, values)], values)
+    found = visible_networks(ctx, values)
+    if values.get("retrieveonlyresourcecount"):  # ListNetworksCmd.execute: the count without the responses
+        return {"count": len(found)} if found else {}
+    return listing("network", [network_response(ctx, n) for n in found], values)
 
 
 # ListNicsCmd (BaseListCmd): virtualmachineid required

@@ -172,9 +172,12 @@ def within(offering, key, bounds, wanted):
     return int(low) <= wanted and high is not None and int(high) >= wanted
 
 
-def offering_state(values):
-    """ListServiceOfferingsCmd.getState: Active when blank, None for all, else the state (any case) or 431."""
-    text = values.get("state") or ""
+def offering_state(ctx, values):
+    """ListServiceOfferingsCmd.getState: Active when blank, None for all, else the state (any case) or 431.
+
+    4.18 has no ``state`` parameter (PR #8821 added it in 4.19), so it is ignored, as any a command does not declare,
+    and its service_offering_view holds only Active offerings (schema-41720to41800.sql): always Active."""
+    text = (values.get("state") or "") if ctx.app.version.offering_states else ""
     if not text:
         return "Active"
     if text.lower() == "all":
@@ -278,7 +281,7 @@ def list_service_offerings(ctx, values):
     absent (ListServiceOfferingsCmd.getIsSystem), so system offerings are listed only with issystem=true; systemvmtype
     filters on the offering's type.
     """
-    state = offering_state(values)
+    state = offering_state(ctx, values)
     if values.get("issystem") and not ctx.caller.is_root_admin:
         raise invalid("Only ROOT admins can access system offerings.")
     found = [o for o in ctx.store.all("offering") if not o["removed"] and state in (None, o["state"])
@@ -302,7 +305,15 @@ def list_service_offerings(ctx, values):
     if "virtualmachineid" in values:
         found = offers_for_vm(ctx, ctx.check_access(values["virtualmachineid"]), found)
     found.sort(key=lambda o: (o.get("sortkey", 0), o["id"]))
-    return listing("serviceoffering", [offering_response(ctx.store, o) for o in found], values)
+    return listing("serviceoffering", [offering_body(ctx, o) for o in found], values)
+
+
+def offering_body(ctx, offering):
+    """The ServiceOfferingResponse of the running version: 4.18's has no ``state`` (PR #8821 added it in 4.19)."""
+    body = offering_response(ctx.store, offering)
+    if not ctx.app.version.offering_states:
+        body.pop("state", None)
+    return body
 
 
 @command("createServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(
@@ -324,7 +335,7 @@ def create_service_offering(ctx, values):
         check_domain_admin_create(ctx, record["domain_ids"], values)
     offering = ctx.store.add("offering", record)
     ctx.app.event(ctx.caller.account, "SERVICE.OFFERING.CREATE", f"Service offering {offering['name']} created")
-    return {"serviceoffering": offering_response(ctx.store, offering)}
+    return {"serviceoffering": offering_body(ctx, offering)}
 
 
 @command("updateServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(
@@ -336,8 +347,9 @@ def update_service_offering(ctx, values):
     offering, store = values["id"], ctx.store
     domain_ids = resolve_ids(store, values.get("domainid"), "domain", "public", offering["domain_ids"])
     zone_ids = resolve_ids(store, values.get("zoneid"), "zone", "all", offering["zone_ids"])
-    state = {"active": "Active", "inactive": "Inactive"}.get(values.get("state", "").lower())
-    if values.get("state") and state is None:
+    given = values.get("state", "") if ctx.app.version.offering_states else ""  # 4.18: no state parameter
+    state = {"active": "Active", "inactive": "Inactive"}.get(given.lower())
+    if given and state is None:
         raise invalid(f"Invalid state value: {values['state']}")
     domain_ids = child_filtered(store, domain_ids)
     if domain_ids and any(vm["offering_id"] == offering["id"] and vm["state"] not in ("Destroyed", "Expunging")
@@ -350,7 +362,7 @@ def update_service_offering(ctx, values):
             offering[key] = values[key]
     offering.update(domain_ids=domain_ids, zone_ids=zone_ids, state=state or offering["state"])
     store.save("offering", offering)
-    return {"serviceoffering": offering_response(store, offering)}
+    return {"serviceoffering": offering_body(ctx, offering)}
 
 
 @command("deleteServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(param("id", "uuid", required=True, entity="offering"),),

@@ -9,6 +9,7 @@ from simulator import scaling
 from simulator.commands.annotations import has_annotations
 from simulator.commands.vms import start_vm, stop_vm
 from simulator.errors import ApiError, invalid, server
+from simulator.events import CommandEvent, action_event, nested, started
 from simulator.jobs import AsyncWork
 from simulator.model import SYSTEM_VM_TYPES, VM_KINDS, vm_kind
 from simulator.registry import PAGE_PARAMS, ROOT_ONLY, command, listing, param
@@ -108,20 +109,48 @@ def systemvm_response(ctx, vm):
         "hasannotations": has_annotations(store, "SYSTEM_VM", vm["uuid"])})
 
 
-def system_vm_job(ctx, vm, body, recorded=True):
+def system_vm_job(ctx, vm, body, event, recorded=True):
     """AsyncWork that runs body(vm) in the VM's work queue and answers with its SystemVmResponse; the job records the
-    system VM (type SystemVm) unless ``recorded`` is false (a command without getApiResourceType: type None)."""
+    system VM (type SystemVm) unless ``recorded`` is false (a command without getApiResourceType: type None).
+    ``event`` is the command's (getEventType, getEventDescription), owned by the caller (getEntityOwnerId)."""
     def run():
         body(vm)
         return {"systemvm": systemvm_response(ctx, vm)}
     if not recorded:
-        return AsyncWork(run, instance_type="None", queue_uuid=vm["uuid"])
-    return AsyncWork(run, instance_type="SystemVm", instance_uuid=vm["uuid"])
+        # ActionEventUtils.getResourceDetails: no resource id, so the event type's entity (VirtualMachine) and the
+        # command's id parameter from the CallContext
+        return AsyncWork(run, instance_type="None", queue_uuid=vm["uuid"], event=CommandEvent(
+            event[0], event[1], ctx.caller.account, vm))
+    return AsyncWork(run, instance_type="SystemVm", instance_uuid=vm["uuid"], event=CommandEvent(
+        event[0], event[1], ctx.caller.account, vm, "SystemVm"))
 
 
-def owner_of(ctx, vm):
-    """The account a system VM is charged to (the simulator's root admin stands for CloudStack's system account)."""
-    return ctx.store.get("account", vm["account_id"])
+def system_event_type(vm, action):
+    """StartSystemVMCmd/StopSystemVmCmd/RebootSystemVmCmd.getEventType: PROXY.<action> for a console proxy, else
+    SSVM.<action>."""
+    return f"{'PROXY' if vm['type'] == 'ConsoleProxy' else 'SSVM'}.{action}"
+
+
+# ManagementServerImpl start/stop/rebootSystemVM: the startNestedActionEvent description of each VM type
+NESTED_DESCRIPTIONS = {
+    ("ConsoleProxy", "START"): "starting console proxy Vm",
+    ("SecondaryStorageVm", "START"): "starting secondary storage Vm",
+    ("ConsoleProxy", "STOP"): "stopping console proxy VM",
+    ("SecondaryStorageVm", "STOP"): "stopping secondary storage VM",
+    ("ConsoleProxy", "REBOOT"): "rebooting console proxy VM",
+    ("SecondaryStorageVm", "REBOOT"): "rebooting secondary storage VM"}
+
+
+def nested_system_event(ctx, action, vm, verb):
+    """ManagementServerImpl start/stop/rebootSystemVM: ActionEventUtils.startNestedActionEvent about the VM as a
+    ConsoleProxy or SystemVm resource; it gives the running @ActionEvent("") ``action`` its type and description
+    (rebootSystemVM has none: only the Started event is written)."""
+    event_type, description = system_event_type(vm, verb), NESTED_DESCRIPTIONS[vm["type"], verb]
+    resource_type = "ConsoleProxy" if vm["type"] == "ConsoleProxy" else "SystemVm"
+    if action is None:
+        started(ctx, event_type, description, vm, resource_type)
+    else:
+        nested(ctx, action, event_type, description, vm, resource_type)
 
 
 @command("listSystemVms", admin=True, roles=ROOT_ONLY, params=(
@@ -172,10 +201,16 @@ def scale_system_vm(ctx, values):
     user-VM rules of UserVmManagerImpl.upgradeVirtualMachine, live when Running, for any vm_instance id."""
     vm = vm_instance(ctx, values["id"])
     offering = values["serviceofferingid"]
+
+    def body(target):
+        # ScaleSystemVMCmd.execute: setEventDetails, then upgradeSystemVM (@ActionEvent VM.UPGRADE "Upgrading system
+        # VM", async); with no resource of the command, its events are about the VirtualMachine of the id parameter
+        with action_event(ctx, target, "VM.UPGRADE", "Upgrading system VM", f"System VM ID: {target['uuid']}"):
+            scaling.scale(ctx.app, target, offering, values.get("details"), {}, system_vm_command=True,
+                          caller=ctx.caller.account)
     # ScaleSystemVMCmd declares no getApiResourceType/getApiResourceId: its job names no instance (type None)
-    return system_vm_job(ctx, vm, lambda target: scaling.scale(
-        ctx.app, target, offering, values.get("details"), {}, fill_absent=False, failed=scaling.SYSTEM_VM_FAILED),
-        recorded=False)
+    return system_vm_job(ctx, vm, body, ("VM.UPGRADE", f"Upgrading System VM with ID: {vm['uuid']} to service"
+                                                       f" offering: {offering['uuid']}"), recorded=False)
 
 
 @command("changeServiceForSystemVm", admin=True, roles=ROOT_ONLY, params=SCALE_PARAMS,
@@ -185,7 +220,7 @@ def change_service_for_system_vm(ctx, values):
     checkIfCanUpgrade (Stopped or Running) and upgradeVmDb; a Running one keeps its domain until its next start."""
     vm = system_vm(ctx, values["id"], f"Unable to find SystemVm with id {vm_instance(ctx, values['id'])['id']}")
     offering = values["serviceofferingid"]
-    details = scaling.merge_details(values.get("details"))
+    details = scaling.system_vm_details(ctx.app, values.get("details"))
     scaler = scaling.Scaler(ctx.app, vm, offering, details)
     if scaling.is_dynamic(offering):
         scaling.validate_custom_parameters(ctx.app, offering, details)
@@ -207,15 +242,18 @@ def start_system_vm(ctx, values):
     vm = typed_system_vm(ctx, values)
 
     def body(target):
-        if target["state"] == "Running":
-            return
-        if target["state"] != "Stopped":
-            raise server(530, "Fail to start system vm")
-        try:
-            start_vm(ctx.app, target, owner_of(ctx, target))
-        except ApiError as err:
-            raise server(530, "Fail to start system vm") from err
-    return system_vm_job(ctx, vm, body)
+        # StartSystemVMCmd.execute: setEventDetails, then startSystemVM (@ActionEvent "", async: its nested event)
+        with action_event(ctx, target, "", "", f"Instance ID: {target['uuid']}", resource_type="SystemVm") as action:
+            nested_system_event(ctx, action, target, "START")
+            if target["state"] == "Running":
+                return
+            if target["state"] != "Stopped":
+                raise server(530, "Fail to start system vm")
+            try:
+                start_vm(ctx.app, target)
+            except ApiError as err:
+                raise server(530, "Fail to start system vm") from err
+    return system_vm_job(ctx, vm, body, (system_event_type(vm, "START"), f"Starting System VM with ID: {vm['uuid']}"))
 
 
 @command("stopSystemVm", isasync=True, admin=True, roles=ROOT_ONLY, params=(ID_PARAM, param("forced", "boolean")),
@@ -223,7 +261,13 @@ def start_system_vm(ctx, values):
 def stop_system_vm(ctx, values):
     """Stops a system VM (VirtualMachineManagerImpl.advanceStop, as for user VMs)."""
     vm = typed_system_vm(ctx, values)
-    return system_vm_job(ctx, vm, lambda target: stop_vm(ctx.app, target, owner_of(ctx, target)))
+
+    def body(target):
+        # StopSystemVmCmd.execute: setEventDetails, then stopSystemVM (@ActionEvent "", async: its nested event)
+        with action_event(ctx, target, "", "", f"Instance ID: {target['uuid']}", resource_type="SystemVm") as action:
+            nested_system_event(ctx, action, target, "STOP")
+            stop_vm(ctx.app, target)
+    return system_vm_job(ctx, vm, body, (system_event_type(vm, "STOP"), f"Stopping System VM with ID: {vm['uuid']}"))
 
 
 @command("rebootSystemVm", isasync=True, admin=True, roles=ROOT_ONLY, params=(ID_PARAM, param("forced", "boolean")),
@@ -234,13 +278,15 @@ def reboot_system_vm(ctx, values):
     vm = typed_system_vm(ctx, values)
 
     def body(target):
+        # rebootSystemVM has no @ActionEvent: its nested event is only a Started one
+        nested_system_event(ctx, None, target, "REBOOT")
         if values.get("forced"):
-            stop_vm(ctx.app, target, owner_of(ctx, target))
-            start_vm(ctx.app, target, owner_of(ctx, target))
+            stop_vm(ctx.app, target)
+            start_vm(ctx.app, target)
         elif target["state"] == "Running" and target.get("host_id") is not None:
             ctx.app.jobs.elapse("reboot")
-            ctx.app.event(owner_of(ctx, target), "VM.REBOOT", f"Rebooted system VM {target['name']}", vm=target)
-    return system_vm_job(ctx, vm, body)
+    return system_vm_job(ctx, vm, body, (system_event_type(vm, "REBOOT"),
+                                         f"Rebooting System VM with ID: {vm['uuid']}"))
 
 
 def load_system_vms(app, zone, items, template, named):

@@ -1,30 +1,36 @@
 """Virtual machines: list, deploy, start, stop, reboot, migrate, destroy, update, scale (spec 2.1-2.4, 2.10-2.13)."""
 
 import re
-from contextlib import contextmanager
 
 from simulator import agent as host_agent
 from simulator import scaling, vmops
 from simulator.commands import affinity, network, tags as resource_tags
-from simulator.commands.infra import check_launch_permission
+from simulator.commands.infra import acl_accounts, check_launch_permission
 from simulator.errors import ApiError, denied, invalid, runtime, server
-from simulator.jobs import AsyncWork, ShutDown
-from simulator.metrics import wants_stats
+from simulator.events import CommandEvent, action_event
+from simulator.hypervisors import vm_hypervisor
+from simulator.jobs import AsyncWork
 from simulator.model import (check_resource_limits, host_can_take, host_is_usable, host_to_string, is_dynamic,
                              next_destination, tag_list, vm_size, vm_to_string)
 from simulator.registry import LIST_PARAMS, PROJECT_ID, ROOT_ONLY, command, listing, param
-from simulator.views import vm_response
+from simulator.views import vm_nics, vm_response
 
 VM_FIELDS = ("id", "name", "displayname", "account", "userid", "username", "domainid", "domain", "domainpath",
              "created", "lastupdated", "state", "haenable", "group", "zoneid", "zonename", "hostid", "hostname",
              "hostcontrolstate", "templateid", "templatename", "templatetype", "templateformat",
              "templatedisplaytext", "passwordenabled", "serviceofferingid", "serviceofferingname", "cpunumber",
              "cpuspeed", "memory", "guestosid", "rootdeviceid", "rootdevicetype", "securitygroup", "nic",
-             "hypervisor", "instancename", "details", "affinitygroup", "displayvm", "isdynamicallyscalable",
-             "deleteprotection", "ostypeid", "osdisplayname", "bootmode", "boottype", "vmtype", "arch", "tags", "jobid",
-             "jobstatus")
+             "hypervisor", "ipaddress", "instancename", "details", "affinitygroup", "displayvm",
+             "isdynamicallyscalable", "deleteprotection", "ostypeid", "osdisplayname", "bootmode", "boottype", "vmtype",
+             "arch", "tags", "jobid", "jobstatus")
 STATS_FIELDS = ("cpuused", "networkkbsread", "networkkbswrite", "diskkbsread", "diskkbswrite", "memorykbs",
                 "memoryintfreekbs", "memorytargetkbs", "diskioread", "diskiowrite")  # UserVmResponse, details stats
+# ApiConstants.VMDetails, in declaration order
+VM_DETAILS = ("all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "diskoff", "backoff", "iso", "volume",
+              "min", "affgrp", "vnfnics")
+# Hypervisor.HypervisorType's names (lower case, "parallels" for Parralels) but None: what listVirtualMachines accepts
+HYPERVISOR_TYPES = ("xenserver", "kvm", "vmware", "hyperv", "virtualbox", "parallels", "baremetal", "simulator", "ovm",
+                    "ovm3", "lxc", "custom", "external", "any")
 SCALE_EXTRAS = ("miniops", "maxiops", "automigrate", "shrinkok")
 SCALE_PARAMS = (param("id", "uuid", required=True, entity="vm"),
                 param("serviceofferingid", "uuid", required=True, entity="offering"), param("details", "map"),
@@ -64,7 +70,7 @@ def start_destination(app, vm, wanted_host, excluded):
                             excluded)
 
 
-def start_vm(app, vm, account, wanted_host=None, expose=False):
+def start_vm(app, vm, wanted_host=None, expose=False):
     """Start a VM: VirtualMachineManagerImpl.orchestrateStart's start.retry attempts, each on the planner's next host.
 
     A host whose agent refuses the domain is avoided in the next attempt. expose (canExposeError: a root-admin
@@ -95,14 +101,13 @@ def start_vm(app, vm, account, wanted_host=None, expose=False):
             continue
         vm["last_host_id"] = host["id"]
         vmops.transit(app, vm, "OperationSucceeded")
-        app.event(account, "VM.START", f"Started VM {vm['name']} on host {host['name']}", vm=vm)
         return vm
     vmops.transit(app, vm, "OperationFailed")
     detail = f": {last_error}" if expose and last_error else ", see management server log for details"
     raise runtime(f"Unable to start Instance '{vm['name']}' ({vm['uuid']}){detail}")
 
 
-def stop_vm(app, vm, account):
+def stop_vm(app, vm):
     """Stop a VM: Running -> Stopping -> Stopped (VirtualMachineManagerImpl.advanceStop, not forced).
 
     A Stopped, Destroyed, Expunging or Error VM is left as it is; a state without a StopRequested transition fails.
@@ -119,7 +124,6 @@ def stop_vm(app, vm, account):
     vm["last_host_id"], vm["host_id"] = vm["host_id"], None
     vm["reserved_since"] = app.clock()  # CapacityManagerImpl: Stopping -> Stopped moves its capacity to reserved
     vmops.transit(app, vm, "OperationSucceeded")
-    app.event(account, "VM.STOP", f"Stopped VM {vm['name']}", vm=vm)
     return vm
 
 
@@ -128,52 +132,49 @@ def owner_of(ctx, vm):
     return ctx.store.get("account", vm["account_id"])
 
 
-def vm_job(ctx, vm, body):
-    """AsyncWork that runs body(vm) and answers with the VM as the caller sees it."""
+def vm_job(ctx, vm, body, event_type, description):
+    """AsyncWork that runs body(vm) and answers with the VM as the caller sees it; the command's event (getEventType,
+    getEventDescription) is about the VM (getApiResourceType VirtualMachine), owned by its account
+    (getEntityOwnerId)."""
     def run():
         body(vm)
         return {"virtualmachine": vm_response(ctx, vm)}
-    return AsyncWork(run, instance_uuid=vm["uuid"])
+    return AsyncWork(run, instance_uuid=vm["uuid"], event=CommandEvent(event_type, description, owner_of(ctx, vm), vm))
 
 
 def visible_vms(ctx, values):
-    """VMs the caller may list with these filters (admins need listall, id or ids for other accounts)."""
-    store = ctx.store
-    caller = ctx.caller
-    if caller.role == "User" or not (values.get("listall") or "id" in values or "ids" in values):
-        accounts = {caller.account["id"]}
-    else:
-        accounts = ctx.visible_accounts
-    if "account" in values and caller.role != "User":
-        named = {a["id"] for a in store.find("account", name=values["account"])}
-        accounts = named & ctx.visible_accounts
-    if "domainid" in values and caller.role != "User":
-        domain = values["domainid"]
-        in_domain = {a["id"] for a in store.all("account") if a["domain_id"] == domain["id"]}
-        if "account" not in values and not values.get("listall"):
-            accounts = in_domain & ctx.visible_accounts
-        accounts &= in_domain
+    """QueryManagerImpl.searchForUserVMIdsAndCount: the VMs of the accounts buildACLSearchParameters permits
+    (infra.acl_accounts; an id alone lets an admin see beyond its own account, ids does not), then the filters."""
+    store, caller = ctx.store, ctx.caller
+    accounts = acl_accounts(ctx, values, by_id="id" in values)
+    if "id" in values and values.get("ids"):
+        raise invalid("Specify either id or ids but not both parameters")
+    hypervisor = values.get("hypervisor")
+    if hypervisor is not None and hypervisor.lower() not in HYPERVISOR_TYPES:
+        raise invalid(f"Invalid HypervisorType {hypervisor}")
     show_destroyed = caller.role != "User" or ctx.settings.boolean("allow.user.view.destroyed.vm", "account",
                                                                    caller.account["id"])
+    # ListVMsCmd.getDisplay: displayvm (authorized Admin: ignored for other callers) or BaseListAccountResourcesCmd's
+    # true, so even the root admin lists hidden VMs only with displayvm=false
+    display = values.get("displayvm", True) if caller.is_root_admin else True
     found = [vm for vm in store.all("vm") if vm["account_id"] in accounts
              and (show_destroyed or vm["state"] not in ("Destroyed", "Expunging"))
-             and (caller.is_root_admin or vm.get("displayvm", True))]
+             and vm.get("displayvm", True) == display]
     if values.get("projectid"):
         return []
     filters = {"id": lambda vm: vm["id"] == values["id"]["id"],
-               "ids": lambda vm: vm["uuid"] in values["ids"],
-               "name": lambda vm: values["name"].lower() in vm["name"].lower(),
-               "keyword": lambda vm: values["keyword"].lower() in vm["name"].lower(),
-               "state": lambda vm: vm["state"].lower() == values["state"].lower(),
+               "ids": lambda vm: vm["id"] in {listed["id"] for listed in values["ids"]},
+               "name": lambda vm: vm["name"].lower() == values["name"].lower(),
+               "keyword": lambda vm: keyword_matches(ctx, vm, values["keyword"].lower()),
+               "state": lambda vm: state_matches(vm, values["state"].lower()),
                "zoneid": lambda vm: vm["zone_id"] == values["zoneid"]["id"],
                "templateid": lambda vm: vm["template_id"] == values["templateid"]["id"],
                "serviceofferingid": lambda vm: vm["offering_id"] == values["serviceofferingid"]["id"],
-               "haenable": lambda vm: bool(vm["haenable"]) == values["haenable"],
-               "displayvm": lambda vm: vm.get("displayvm", True) == values["displayvm"]}
+               "hypervisor": lambda vm: vm_hypervisor(store, vm).lower() == hypervisor.lower(),
+               "haenable": lambda vm: bool(vm["haenable"]) == values["haenable"]}
     if caller.is_root_admin:
         filters.update({"hostid": lambda vm: vm["host_id"] == values["hostid"]["id"],
-                        "clusterid": lambda vm: vm["host_id"] in {h["id"] for h in store.find(
-                            "host", cluster_id=values["clusterid"]["id"])}})
+                        "clusterid": lambda vm: in_cluster(store, vm, values["clusterid"])})
     for key, keep in filters.items():
         if key in values:
             found = [vm for vm in found if keep(vm)]
@@ -183,7 +184,42 @@ def visible_vms(ctx, values):
     return found
 
 
-LIST_VM_PARAMS = (param("id", "uuid", entity="vm"), param("ids", "list"), param("name"), param("state"),
+def keyword_matches(ctx, vm, keyword):
+    """searchForUserVMIdsAndCount's keyword: display name, host name or (root admin) instance name LIKE %keyword%,
+    the state equal to it, or a NIC's address LIKE it (case-insensitive as MySQL's default collation)."""
+    texts = [vm.get("displayname") or "", vm["name"]] + [nic["ipaddress"] or "" for nic in vm_nics(ctx.store, vm)]
+    if ctx.caller.is_root_admin:
+        texts.append(vm["instancename"])
+    return any(keyword in text.lower() for text in texts) or vm["state"].lower() == keyword
+
+
+def state_matches(vm, state):
+    """searchForUserVMIdsAndCount's state: "present" is every state but Destroyed and Expunging."""
+    if state == "present":
+        return vm["state"] not in ("Destroyed", "Expunging")
+    return vm["state"].lower() == state
+
+
+def in_cluster(store, vm, cluster):
+    """searchForUserVMIdsAndCount's clusterid: on a host of the cluster, or Stopped with its last host there."""
+    hosts = {host["id"] for host in store.find("host", cluster_id=cluster["id"])}
+    return vm["host_id"] in hosts or (vm["state"] == "Stopped" and vm.get("last_host_id") in hosts)
+
+
+def requested_details(settings, values):
+    """ListVMsCmd.getDetails: the VMDetails values asked for; without any, all of them when
+    list.vm.default.details.stats is true, else all but stats; 431 for a value VMDetails does not have (case matters,
+    VMDetails.valueOf)."""
+    given = values.get("details")
+    if not given:
+        return {"all"} if settings.boolean("list.vm.default.details.stats") else set(VM_DETAILS) - {"all", "stats"}
+    if not set(given) <= set(VM_DETAILS):
+        raise invalid("The details parameter contains a non permitted value. The allowed values are"
+                      f" [{', '.join(VM_DETAILS)}]")
+    return set(given)
+
+
+LIST_VM_PARAMS = (param("id", "uuid", entity="vm"), param("ids", "list", entity="vm"), param("name"), param("state"),
                   param("zoneid", "uuid", entity="zone"), param("templateid", "uuid", entity="template"),
                   param("serviceofferingid", "uuid", entity="offering"), param("hostid", "uuid", entity="host"),
                   param("clusterid", "uuid", entity="cluster"), param("account"),
@@ -195,8 +231,9 @@ LIST_VM_PARAMS = (param("id", "uuid", entity="vm"), param("ids", "list"), param(
 @command("listVirtualMachines", params=LIST_VM_PARAMS, fields=VM_FIELDS + STATS_FIELDS)
 def list_virtual_machines(ctx, values):
     """List the virtual machines owned by the account (all visible ones with listall=true)."""
-    stats = wants_stats(ctx.settings, values.get("details"))
-    return listing("virtualmachine", [vm_response(ctx, vm, stats=stats) for vm in visible_vms(ctx, values)], values)
+    found = visible_vms(ctx, values)
+    details = requested_details(ctx.settings, values)
+    return listing("virtualmachine", [vm_response(ctx, vm, details=details) for vm in found], values)
 
 
 @command("listVirtualMachinesMetrics", params=LIST_VM_PARAMS,
@@ -204,9 +241,9 @@ def list_virtual_machines(ctx, values):
                                             "diskwrite", "diskiopstotal"))
 def list_virtual_machines_metrics(ctx, values):
     """Lists VM metrics."""
-    stats = wants_stats(ctx.settings, values.get("details"))
-    return listing("virtualmachine", [vm_response(ctx, vm, metrics=True, stats=stats)
-                                      for vm in visible_vms(ctx, values)], values)
+    found = visible_vms(ctx, values)
+    details = requested_details(ctx.settings, values)
+    return listing("virtualmachine", [vm_response(ctx, vm, metrics=True, details=details) for vm in found], values)
 
 
 @command("deployVirtualMachine", isasync=True, cmdclass="vm.DeployVMCmd", params=(
@@ -249,18 +286,24 @@ def deploy_virtual_machine(ctx, values):
                                        and template["isdynamicallyscalable"]
                                        and ctx.settings.boolean("enable.dynamic.scale.vm", "zone", zone["id"]))
     store.save("vm", vm)
-    app.event(account, "VM.CREATE", f"Created VM {name}", vm=vm)
     host = values.get("hostid") if ctx.caller.is_root_admin else None
+    start = values.get("startvm", True)
 
     def body(target):
-        if values.get("startvm", True):
+        # DeployVMCmd.execute: setEventDetails, then startVirtualMachine(DeployVMCmd) (@ActionEvent VM.CREATE
+        # "deploying Vm", async) or, with startvm=false, finalizeCreateVirtualMachine (the same, not async)
+        with action_event(ctx, target, "VM.CREATE", "deploying Vm", f"Instance ID: {target['uuid']}", is_async=start):
+            if not start:
+                return
             try:
-                start_vm(app, target, account, host, expose=ctx.caller.is_root_admin)
+                start_vm(app, target, host, expose=ctx.caller.is_root_admin)
             except ApiError as err:  # DeployVMCmd answers InsufficientCapacityException with its message
                 if err.kind != "InsufficientCapacity":
                     raise
                 raise server(533, err.text) from err
-    work = vm_job(ctx, vm, body)
+    # BaseDeployVMCmd.getEventDescription
+    described = f"{'Starting' if start else 'Deploying'} Instance with ID: {vm['uuid']}"
+    work = vm_job(ctx, vm, body, "VM.CREATE", described)
     work.created_id = vm["uuid"]
     return work
 
@@ -275,14 +318,17 @@ def start_virtual_machine(ctx, values):
     host = values.get("hostid") if ctx.caller.is_root_admin else None
 
     def body(target):
+        # StartVMCmd.execute: setEventDetails, UserVmManagerImpl.startVirtualMachine (@ActionEvent VM.START
+        # "starting Vm", async)
         try:
-            start_vm(ctx.app, target, owner_of(ctx, target), host, expose=ctx.caller.is_root_admin)
+            with action_event(ctx, target, "VM.START", "starting Vm", f"Instance ID: {target['uuid']}"):
+                start_vm(ctx.app, target, host, expose=ctx.caller.is_root_admin)
         except ApiError as err:  # VirtualMachineManagerImpl.start: the detail only for root admins
             if err.kind != "InsufficientCapacity":
                 raise
             detail = f"[{err.text}]" if ctx.caller.is_root_admin else "insufficient capacity"
             raise runtime(f"Unable to start a VM [{target['uuid']}] due to {detail}.") from err
-    return vm_job(ctx, vm, body)
+    return vm_job(ctx, vm, body, "VM.START", f"Starting User Instance with ID: {vm['uuid']}")
 
 
 @command("stopVirtualMachine", isasync=True, cmdclass="vm.StopVMCmd", params=(
@@ -290,7 +336,12 @@ def start_virtual_machine(ctx, values):
 def stop_virtual_machine(ctx, values):
     """Stops a virtual machine."""
     vm = ctx.check_access(values["id"])
-    return vm_job(ctx, vm, lambda target: stop_vm(ctx.app, target, owner_of(ctx, target)))
+
+    def body(target):
+        # StopVMCmd.execute: setEventDetails, UserVmManagerImpl.stopVirtualMachine (@ActionEvent VM.STOP "stopping Vm")
+        with action_event(ctx, target, "VM.STOP", "stopping Vm", f"Instance ID: {target['uuid']}"):
+            stop_vm(ctx.app, target)
+    return vm_job(ctx, vm, body, "VM.STOP", f"Stopping User Instance with ID: {vm['uuid']}")
 
 
 @command("rebootVirtualMachine", isasync=True, cmdclass="vm.RebootVMCmd", params=(
@@ -300,12 +351,14 @@ def reboot_virtual_machine(ctx, values):
     vm = ctx.check_access(values["id"])
 
     def body(target):
-        if target["state"] != "Running":  # UserVmManagerImpl.rebootVirtualMachine
-            raise invalid(f"The Instance {target['uuid']} ({target.get('displayname') or target['name']}) is not"
-                          " running, unable to reboot it")
-        ctx.app.jobs.elapse("reboot")
-        ctx.app.event(owner_of(ctx, target), "VM.REBOOT", f"Rebooted VM {target['name']}", vm=target)
-    return vm_job(ctx, vm, body)
+        # RebootVMCmd.execute: setEventDetails, UserVmManagerImpl.rebootVirtualMachine (@ActionEvent VM.REBOOT
+        # "rebooting Vm", async)
+        with action_event(ctx, target, "VM.REBOOT", "rebooting Vm", f"Instance ID: {target['uuid']}"):
+            if target["state"] != "Running":
+                raise invalid(f"The Instance {target['uuid']} ({target.get('displayname') or target['name']}) is"
+                              " not running, unable to reboot it")
+            ctx.app.jobs.elapse("reboot")
+    return vm_job(ctx, vm, body, "VM.REBOOT", f"Rebooting User Instance with ID: {vm['uuid']}")
 
 
 @command("migrateVirtualMachine", isasync=True, admin=True, roles=ROOT_ONLY, cmdclass="vm.MigrateVMCmd", params=(
@@ -313,12 +366,20 @@ def reboot_virtual_machine(ctx, values):
     param("storageid", "uuid", entity="storagepool"), param("autoselect", "boolean")), fields=VM_FIELDS)
 def migrate_virtual_machine(ctx, values):
     """Live-migrates a Running VM; as in MigrateVMCmd the checks run inside the job (no storage pools here)."""
+    vm, host = values["virtualmachineid"], values.get("hostid")
+    details = f"Instance Id: {vm['id']} to host with ID: {host['uuid']}" if host else None
+
     def body(target):
-        if "hostid" not in values and not values.get("autoselect", True):
+        if host is None and not values.get("autoselect", True):
             raise invalid("Please specify a host or storage as destination, or pass 'autoselect=true' to automatically"
                           " select a destination host which do not require storage migration")
-        migrate_vm(ctx.app, target, values.get("hostid"))
-    return vm_job(ctx, values["virtualmachineid"], body)
+        # MigrateVMCmd.execute: setEventDetails (the VM's database id) with a host, then
+        # UserVmManagerImpl.migrateVirtualMachine (@ActionEvent VM.MIGRATE "migrating VM", async)
+        with action_event(ctx, target, "VM.MIGRATE", "migrating VM", details):
+            migrate_vm(ctx.app, target, host)
+    described = f"Attempting to migrate Instance with ID: {vm['uuid']}" + (
+        f" to host with ID: {host['uuid']}" if host else "")  # MigrateVMCmd.getEventDescription
+    return vm_job(ctx, vm, body, "VM.MIGRATE", described)
 
 
 def migration_destination(app, vm, source, dest):
@@ -358,8 +419,6 @@ def migrate_vm(app, vm, dest):
         raise runtime(str(err)) from err
     vm["host_id"], vm["last_host_id"] = dest["id"], source["id"]
     vmops.transit(app, vm, "OperationSucceeded")
-    app.event(app.store.get("account", vm["account_id"]), "VM.MIGRATE",
-              f"Migrated VM {vm['name']} from host {source['name']} to host {dest['name']}", vm=vm)
 
 
 def may_expunge(ctx):
@@ -376,28 +435,32 @@ def destroy_virtual_machine(ctx, values):
     vm = ctx.check_access(values["id"])
     app = ctx.app
 
-    def run():
+    def destroy():
         if values.get("expunge") and not may_expunge(ctx):
             raise denied("Account does not have permission for expunging.")
-        account = owner_of(ctx, vm)
         if vm["state"] in ("Destroyed", "Expunging") and not values.get("expunge"):
             return {"virtualmachine": vm_response(ctx, vm)}
         if vm["state"] in ("Running", "Stopping", "Starting"):
-            stop_vm(app, vm, account)
+            stop_vm(app, vm)
         if vm["state"] != "Destroyed":
             vmops.transit(app, vm, "DestroyRequested")
-            app.event(account, "VM.DESTROY", f"Destroyed VM {vm['name']}", vm=vm)
         if values.get("expunge"):
             vmops.transit(app, vm, "ExpungeOperation")
             app.jobs.elapse("expunge")
-            app.event(account, "VM.EXPUNGE", f"Expunged VM {vm['name']}", vm=vm)
             answer = {"virtualmachine": vm_response(ctx, vm)}
             network.release_nics(app, vm)
             resource_tags.remove_resource_tags(app.store, "UserVm", vm)
             app.store.delete("vm", vm)
             return answer
         return {"virtualmachine": vm_response(ctx, vm)}
-    return AsyncWork(run, instance_uuid=vm["uuid"])
+
+    def run():
+        # DestroyVMCmd.execute: setEventDetails, UserVmManagerImpl.destroyVm (@ActionEvent VM.DESTROY "destroying Vm",
+        # async); its stop and expunge are calls inside the same bean: no events of their own
+        with action_event(ctx, vm, "VM.DESTROY", "destroying Vm", f"Instance ID: {vm['uuid']}"):
+            return destroy()
+    return AsyncWork(run, instance_uuid=vm["uuid"], event=CommandEvent(
+        "VM.DESTROY", f"Destroying Instance with ID: {vm['uuid']}", owner_of(ctx, vm), vm))
 
 
 # QueryService: user.vm.denied.details (default) plus RootAdminOnlyVmSettings, and user.vm.readonly.details (default)
@@ -508,22 +571,6 @@ def scale_extras(values):
     return {key: str(values[key]).lower() for key in SCALE_EXTRAS if key in values}
 
 
-@contextmanager
-def action_event(ctx, vm, event_type, described):
-    """ActionEventInterceptor.interceptComplete / interceptException: the Completed event of an @ActionEvent method,
-    "Successfully completed <description>. <details>", or of level ERROR "Error while ..." when it throws (a job
-    dropped at shutdown writes none); owned by the VM's account (ActionEventUtils.getOwnerAccountId)."""
-    owner = ctx.store.get("account", vm["account_id"])
-    try:
-        yield
-    except ShutDown:
-        raise
-    except Exception:
-        ctx.app.event(owner, event_type, f"Error while {described}", vm=vm, level="ERROR")
-        raise
-    ctx.app.event(owner, event_type, f"Successfully completed {described}", vm=vm)
-
-
 @command("scaleVirtualMachine", isasync=True, cmdclass="vm.ScaleVMCmd", params=SCALE_PARAMS, fields=VM_FIELDS)
 def scale_virtual_machine(ctx, values):
     """Scales the virtual machine to a new service offering (live when Running)."""
@@ -532,19 +579,21 @@ def scale_virtual_machine(ctx, values):
     extras = scale_extras(values)
 
     def body(target):
-        # @ActionEvent(VM.UPGRADE, "Upgrading VM") on UserVmManagerImpl.upgradeVirtualMachine(ScaleVMCmd), after its
-        # setEventDetails("Vm Id: ...")
-        with action_event(ctx, target, "VM.UPGRADE", f"Upgrading VM. Vm Id: {target['uuid']}"):
-            scaling.scale(ctx.app, target, offering, values.get("details"), extras)
-    return vm_job(ctx, vm, body)
+        # @ActionEvent(VM.UPGRADE, "Upgrading VM", async) on UserVmManagerImpl.upgradeVirtualMachine(ScaleVMCmd): its
+        # setEventDetails("Vm Id: ...") comes after the Started event
+        with action_event(ctx, target, "VM.UPGRADE", "Upgrading VM") as action:
+            action.details = f"Vm Id: {target['uuid']}"
+            scaling.scale(ctx.app, target, offering, values.get("details"), extras, caller=ctx.caller.account)
+    return vm_job(ctx, vm, body, "VM.UPGRADE", f"Upgrading Instance with ID: {vm['uuid']} to service offering with ID:"
+                                               f" {offering['uuid']}")  # ScaleVMCmd.getEventDescription
 
 
 @command("changeServiceForVirtualMachine", params=SCALE_PARAMS, fields=VM_FIELDS)
 def change_service_for_virtual_machine(ctx, values):
     """Changes the service offering of a Stopped virtual machine."""
     vm = ctx.check_access(values["id"])
-    # @ActionEvent(VM.UPGRADE, "upgrading Vm") on UserVmManagerImpl.upgradeVirtualMachine(UpgradeVMCmd), details
-    # "Instance ID: <uuid>" (UpgradeVMCmd.execute)
-    with action_event(ctx, vm, "VM.UPGRADE", f"upgrading Vm. Instance ID: {vm['uuid']}"):
+    # @ActionEvent(VM.UPGRADE, "upgrading Vm", not async) on UserVmManagerImpl.upgradeVirtualMachine(UpgradeVMCmd),
+    # details "Instance ID: <uuid>" (UpgradeVMCmd.execute)
+    with action_event(ctx, vm, "VM.UPGRADE", "upgrading Vm", f"Instance ID: {vm['uuid']}", is_async=False):
         scaling.change_service(ctx.app, vm, values["serviceofferingid"], values.get("details"), scale_extras(values))
     return {"virtualmachine": vm_response(ctx, vm)}

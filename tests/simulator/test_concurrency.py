@@ -49,7 +49,8 @@ def timed_sim(tmp_path):
 def snapshot(world, *names):
     """{name: (state, jobid)} of VMs, from one listVirtualMachines read."""
     ids = ",".join(world.vms[name]["id"] for name in names)
-    listed = world.client.ok("listVirtualMachines", ids=ids)["virtualmachine"]
+    # ids, unlike id, does not widen the root admin's own scope (buildACLSearchParameters): listall
+    listed = world.client.ok("listVirtualMachines", ids=ids, listall="true")["virtualmachine"]
     by_id = {vm["id"]: (vm["state"], vm.get("jobid")) for vm in listed}
     return {name: by_id[world.vms[name]["id"]] for name in names}
 

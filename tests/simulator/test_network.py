@@ -203,7 +203,8 @@ def check_full_network(sim):
 def test_list_networks_response_and_views(sim, world):
     """ApiResponseHelper.createNetworkResponse: vlan and broadcasturi only in the root admin's Full view,
     displaynetwork only for root admins (@Param authorized); an account network carries its owner, a zone-wide
-    shared one no domain. An Isolated network is Implemented while a VM on it runs, a Shared one Setup."""
+    shared one the ROOT domain with subdomain access (NetworkServiceImpl.commitNetwork). An Isolated network is
+    Implemented while a VM on it runs, a Shared one Setup."""
     admin_view = networks(sim.client(), listall="true")
     user_view = networks(sim.client(*USER))
     assert set(user_view) == {"acme-network", "shared-a"}
@@ -218,7 +219,7 @@ def test_list_networks_response_and_views(sim, world):
     shared = admin_view["shared-a"]
     assert (shared["state"], shared["type"], shared["acltype"], shared["specifyipranges"]) == (
         "Setup", "Shared", "Domain", True)
-    assert "account" not in shared and "domainid" not in shared
+    assert "account" not in shared and (shared["domain"], shared["subdomainaccess"]) == ("ROOT", True)
     assert set(networks(sim.client())) == {"shared-a"}  # the admin's own account has no network yet
     assert set(networks(sim.client(), type="isolated", listall="true")) == {"acme-network"}
     assert networks(sim.client("BOB-KEY", "BOB-SECRET")).keys() == {"shared-a"}

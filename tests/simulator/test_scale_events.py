@@ -5,7 +5,9 @@ CloudStack: ``ScaleVMCmd`` runs ``UserVmManagerImpl.upgradeVirtualMachine(ScaleV
 event details to ``"Vm Id: " + vm.getUuid()`` and throws ``CloudRuntimeException("Failed to scale the VM")`` when the
 scale returns false. Any exception out of it makes ``ActionEventInterceptor.interceptException`` write a Completed
 event of level ERROR described ``"Error while " + description + ". " + details``
-(server/src/main/java/com/cloud/event/ActionEventInterceptor.java). ``VM.DYNAMIC.SCALE`` is only a usage event
+(server/src/main/java/com/cloud/event/ActionEventInterceptor.java), after the Scheduled event of the job
+(``ApiServer.processAsyncCmd``) and the Started one (``interceptStart``, written before the details are set).
+``VM.DYNAMIC.SCALE`` is only a usage event
 (``VirtualMachineManagerImpl.reConfigureVm`` ``generateUsageEvent``), never listed by listEvents; the agent's answer
 is what management-server.log shows (the simulator's ``simulatorListAgentAnswers``).
 """
@@ -28,18 +30,28 @@ def error_event(world_, name):
     return ("VM.UPGRADE", "ERROR", "Completed", "Error while Upgrading VM. Vm Id: %s" % world_.vms[name]["id"])
 
 
+def failed_scale(world_, name):
+    """The events of one failed scale, newest first: the ERROR Completed, the Started, the Scheduled."""
+    events = scale_events(world_, name)
+    assert [(level, state) for _kind, level, state, _text in events] == [
+        ("ERROR", "Completed"), ("INFO", "Started"), ("INFO", "Scheduled")]
+    assert events[1][3] == "Upgrading VM" and events[2][3].startswith(
+        "Upgrading Instance with ID: %s to service offering with ID: " % world_.vms[name]["id"])
+    return events[0]
+
+
 def test_a_scale_refused_in_the_job_writes_an_error_event(world):  # noqa: F811
     """Inactive offering: checkIfCanUpgrade throws inside upgradeVirtualMachine, so interceptException writes it."""
     code, text = job_error(world.scale("web-01", "Medium Retired"))
     assert (code, text) == (431, "New service offering is inactive: [%s]." % world.offerings["Medium Retired"])
-    assert scale_events(world, "web-01") == [error_event(world, "web-01")]
+    assert failed_scale(world, "web-01") == error_event(world, "web-01")
 
 
 def test_failed_to_scale_writes_an_error_event(make_sim):
     """No host has room: upgradeVirtualMachine(ScaleVMCmd) throws "Failed to scale the VM"; one ERROR event."""
     capacity = capacity_world(make_sim, second_host_free=False)
     assert job_error(capacity.scale("web-01", "Large")) == (530, "Failed to scale the VM")
-    assert scale_events(capacity, "web-01") == [error_event(capacity, "web-01")]
+    assert failed_scale(capacity, "web-01") == error_event(capacity, "web-01")
 
 
 def test_a_successful_scale_writes_no_error_event(world):  # noqa: F811

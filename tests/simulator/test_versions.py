@@ -90,9 +90,10 @@ def test_the_version_comes_from_the_flag_else_the_seed_and_stays_with_the_databa
     app.store.close()
     assert Simulator(path, tmp_path / "a.sqlite").version.name == "4.22"
     seed = yaml.safe_load(path.read_text())
-    seed["version"] = "4.21"
+    seed["version"] = "4.17"
     path.write_text(yaml.safe_dump(seed))
-    with pytest.raises(SeedError, match=r"version: unknown CloudStack version '4.21' \(known: 4.22, 4.23\)"):
+    with pytest.raises(SeedError, match=r"version: unknown CloudStack version '4.17' \(known: 4.18, 4.19, 4.20, 4.21,"
+                                        r" 4.22, 4.23\)"):
         Simulator(path, tmp_path / "b.sqlite")
 
 

@@ -79,7 +79,7 @@ def test_tags_are_sent_and_checked_on_the_answer():
     api = Api(listVirtualMachines=rows)
     found = autoscale.select_vms(api, params(tags={"autoscale": True}, name="web"))
     assert [vm["id"] for vm in found] == ["vm-1"]
-    assert api.calls == [("listVirtualMachines", {"listall": True, "name": "web",
+    assert api.calls == [("listVirtualMachines", {"listall": True, "keyword": "web",
                                                   "tags": [{"key": "autoscale", "value": "true"}]})]
 
 

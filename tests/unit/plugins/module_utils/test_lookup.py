@@ -230,3 +230,25 @@ def test_vm_modules_share_the_owner_options_and_their_documentation(name):
 def test_fragment_documents_exactly_the_owner_options():
     options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
     assert dict((name, {"type": doc["type"]}) for name, doc in options.items()) == _lookup.OWNER_SCOPE_SPEC
+
+
+def test_list_vms_named_asks_with_keyword_and_keeps_the_names():
+    """QueryManagerImpl.searchForUserVMIdsAndCount: listVirtualMachines ``name`` is the exact host name, ``keyword``
+    a LIKE on display name, host name and state; a name substring goes as keyword and the names are checked."""
+    rows = [dict(WEB_01, displayname="frontend"), dict(WEB_010, name="WEB-010"),
+            dict(DUP_1, displayname="copy of web-01", state="Running")]
+
+    class KeywordApi:
+        requests = []
+
+        def list(self, command, key, action=None, **params):
+            self.requests.append((command, params))
+            word = params.get("keyword", "").lower()
+            return [row for row in rows if any(word in (row.get(field) or "").lower()
+                                               for field in ("name", "displayname", "state"))]
+
+    api = KeywordApi()
+    assert [vm["id"] for vm in _lookup.list_vms_named(api, "Web-01", zoneid=ZONE_A["id"])] == [WEB_01["id"], WEB_010["id"]]
+    assert api.requests == [("listVirtualMachines", {"keyword": "Web-01", "zoneid": ZONE_A["id"]})]
+    assert len(_lookup.list_vms_named(api, None, listall=True)) == 3
+    assert api.requests[-1] == ("listVirtualMachines", {"listall": True})

@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils import _versions as versions
 from ansible_collections.livescale.cloudstack.plugins.module_utils._planner import (
     Cluster, Host, Limits, Offering, Options, Settings, Situation, Target, Vm)
 
@@ -309,6 +310,49 @@ HOST_TAG_CASES = [
                  id="current-offering-strict-tag-counts-as-no-capacity"),
 ]
 
+# Before PR #9017 (4.20): UserVmManagerImpl.upgradeVirtualMachine at 0c7d47138d (4.19.3.0) and 84538da27c (4.18.2.5)
+# tests HostVO.checkHostServiceOfferingTags, every host tag of the new offering on the running VM's host, none of the
+# template, and upgradeRunningVirtualMachine keeps the VM on a host with room without checkEnforceStrictHostTagCheck.
+V4_19 = versions.version_of("4.19.3.0")
+EVERY_TAG_REFUSED = ("service offering Medium SSD needs host tags ssd, of which ssd are missing on host kvm-a1-01:"
+                     " CloudStack 4.19 scales a running VM only on a host with every host tag of the new offering"
+                     " (Failed to scale the VM): add the tags to the host (updateHost hosttags) or pick an offering"
+                     " whose host tags it has (from CloudStack 4.20 only the tags in vm.strict.host.tags count)")
+TWO_TAGS = replace(TAGGED, host_tags=("ssd", "fast"))
+
+
+def custom_vm(version=V4_19, current=CUSTOM, **changes):
+    """The ready situation on ``version`` with the VM on a custom offering (4.19 refuses a fixed one on KVM)."""
+    return situation(vm={"offering_id": current.id}, current=current, version=version, **changes)
+
+
+HOST_TAG_BEFORE_4_20_CASES = [
+    pytest.param(custom_vm(), Target(TAGGED), Options(), planner.REFUSE,
+                 (EVERY_TAG_REFUSED, RESTART_HINT), id="4.19-non-strict-offering-tag-refused"),
+    pytest.param(custom_vm(versions.version_of("4.18.2.5")), Target(TAGGED), Options(allow_restart=True),
+                 planner.RESTART, (EVERY_TAG_REFUSED.replace("4.19", "4.18", 1), RESTARTING),
+                 id="4.18-non-strict-offering-tag-restart"),
+    pytest.param(custom_vm(host=replace(HOST_1, tags=("ssd",))), Target(TAGGED), Options(),
+                 planner.LIVE, (LIVE_1_TO_2,), id="4.19-offering-tag-on-host"),
+    pytest.param(custom_vm(host=replace(HOST_1, tags=("fast",))), Target(TWO_TAGS), Options(),
+                 planner.REFUSE, (EVERY_TAG_REFUSED.replace("tags ssd,", "tags ssd,fast,"), RESTART_HINT),
+                 id="4.19-every-tag-needed"),
+    pytest.param(custom_vm(template_tag="ssd"), Target(MEDIUM), Options(), planner.LIVE, (LIVE_1_TO_2,),
+                 id="4.19-template-tag-not-asked"),
+    pytest.param(custom_vm(settings=STRICT_SSD), Target(TAGGED), Options(), planner.REFUSE,
+                 (EVERY_TAG_REFUSED, RESTART_HINT), id="4.19-strict-list-changes-nothing"),
+    pytest.param(custom_vm(current=replace(CUSTOM, id="off-custom-ssd", host_tags=("ssd",)), settings=STRICT_SSD),
+                 Target(MEDIUM), Options(allow_migration=True), planner.LIVE, (LIVE_1_TO_2,),
+                 id="4.19-no-current-offering-strict-tag-check"),
+    pytest.param(custom_vm(versions.version_of("4.20.2.0"), current=replace(CUSTOM, id="off-custom-ssd",
+                                                                            host_tags=("ssd",)), settings=STRICT_SSD),
+                 Target(MEDIUM), Options(), planner.REFUSE,
+                 ("host kvm-a1-01 lacks the strict host tags ssd of the current offering Custom, which CloudStack"
+                  " counts as no capacity: set allow_migration: true to move VM web-01 to kvm-a1-02 first",
+                  RESTART_HINT),
+                 id="4.20-current-offering-strict-tag-check"),
+]
+
 # Rule 3. server/.../CapacityManagerImpl.java postStateTransitionEvent reserves a stopped VM's capacity on its last
 # host; HostJoinDaoImpl shows used + reserved as allocated; checkIfHostHasCapacity(..., considerReservedCapacity=false)
 # on the VM's own host (UserVmManagerImpl upgradeRunningVirtualMachine), while the allocators of a destination
@@ -368,6 +412,31 @@ LIMIT_CASES = [
                  Options(), planner.LIVE, (LIVE_1_TO_2,), id="within-domain-limit"),
 ]
 
+# Before PR #8935 (4.20): UserVmManagerImpl.upgradeRunningVirtualMachine at 0c7d47138d checks
+# checkResourceLimit(caller, ...) (a root admin has none, ResourceLimitManagerImpl.checkResourceLimit), while
+# upgradeStoppedVirtualMachine checks the owner's: a restart counts against the owner's limits.
+OWNER_FULL = Limits("account acme", cpu=0, memory=0)
+CALLER_ADMIN = Limits("account admin (the caller)")
+CALLER_FULL = Limits("account dora (the caller)", cpu=0, memory=8192, fix="updateResourceLimit account=dora")
+CALLER_CPU = ("account dora (the caller) of VM web-01 has 0 vCPUs left under its cpu limit but the scale needs 1 more:"
+              " raise the limit (updateResourceLimit account=dora resourcetype=8) or pick a smaller target")
+OWNER_ERRORS = ("account acme of VM web-01 has 0 vCPUs left under its cpu limit but the scale needs 1 more: raise the"
+                " limit (updateResourceLimit resourcetype=8) or pick a smaller target",
+                "account acme of VM web-01 has 0 MiB left under its memory limit but the scale needs 512 more: raise"
+                " the limit (updateResourceLimit resourcetype=9) or pick a smaller target")
+CALLER_LIMIT_CASES = [
+    pytest.param(situation(limits=OWNER_FULL, live_limits=CALLER_ADMIN), Target(MEDIUM), Options(), planner.LIVE,
+                 (LIVE_1_TO_2,), id="root-admin-caller-ignores-the-owners-limits"),
+    pytest.param(situation(live_limits=CALLER_FULL), Target(MEDIUM), Options(), planner.REFUSE,
+                 (CALLER_CPU, RESTART_HINT), id="callers-limit-blocks-the-live-scale"),
+    pytest.param(situation(live_limits=CALLER_FULL), Target(MEDIUM), Options(allow_restart=True), planner.RESTART,
+                 (CALLER_CPU, RESTARTING), id="restart-counts-against-the-owner"),
+    pytest.param(situation(limits=OWNER_FULL, live_limits=CALLER_FULL), Target(MEDIUM), Options(allow_restart=True),
+                 planner.REFUSE, (CALLER_CPU,) + OWNER_ERRORS, id="restart-refused-by-the-owners-limits"),
+    pytest.param(situation(vm={"state": "Stopped"}, limits=OWNER_FULL, live_limits=CALLER_ADMIN), Target(MEDIUM),
+                 Options(), planner.REFUSE, OWNER_ERRORS, id="stopped-vm-counts-against-the-owner"),
+]
+
 # Rule 7. server/.../UserVmManagerImpl.java updateInstanceDetailsMapWithCurrentValuesForAbsentDetails fills the values
 # left out from the VM, then validateCustomParameters checks them all (431).
 BIG_CUSTOM_VM = {"offering_id": "off-custom", "cpu": 2, "memory": 8192}
@@ -390,7 +459,8 @@ CUSTOM_FILL_CASES = [
 
 
 @pytest.mark.parametrize("given, target, options, action, reasons",
-                         HOST_TAG_CASES + RESERVED_CASES + KVM_CAP_CASES + LIMIT_CASES + CUSTOM_FILL_CASES)
+                         HOST_TAG_CASES + HOST_TAG_BEFORE_4_20_CASES + RESERVED_CASES + KVM_CAP_CASES + LIMIT_CASES
+                         + CALLER_LIMIT_CASES + CUSTOM_FILL_CASES)
 def test_source_rules_table(given, target, options, action, reasons):
     result = planner.plan(given, target, options)
     assert (result.action, result.reasons) == (action, reasons)
@@ -409,6 +479,13 @@ READINESS_SOURCE_CASES = [
                   " (updateResourceLimit resourcetype=8 and 9)",), id="limits-used-up"),
     pytest.param(situation(limits=Limits("account acme", cpu=2, domains=(DOMAIN_CUSTOMERS,))), True, 2, 1536, (),
                  id="domain-limits-bound"),
+    # before 4.20 a live scale counts against the caller's limits (upgradeRunningVirtualMachine at 0c7d47138d)
+    pytest.param(situation(limits=OWNER_FULL, live_limits=CALLER_ADMIN), True, 8, 32768, (),
+                 id="root-admin-caller-unbound"),
+    pytest.param(situation(live_limits=CALLER_FULL), True, 1, 8704, (), id="caller-limits-bound"),
+    pytest.param(situation(live_limits=replace(CALLER_FULL, memory=0)), False, 1, 512,
+                 ("the limits of account dora (the caller) leave no vCPU and no MiB for VM web-01 to grow: raise them"
+                  " (updateResourceLimit resourcetype=8 and 9)",), id="caller-limits-used-up"),
 ]
 
 

@@ -385,3 +385,57 @@ def test_check_mode_refuses_a_filled_in_value_outside_the_custom_bounds(cloud):
     with pytest.raises(InvalidValue, match="memory is not given, so CloudStack fills in the VM's current 8192 MiB"):
         scaling.scale_vm(FakeModule(cloud, check_mode=True, cpu_number=3))
     assert cloud.writes == []
+
+
+class CallerCloud(FakeCloud):
+    """FakeCloud whose listAccounts without parameters answers only the caller's own account, as
+    QueryManagerImpl.searchForAccountIdsAndCount does (accountId = caller.getAccountId())."""
+
+    def __init__(self, caller, version):
+        super(CallerCloud, self).__init__()
+        self.caller, self.version = caller, version
+
+    def list(self, command, key, action=None, **params):
+        if command == "listAccounts" and not params:
+            self.calls.append((command, params))
+            return [dict(self.caller)]
+        return super(CallerCloud, self).list(command, key, action=action, **params)
+
+
+ROOT_CALLER = {"name": "admin", "accounttype": 1, "domainid": "dom-0", "cpuavailable": "Unlimited",
+               "memoryavailable": "Unlimited"}
+DORA = {"name": "dora", "accounttype": 2, "domainid": "dom-1", "cpuavailable": "1", "memoryavailable": "4096"}
+
+
+@pytest.mark.parametrize("version, caller, live", [
+    ("4.19.3.0", ROOT_CALLER, planner.Limits("account admin (the caller, whose limits CloudStack 4.19 checks when a"
+                                             " running VM is scaled)")),
+    ("4.18.2.5", DORA, planner.Limits("account dora (the caller, whose limits CloudStack 4.18 checks when a running VM"
+                                      " is scaled)", cpu=1, memory=4096, fix="updateResourceLimit account=dora"
+                                      " domainid=dom-1", domains=(planner.Limits(
+                                          "domain ROOT/customers", fix="updateResourceLimit domainid=dom-1"),))),
+    ("4.19.3.0", dict(ROOT_CALLER, name="acme", accounttype=0, domainid="dom-1"), None),
+    ("4.20.2.0", ROOT_CALLER, None)])
+def test_before_4_20_a_running_vm_is_planned_against_the_callers_limits(version, caller, live):
+    """UserVmManagerImpl.upgradeRunningVirtualMachine at 0c7d47138d / 84538da27c: checkResourceLimit(caller, ...), no
+    limits for a root admin (ResourceLimitManagerImpl.checkResourceLimit); the owner's at 4dc3931233 (PR #8935), and
+    the owner's when the caller is the owner: no caller limits, and on 4.20 no listAccounts to find the caller."""
+    cloud = CallerCloud(caller, version)
+    cloud.accounts[0].update(cpuavailable="0", domainid="dom-1")
+    situation = scaling.Reader(cloud).situation(cloud.vms["vm-1"])
+    assert situation.live_limits == live and situation.limits.cpu == 0
+    assert (("listAccounts", {}) in cloud.calls) is version.startswith(("4.18", "4.19"))
+    stopped = scaling.Reader(cloud).situation(dict(cloud.vms["vm-1"], state="Stopped", hostid=None))
+    assert stopped.live_limits is None, "upgradeStoppedVirtualMachine checks the owner's limits on every line"
+
+
+def test_a_fleet_counts_a_live_scale_against_the_callers_limits_too():
+    """Before 4.20 upgradeRunningVirtualMachine increments the caller's resource count (incrementResourceCount
+    (caller.getAccountId(), ...) at 0c7d47138d): the next VM planned in the same run has that much less left."""
+    cloud = CallerCloud(DORA, "4.19.3.0")
+    reader = scaling.Reader(cloud)
+    vm_row = cloud.vms["vm-1"]
+    situation = reader.situation(vm_row)
+    plan = planner.Plan(planner.LIVE, situation.current, 2, 1000, 1024)
+    reader.commit(vm_row, plan)
+    assert (reader.live_limits(vm_row).cpu, reader.live_limits(vm_row).memory) == (0, 3584)

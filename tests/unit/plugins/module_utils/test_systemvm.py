@@ -20,6 +20,8 @@ OFFERINGS = [
      "issystem": True, "systemvmtype": "consoleproxy"},
     {"id": "so-cp-large", "name": "Console Proxy Large", "cpunumber": 2, "cpuspeed": 500, "memory": 2048,
      "issystem": True, "systemvmtype": "consoleproxy"},
+    {"id": "so-cp-custom", "name": "Console Proxy Custom", "cpuspeed": 500, "issystem": True,
+     "systemvmtype": "consoleproxy", "iscustomized": True},
     {"id": "so-ssvm", "name": "System Offering For Secondary Storage VM", "cpunumber": 1, "cpuspeed": 500,
      "memory": 512, "issystem": True, "systemvmtype": "secondarystoragevm"},
     {"id": "off-medium", "name": "Medium", "cpunumber": 2, "cpuspeed": 1000, "memory": 2048},
@@ -91,6 +93,40 @@ def test_offerings_that_do_not_suit_are_refused_with_the_ones_that_do(offering, 
     assert plan.action == planner.REFUSE and plan.migrate_host is None
     assert text in plan.reasons[0] and "Console Proxy Large" in plan.reasons[0]
     assert plan.version.server == "4.22.0.0", "a refusal still names the version it was planned for"
+
+
+def plan_target(reader, values):
+    """The planner Target of Console Proxy Custom with ``values``."""
+    return planner.Target(systemvm.offering_from(reader.target_row("Console Proxy Custom")), cpu=values["cpu_number"],
+                          memory=values["memory"])
+
+
+@pytest.mark.parametrize("server, planned", [
+    ("4.18.2.5", None), ("4.19.3.0", None), ("4.20.0.0", None), ("4.20.1.0", None), ("4.20.2.0", planner.RESTART),
+    ("4.21.0.0", planner.RESTART), ("4.23.0.0", planner.LIVE)])
+def test_a_custom_system_offering_is_refused_before_4_20_2(server, planned):
+    """ScaleSystemVMCmd / UpgradeSystemVMCmd.getDetails return the details map keyed by index at 84538da27c,
+    0c7d47138d and c61a5eb430 (4.20.1.0), so UserVmManagerImpl.validateCustomParameters finds no cpuNumber (431
+    Invalid cpu cores value); apache/cloudstack PR #11062 (78e146278b, in 4.20.2.0 4dc3931233) merges them. From
+    4.20.2 the plan is the planner's: a restart before 4.23 (the current offering is fixed, on KVM), else live."""
+    reader = TableReader(version=server)
+    values = {"cpu_number": 2, "cpu_speed": None, "memory": 2048}
+    plan, _situation = systemvm.plan_system_vm(reader, PROXY, reader.target_row("Console Proxy Custom"), values,
+                                               planner.Options(allow_restart=True))
+    if planned:
+        assert plan.action == planner.plan(reader.situation(PROXY), plan_target(reader, values),
+                                           planner.Options(allow_restart=True)).action == planned
+        assert plan.details() == {"cpuNumber": 2, "memory": 2048}
+        return
+    assert plan.action == planner.REFUSE and len(plan.reasons) == 1
+    assert plan.reasons[0] == (
+        "system offering Console Proxy Custom is custom, and CloudStack %s hands the values of scaleSystemVm and"
+        " changeServiceForSystemVm on keyed by their index (ScaleSystemVMCmd.getDetails before apache/cloudstack PR"
+        " #11062 of 4.20.2), so validateCustomParameters finds none of them and refuses every custom system offering"
+        " (Invalid ... value): pick a system offering of type consoleproxy with a fixed size (Console Proxy Large,"
+        " System Offering For Console Proxy), create one with createServiceOffering issystem=true"
+        " systemvmtype=consoleproxy cpunumber=... cpuspeed=... memory=..., or upgrade CloudStack to 4.20.2 or later"
+        % server)
 
 
 def test_a_system_vm_without_the_flag_is_told_to_take_it_from_the_template():
