@@ -346,7 +346,11 @@ class Reader:
         return None if value is None else value - self._taken.get(key, (0, 0))[index]
 
     def domain_limits(self, domain_id):
-        """The limits of a domain and its parents, ROOT excluded (no limits on ROOT); () when unreadable."""
+        """The limits of a domain and its parents, ROOT excluded (no limits on ROOT); () when unreadable.
+
+        A domain of ``level`` 1 is a child of ROOT (``DomainVO``: ROOT is level 0), so ROOT is not read
+        (``ResourceLimitManagerImpl.checkDomainResourceLimit`` skips it).
+        """
         found, ids, start = [], [], domain_id
         while domain_id:
             rows = [row for row in self._optional("listDomains", "domain", id=domain_id, listall=True) or []
@@ -359,7 +363,7 @@ class Reader:
                                         cpu=self._left(key, rows[0].get("cpuavailable"), 0),
                                         memory=self._left(key, rows[0].get("memoryavailable"), 1),
                                         fix="updateResourceLimit domainid=%s" % domain_id))
-            domain_id = rows[0]["parentdomainid"]
+            domain_id = rows[0]["parentdomainid"] if str(rows[0].get("level")) != "1" else None
         self._chains[start] = tuple(ids)
         return tuple(found)
 

@@ -44,9 +44,9 @@ class FakeCloud:
         self.settings = {"enable.dynamic.scale.vm": "true"}
         self.accounts = [{"name": "acme", "accounttype": 0, "cpuavailable": "Unlimited", "memoryavailable": "Unlimited"}]
         self.templates = [{"id": "tpl-1", "name": "debian-12-generic", "isdynamicallyscalable": True}]
-        self.domains = [{"id": "dom-0", "name": "ROOT", "path": "ROOT", "cpuavailable": "Unlimited",
+        self.domains = [{"id": "dom-0", "name": "ROOT", "path": "ROOT", "level": 0, "cpuavailable": "Unlimited",
                          "memoryavailable": "Unlimited"},
-                        {"id": "dom-1", "name": "customers", "path": "ROOT/customers", "parentdomainid": "dom-0",
+                        {"id": "dom-1", "name": "customers", "path": "ROOT/customers", "level": 1, "parentdomainid": "dom-0",
                          "cpuavailable": "Unlimited", "memoryavailable": "Unlimited"}]
         self.system_vms = []
         self.version = "4.23.0.0"
@@ -370,6 +370,18 @@ def test_domain_limits_are_checked_after_the_account(cloud):
                                            r" the scale needs 1 more: raise the limit \(updateResourceLimit domainid=dom-1"
                                            r" resourcetype=8\)"):
         scaling.scale_vm(FakeModule(cloud, check_mode=True, service_offering="Medium"))
+
+
+def test_domain_limits_read_every_domain_up_to_a_child_of_root_but_not_root(cloud):
+    """checkDomainResourceLimit skips ROOT (level 0, DomainVO): the walk stops at the level-1 domain, one listDomains
+    per level below ROOT."""
+    cloud.domains.append({"id": "dom-2", "name": "acme", "path": "ROOT/customers/acme", "level": 2,
+                          "parentdomainid": "dom-1", "cpuavailable": "Unlimited", "memoryavailable": "2048"})
+    reader = scaling.Reader(cloud)
+    limits = reader.domain_limits("dom-2")
+    expected = [("domain ROOT/customers/acme", 2048), ("domain ROOT/customers", None)]
+    assert [(limit.owner, limit.memory) for limit in limits] == expected
+    assert [params["id"] for command, params in cloud.calls if command == "listDomains"] == ["dom-2", "dom-1"]
 
 
 def test_template_tag_is_read(cloud):
