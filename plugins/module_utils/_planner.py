@@ -289,11 +289,11 @@ def custom_value_errors(situation, target):
 
 
 def _custom_value(name, given, current):
-    """The value CloudStack validates: the one given, or the VM's current one that it fills in when left out."""
+    """The value CloudStack validates: the one given, or the VM's current one, which the plan sends when left out
+    (``Plan.details``; since 4.20 CloudStack would fill it in the same way, 4.18 and 4.19 would not)."""
     if given is not None:
         return "%s=%d%s" % (name, given, " MiB" if name == "memory" else "")
-    return ("%s is not given, so CloudStack fills in the VM's current %s"
-            " (updateInstanceDetailsMapWithCurrentValuesForAbsentDetails), which" % (name, current))
+    return "%s is not given, so the VM keeps its current %s, which" % (name, current)
 
 
 def _custom_fix(name, given):

@@ -443,14 +443,12 @@ BIG_CUSTOM_VM = {"offering_id": "off-custom", "cpu": 2, "memory": 8192}
 CUSTOM_FILL_CASES = [
     pytest.param(situation(vm=BIG_CUSTOM_VM, current=UNCONSTRAINED), Target(CUSTOM, cpu=3), Options(allow_restart=True),
                  planner.REFUSE,
-                 ("memory is not given, so CloudStack fills in the VM's current 8192 MiB"
-                  " (updateInstanceDetailsMapWithCurrentValuesForAbsentDetails), which is outside what service offering"
-                  " Custom allows (256 to 4096 MiB): give memory in that range",), id="filled-memory-above-max"),
+                 ("memory is not given, so the VM keeps its current 8192 MiB, which is outside what"
+                  " service offering Custom allows (256 to 4096 MiB): give memory in that range",), id="filled-memory-above-max"),
     pytest.param(situation(vm={"offering_id": "off-custom", "cpu": 6}, current=UNCONSTRAINED), Target(CUSTOM, memory=1024),
                  Options(), planner.REFUSE,
-                 ("cpu_number is not given, so CloudStack fills in the VM's current 6 vCPUs"
-                  " (updateInstanceDetailsMapWithCurrentValuesForAbsentDetails), which is outside what service offering"
-                  " Custom allows (1 to 4 vCPUs): give cpu_number in that range",), id="filled-cpu-above-max"),
+                 ("cpu_number is not given, so the VM keeps its current 6 vCPUs, which is outside what"
+                  " service offering Custom allows (1 to 4 vCPUs): give cpu_number in that range",), id="filled-cpu-above-max"),
     pytest.param(situation(vm=BIG_CUSTOM_VM, current=UNCONSTRAINED), Target(CUSTOM, cpu=3, memory=4096),
                  Options(allow_restart=True), planner.RESTART,
                  ("memory would go down (8192 MiB to 4096 MiB) while VM web-01 runs: CloudStack cannot scale a running VM"

@@ -394,7 +394,7 @@ def test_check_mode_refuses_a_filled_in_value_outside_the_custom_bounds(cloud):
     """UserVmManagerImpl.updateInstanceDetailsMapWithCurrentValuesForAbsentDetails fills memory from the VM, then
     validateCustomParameters refuses it (431): check mode says so instead of planning a live scale."""
     cloud.vms["vm-1"].update(serviceofferingid="off-custom", serviceofferingname="Custom", memory=8192)
-    with pytest.raises(InvalidValue, match="memory is not given, so CloudStack fills in the VM's current 8192 MiB"):
+    with pytest.raises(InvalidValue, match="memory is not given, so the VM keeps its current 8192 MiB"):
         scaling.scale_vm(FakeModule(cloud, check_mode=True, cpu_number=3))
     assert cloud.writes == []
 
