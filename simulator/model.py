@@ -5,7 +5,7 @@ import struct
 from collections import namedtuple
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator.errors import ApiError
+from simulator.errors import ApiError, denied
 
 ACTIVE_STATES = ("Starting", "Running", "Stopping", "Migrating")
 COUNTED_EXCLUDED = ("Destroyed", "Expunging", "Error")
@@ -69,6 +69,19 @@ def vm_to_string(vm):
 def account_to_string(account):
     """AccountVO.toString()."""
     return f"Account [{java_json({'id': account['id'], 'accountName': account['name'], 'uuid': account['uuid']})}]"
+
+
+def domain_denied(account, domain):
+    """DomainChecker.checkAccess's PermissionDeniedException (531) for a domain outside the caller's reach."""
+    return denied(f"Account {account_to_string(account)} does not have permission to operate within domain"
+                  f" id={domain['uuid']}")
+
+
+def check_domain_access(caller, domain):
+    """DomainChecker.checkAccess(caller, domain): a user only its own domain, an admin its domain's tree."""
+    allowed = domain["id"] == caller.domain["id"] if caller.role == "User" else in_subtree(domain, caller.domain)
+    if not allowed:
+        raise domain_denied(caller.account, domain)
 
 
 def user_to_string(user):

@@ -1,7 +1,7 @@
 """Settings: listConfigurations, updateConfiguration, resetConfiguration (spec 2.9)."""
 
-from simulator.errors import ApiError, denied, invalid, server
-from simulator.model import account_to_string, in_subtree
+from simulator.errors import ApiError, invalid, server
+from simulator.model import domain_denied, in_subtree
 from simulator.registry import DOMAIN_ADMINS, PAGE_PARAMS, ROOT_ONLY, command, listing, param
 from simulator.settings import (OVERPROVISIONING_FACTORS, SELECT_OPTIONS, SUBGROUPS, check_scope, check_value,
                                 definition, definitions, display_text, group_and_subgroup, java_text, response_type)
@@ -34,8 +34,7 @@ def scope_of(ctx, values):
         ctx.check_account(values["accountid"]["id"])
     domain = values.get("domainid")
     if domain is not None and not (caller.is_root_admin or in_subtree(domain, caller.domain)):
-        raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within domain"
-                     f" id={domain['uuid']}")
+        raise domain_denied(caller.account, domain)
     given = [(scope, values[key]) for key, scope in SCOPE_PARAMS if key in values]
     if len(given) > 1:
         raise invalid("cannot handle multiple IDs, provide only one ID corresponding to the scope")

@@ -6,8 +6,9 @@ from types import SimpleNamespace
 from simulator import hypervisors
 from simulator.commands.jobs import RESOURCE_TYPE_NAMES, find_resource
 from simulator.errors import denied, invalid, server
-from simulator.model import (account_to_string, domain_listed_limits, domain_to_string, domain_usage, host_capacity,
-                             host_has_capacity, in_subtree, java_string, overcommit, percent, vm_size)
+from simulator.model import (account_to_string, check_domain_access, domain_denied, domain_listed_limits, domain_to_string,
+                             domain_usage, host_capacity, host_has_capacity, in_subtree, java_string, overcommit, percent,
+                             vm_size)
 from simulator.registry import (DOMAIN_ADMINS, LIST_PARAMS, PAGE_PARAMS, PROJECT_ID, ROOT_ONLY, by_id_and_name, command,
                                 listing, param)
 from simulator.views import MIB, account_response, compact, host_response, limit_fields, owner_fields
@@ -246,8 +247,7 @@ def check_template_access(ctx, template):
     owner, domain = template_owner(ctx, template)
     if not template["ispublic"] and caller.role == "DomainAdmin":
         if not in_subtree(domain, caller.domain):
-            raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within"
-                         f" domain id={domain['uuid']}")
+            raise domain_denied(caller.account, domain)
     elif not template["ispublic"]:
         if not caller.is_root_admin and owner["id"] != caller.account["id"]:
             raise denied(f"Account {account_to_string(caller.account)} does not have permission to launch instances"
@@ -308,8 +308,7 @@ def account_search_scope(ctx, values):
     with isrecursive); every other call lists the caller's own account. Within what the caller may see."""
     caller, domain = ctx.caller, values.get("domainid")
     if domain is not None and not (caller.is_root_admin or in_subtree(domain, caller.domain)):
-        raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within domain"
-                     f" id={domain['uuid']}")
+        raise domain_denied(caller.account, domain)
     if "id" in values:
         return ctx.visible_accounts
     admin = caller.role != "User"
@@ -367,11 +366,8 @@ def acl_accounts(ctx, values, by_id=False):
     account, a domain admin those of its domain and below."""
     caller, store = ctx.caller, ctx.store
     domain = values.get("domainid")
-    if domain is not None:  # DomainChecker.checkAccess(caller, domain)
-        allowed = domain["id"] == caller.domain["id"] if caller.role == "User" else in_subtree(domain, caller.domain)
-        if not allowed:
-            raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within"
-                         f" domain id={domain['uuid']}")
+    if domain is not None:
+        check_domain_access(caller, domain)
     if "account" in values:
         where = domain or caller.domain
         account = store.one("account", name=values["account"], domain_id=where["id"])

@@ -4,7 +4,7 @@ import ipaddress
 
 from simulator.commands.infra import empty_list
 from simulator.errors import denied, invalid, server
-from simulator.model import account_to_string, in_subtree, is_root_domain
+from simulator.model import account_to_string, check_domain_access, in_subtree, is_root_domain
 from simulator.registry import LIST_PARAMS, PAGE_PARAMS, PROJECT_ID, command, listing, param
 from simulator.views import compact, network_state, nic_response, owner_fields, vm_nics
 
@@ -190,14 +190,6 @@ def guest_type_filter(values):
     if wanted.lower() not in GUEST_TYPES:
         raise invalid(f"Unexpected Guest type : {wanted}")
     return GUEST_TYPES[wanted.lower()]
-
-
-def check_domain_access(caller, domain):
-    """DomainChecker.checkAccess(caller, domain): a user only its own domain, an admin its domain's tree."""
-    allowed = domain["id"] == caller.domain["id"] if caller.role == "User" else in_subtree(domain, caller.domain)
-    if not allowed:
-        raise denied(f"Account {account_to_string(caller.account)} does not have permission to operate within domain"
-                     f" id={domain['uuid']}")
 
 
 def in_domains(store, network, domain, recursive):
