@@ -42,7 +42,8 @@ class Version:
     0c7d47138d). ``absent_capabilities``: listCapabilities fields the
     line's ListCapabilitiesCmd.execute does not set. ``offering_states``: listServiceOfferings and
     updateServiceOffering take ``state`` and ServiceOfferingResponse shows it (PR #8821, 4.19), else neither has it
-    and listServiceOfferings lists only Active offerings (service_offering_view of 4.18).
+    and listServiceOfferings lists only Active offerings (service_offering_view of 4.18). ``async_job_resource_filters``:
+    ListAsyncJobsCmd declares resourceid and resourcetype (4.22.1 on), else they are ignored as undeclared.
     """
 
     name: str
@@ -60,6 +61,7 @@ class Version:
     tagged_limit_texts: bool = True
     absent_capabilities: tuple = ()
     offering_states: bool = True
+    async_job_resource_filters: bool = True
 
     def text(self, key, **values):
         """This version's text for ``key``, formatted with ``values``."""
@@ -101,7 +103,8 @@ SETTINGS_AFTER_4_22 = ("allow.different.host.tags.offerings.for.vm.scale",
                        "kvm.memory.dynamic.scaling.capacity")
 
 V4_22 = Version("4.22", "4.22.0.0", fixed_offering_live_kvm=False, same_size_cap_change=False,
-                cluster_capacity_settings=False, absent_settings=SETTINGS_AFTER_4_22, any_host_tag=False, texts=dict(
+                cluster_capacity_settings=False, absent_settings=SETTINGS_AFTER_4_22, any_host_tag=False,
+                async_job_resource_filters=False, texts=dict(
                     COMMON,
                     cpu_range="Invalid cpu cores value, specify a value between {low} and {high}",
                     cpu_fixed="The cpu cores of this offering id:{uuid} is not customizable. This is predefined in the"

@@ -88,12 +88,12 @@ def job_filters(values, version):
     """listAsyncJobs' keyword (cmd LIKE) and resourcetype/resourceid filters with their 431 texts
     (QueryManagerImpl.searchForAsyncJobsInternal, ResourceIdSupport.getResourceType/getResourceUuid).
 
-    ListAsyncJobsCmd has resourceid/resourcetype since 4.22.1: the [4.22] tree has neither, so they are ignored
-    there, as any parameter a command does not declare."""
+    ListAsyncJobsCmd has resourceid/resourcetype since 4.22.1: the 4.18 to [4.22] trees have neither, so they are
+    ignored there, as any parameter a command does not declare (``Version.async_job_resource_filters``)."""
     keep = []
     if values.get("keyword"):
         keep.append(lambda job: values["keyword"].lower() in job["cmd"].lower())
-    if version.name == "4.22":
+    if not version.async_job_resource_filters:
         return keep
     kind_name, uuid = values.get("resourcetype", "").strip(), values.get("resourceid", "").strip()
     if "resourceid" in values and not UUID_TEXT.match(uuid):  # ParamProcessWorker: validations = UuidString

@@ -86,11 +86,13 @@ def test_list_async_jobs_refuses_bad_resource_filters(slow_sim, params, text):
     assert (status, error["errorcode"], error["errortext"]) == (431, 431, text)
 
 
-def test_list_async_jobs_of_4_22_ignores_the_resource_filters(tmp_path):
-    """[4.22] api/.../user/job/ListAsyncJobsCmd.java declares startdate and managementserverid only (resourceid and
-    resourcetype came in 4.22.1), so both are ignored there as undeclared parameters; keyword is BaseListCmd's."""
+@pytest.mark.parametrize("version", ["4.18", "4.21", "4.22"])
+def test_list_async_jobs_before_4_22_1_ignores_the_resource_filters(tmp_path, version):
+    """api/.../user/job/ListAsyncJobsCmd.java declares startdate (and from 4.19 managementserverid) only, at [4.18]
+    84538da27c, [4.21] f9513b47bf and [4.22] 3d6cafe193 (resourceid and resourcetype came in 4.22.1), so both are
+    ignored there as undeclared parameters; keyword is BaseListCmd's."""
     simulator = InProcessSimulator(build_seed(tmp_path, system_vms=True), tmp_path / "old.sqlite",
-                                   version="4.22").start()
+                                   version=version).start()
     try:
         client = simulator.client()
         vm = proxy_vm(client)
