@@ -319,11 +319,8 @@ class Reader:
         own account (QueryManagerImpl.searchForAccountIdsAndCount), read once per run; when it lists more
         (allow.user.view.all.domain.accounts) the caller is not known and the owner's limits stand.
         """
-        if self.version().rules.owner_limits_on_live_scale or vm_row.get("state") != "Running":
-            return None
-        caller = self.caller_account()
-        if caller is None or (not vm_row.get("projectid") and (caller.get("name"), caller.get("domainid")) == (
-                vm_row.get("account"), vm_row.get("domainid"))):
+        caller = self.live_scale_caller(vm_row)
+        if caller is None:
             return None
         owner = "account %s (the caller, whose limits %s checks when a running VM is scaled)" % (
             caller.get("name"), self.version().planned_for)
@@ -334,6 +331,17 @@ class Reader:
         return planner.Limits(owner, cpu=self._left(key, caller.get("cpuavailable"), 0),
                               memory=self._left(key, caller.get("memoryavailable"), 1), fix=fix,
                               domains=self.domain_limits(caller.get("domainid")))
+
+    def live_scale_caller(self, vm_row):
+        """The caller's listAccounts row when a live scale of this Running VM counts against it rather than against
+        the owner (before 4.20, a caller known and other than the owner), else None."""
+        if self.version().rules.owner_limits_on_live_scale or vm_row.get("state") != "Running":
+            return None
+        caller = self.caller_account()
+        if caller is None or (not vm_row.get("projectid") and (caller.get("name"), caller.get("domainid")) == (
+                vm_row.get("account"), vm_row.get("domainid"))):
+            return None
+        return caller
 
     def caller_account(self):
         """The caller's listAccounts row (listAccounts without parameters), None when it is not the only one."""
@@ -394,8 +402,8 @@ class Reader:
         vm = vm_from(vm_row, None)
         cpu_more, memory_more = plan.cpu - vm.cpu, plan.memory - vm.memory
         keys = [owner_key(vm_row)] + self._domain_keys(vm_row.get("domainid"))
-        live = plan.action in (planner.LIVE, planner.MIGRATE_THEN_LIVE) and self.live_limits(vm_row) is not None
-        caller = self.caller_account() if live else None
+        live = plan.action in (planner.LIVE, planner.MIGRATE_THEN_LIVE)
+        caller = self.live_scale_caller(vm_row) if live else None
         if caller is not None:  # before 4.20 a live scale also counts against the caller's account and domains
             keys += [caller_key(caller)] + self._domain_keys(caller.get("domainid"))
         for key in dict.fromkeys(keys):

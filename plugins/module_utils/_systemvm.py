@@ -13,9 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import dataclasses
-
 from ansible_collections.livescale.cloudstack.plugins.module_utils import _planner as planner
+from ansible_collections.livescale.cloudstack.plugins.module_utils._compat import replace
 from ansible_collections.livescale.cloudstack.plugins.module_utils._api import (
     JOB_PENDING, CloudStackError, InvalidValue, JobTimeout, NotFound)
 from ansible_collections.livescale.cloudstack.plugins.module_utils._diff import DifferenceTracker
@@ -143,7 +142,7 @@ def plan_system_vm(reader, row, target_row, values, options):
 
 def refusal(plan, reasons):
     """The plan refused for ``reasons``, still naming the version it was planned for."""
-    return dataclasses.replace(plan, action=planner.REFUSE, reasons=reasons, migrate_host=None)
+    return replace(plan, action=planner.REFUSE, reasons=reasons, migrate_host=None)
 
 
 def view(row, size):
