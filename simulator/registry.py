@@ -5,7 +5,7 @@ from collections import namedtuple
 
 from simulator.errors import invalid, server
 
-Param = namedtuple("Param", "name type required entity description")
+Param = namedtuple("Param", "name type required entity description since required_before")
 Command = namedtuple("Command", "name handler params isasync admin roles response_name cmdclass fields description")
 # Roles besides the root admin that may call a command: CloudStack's default role permissions
 # (create-default-role-api-mappings.sql and the schema upgrades; role 3 Domain Admin, role 4 User).
@@ -18,9 +18,19 @@ INT_RANGE = {"integer": 2147483647, "long": 9223372036854775807, "short": 32767}
 MAP_KEY = re.compile(r"^([^\[\]]+)\[(\d+)\]\.([^\[\]]+)$")
 
 
-def param(name, kind="string", required=False, entity=None, description=""):
-    """Declare a parameter: kind is uuid/string/integer/long/boolean/map/list/date; entity is a store kind."""
-    return Param(name, kind, required, entity, description or name)
+def param(name, kind="string", required=False, entity=None, description="", since=None, required_before=None):
+    """Declare a parameter: kind is uuid/string/integer/long/boolean/map/list/date; entity is a store kind.
+
+    ``since``: the first CloudStack version (a tuple, e.g. (4, 22, 1)) whose Cmd declares it (@Parameter since);
+    ``required_before``: the version from which it is optional, required before it."""
+    return Param(name, kind, required, entity, description or name, since, required_before)
+
+
+def declared(cmd, version):
+    """The command's parameters as the simulated CloudStack ``version`` (a tuple of numbers) declares them: without
+    those it does not have yet, each with its ``required`` flag of that version."""
+    return [spec._replace(required=spec.required or bool(spec.required_before and version < spec.required_before))
+            for spec in cmd.params if not (spec.since and version < spec.since)]
 
 
 def command(name, params=(), isasync=False, admin=False, roles=EVERYONE, response_name=None, cmdclass=None,
@@ -60,15 +70,16 @@ def split_params(raw):
     return plain, maps
 
 
-def validate(cmd, plain, maps, store):
-    """Typed values for the declared parameters, or 431 with ParamProcessWorker's texts.
+def validate(cmd, plain, maps, store, version):
+    """Typed values for the parameters ``version`` declares (``declared``), or 431 with ParamProcessWorker's texts;
+    the others are ignored, as CloudStack ignores unknown parameters.
 
     ParamProcessWorker.processParameters: a missing or malformed value is a ServerApiException (cserrorcode 9999);
     an empty required one fails validateNonEmptyString with an InvalidParameterValueException (cserrorcode 4350).
     """
     short = cmd.response_name[:-len("response")]
     values = {}
-    for spec in cmd.params:
+    for spec in declared(cmd, version):
         if spec.type == "map":
             entries = maps.get(spec.name)
             if entries:

@@ -142,7 +142,7 @@ def dispatch(app, raw):
                 raise server(432, f"The API [{cmd.name}] does not exist or is not available for the account"
                                   f" {caller.account['name']}.")
             plain, maps = registry.split_params(raw)
-            values = registry.validate(cmd, plain, maps, app.store)
+            values = registry.validate(cmd, plain, maps, app.store, app.version.number)
             ctx = app.context(caller, cmd)
             result = cmd.handler(ctx, values)
             if cmd.isasync:

@@ -40,10 +40,9 @@ class Version:
     ResourceLimitManagerImpl texts name the host tag (``tag = 'null'``) and the domain's uuid (4dc3931233 on), else
     no tag and the domain's numeric id (checkAccountResourceLimit / checkDomainResourceLimit at 84538da27c and
     0c7d47138d). ``absent_capabilities``: listCapabilities fields the
-    line's ListCapabilitiesCmd.execute does not set. ``offering_states``: listServiceOfferings and
-    updateServiceOffering take ``state`` and ServiceOfferingResponse shows it (PR #8821, 4.19), else neither has it
-    and listServiceOfferings lists only Active offerings (service_offering_view of 4.18). ``async_job_resource_filters``:
-    ListAsyncJobsCmd declares resourceid and resourcetype (4.22.1 on), else they are ignored as undeclared.
+    line's ListCapabilitiesCmd.execute does not set. ``offering_states``: ServiceOfferingResponse shows
+    ``state`` (PR #8821, 4.19; the ``state`` parameters of listServiceOfferings and updateServiceOffering are
+    declared ``since`` 4.19, so 4.18 lists only Active offerings, as its service_offering_view holds).
     """
 
     name: str
@@ -61,7 +60,11 @@ class Version:
     tagged_limit_texts: bool = True
     absent_capabilities: tuple = ()
     offering_states: bool = True
-    async_job_resource_filters: bool = True
+
+    @property
+    def number(self):
+        """``cloudstackversion`` as a tuple of numbers, e.g. (4, 22, 0, 0), to compare with a parameter's ``since``."""
+        return tuple(int(part) for part in self.cloudstackversion.split("."))
 
     def text(self, key, **values):
         """This version's text for ``key``, formatted with ``values``."""
@@ -103,8 +106,7 @@ SETTINGS_AFTER_4_22 = ("allow.different.host.tags.offerings.for.vm.scale",
                        "kvm.memory.dynamic.scaling.capacity")
 
 V4_22 = Version("4.22", "4.22.0.0", fixed_offering_live_kvm=False, same_size_cap_change=False,
-                cluster_capacity_settings=False, absent_settings=SETTINGS_AFTER_4_22, any_host_tag=False,
-                async_job_resource_filters=False, texts=dict(
+                cluster_capacity_settings=False, absent_settings=SETTINGS_AFTER_4_22, any_host_tag=False, texts=dict(
                     COMMON,
                     cpu_range="Invalid cpu cores value, specify a value between {low} and {high}",
                     cpu_fixed="The cpu cores of this offering id:{uuid} is not customizable. This is predefined in the"

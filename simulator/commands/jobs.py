@@ -4,7 +4,7 @@ import re
 
 from simulator.errors import denied, invalid
 from simulator.model import account_to_string
-from simulator.registry import COMMANDS, LIST_PARAMS, allowed, command, listing, param
+from simulator.registry import COMMANDS, LIST_PARAMS, allowed, command, declared, listing, param
 
 JOB_FIELDS = ("accountid", "account", "domainid", "domainpath", "userid", "cmd", "jobstatus", "jobprocstatus",
               "jobresultcode", "jobresulttype", "jobresult", "jobinstancetype", "jobinstanceid", "created",
@@ -48,8 +48,14 @@ def job_resource(ctx, values):
     return kind_name, obj
 
 
-@command("queryAsyncJobResult", params=(param("jobid", "uuid", entity="job"), param("resourceid"),
-                                        param("resourcetype")), fields=JOB_FIELDS)
+# QueryAsyncJobResultCmd / ListAsyncJobsCmd: resourceid and resourcetype since="4.22.1" (jobid required before)
+RESOURCE_PARAMS_SINCE = (4, 22, 1)
+
+
+@command("queryAsyncJobResult", params=(
+    param("jobid", "uuid", entity="job", required_before=RESOURCE_PARAMS_SINCE),
+    param("resourceid", since=RESOURCE_PARAMS_SINCE), param("resourcetype", since=RESOURCE_PARAMS_SINCE)),
+    fields=JOB_FIELDS)
 def query_async_job_result(ctx, values):
     """Retrieves the current status of an asynchronous job, by job id or by the resource it is about."""
     kind_name, obj = job_resource(ctx, values)
@@ -84,17 +90,12 @@ KubernetesSupportedVersion SharedFS Extension ExtensionCustomAction
 RESOURCE_TYPE_NAMES = {name.lower(): name for name in RESOURCE_TYPES}  # ApiCommandResourceType.fromString
 
 
-def job_filters(values, version):
+def job_filters(values):
     """listAsyncJobs' keyword (cmd LIKE) and resourcetype/resourceid filters with their 431 texts
-    (QueryManagerImpl.searchForAsyncJobsInternal, ResourceIdSupport.getResourceType/getResourceUuid).
-
-    ListAsyncJobsCmd has resourceid/resourcetype since 4.22.1: the 4.18 to [4.22] trees have neither, so they are
-    ignored there, as any parameter a command does not declare (``Version.async_job_resource_filters``)."""
+    (QueryManagerImpl.searchForAsyncJobsInternal, ResourceIdSupport.getResourceType/getResourceUuid)."""
     keep = []
     if values.get("keyword"):
         keep.append(lambda job: values["keyword"].lower() in job["cmd"].lower())
-    if not version.async_job_resource_filters:
-        return keep
     kind_name, uuid = values.get("resourcetype", "").strip(), values.get("resourceid", "").strip()
     if "resourceid" in values and not UUID_TEXT.match(uuid):  # ParamProcessWorker: validations = UuidString
         raise invalid("Invalid value provided for API arg: resourceid")
@@ -110,22 +111,23 @@ def job_filters(values, version):
 
 
 @command("listAsyncJobs", params=(param("startdate", "date"), param("account"),
-                                  param("domainid", "uuid", entity="domain"), param("resourceid"),
-                                  param("resourcetype")) + LIST_PARAMS, fields=JOB_FIELDS)
+                                  param("domainid", "uuid", entity="domain"),
+                                  param("resourceid", since=RESOURCE_PARAMS_SINCE),
+                                  param("resourcetype", since=RESOURCE_PARAMS_SINCE)) + LIST_PARAMS, fields=JOB_FIELDS)
 def list_async_jobs(ctx, values):
     """Lists the caller's jobs (all visible ones with listall=true), by keyword, start date and resource."""
     accounts = ctx.visible_accounts if values.get("listall") else {ctx.caller.account["id"]}
-    keep = job_filters(values, ctx.app.version)
+    keep = job_filters(values)
     jobs = [job for job in ctx.store.all("job") if job["account_id"] in accounts
             and job["created"] >= values.get("startdate", "") and all(test(job) for test in keep)]
     return listing("asyncjobs", [ctx.app.jobs.response(job) for job in jobs], values)
 
 
-def api_description(cmd):
-    """One listApis entry: name, async flag, parameters and response fields."""
+def api_description(cmd, version):
+    """One listApis entry: name, async flag, the parameters of the simulated version and response fields."""
     return {"name": cmd.name, "description": cmd.description.strip().splitlines()[0], "isasync": cmd.isasync,
             "params": [{"name": p.name, "description": p.description, "type": p.type, "length": 255,
-                        "required": p.required} for p in cmd.params],
+                        "required": p.required} for p in declared(cmd, version)],
             "response": [{"name": field, "description": field} for field in cmd.fields]}
 
 
@@ -135,4 +137,5 @@ def list_apis(ctx, values):
     found = [cmd for cmd in COMMANDS.values() if allowed(cmd, ctx.caller.role)]
     if "name" in values:
         found = [cmd for cmd in found if cmd.name.lower() == values["name"].lower()]
-    return listing("api", [api_description(cmd) for cmd in sorted(found, key=lambda c: c.name)], values)
+    return listing("api", [api_description(cmd, ctx.app.version.number) for cmd in sorted(found, key=lambda c: c.name)],
+                   values)

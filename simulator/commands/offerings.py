@@ -9,6 +9,7 @@ INT_MAX = 2147483647
 # ConfigurationManagerImpl.createServiceOffering: the systemvmtype values of a system offering (default domainrouter)
 SYSTEM_OFFERING_TYPES = ("domainrouter", "consoleproxy", "secondarystoragevm", "internalloadbalancervm")
 BOUNDS = ("mincpunumber", "maxcpunumber", "minmemory", "maxmemory")
+STATE_SINCE = (4, 19)  # ListServiceOfferingsCmd / UpdateServiceOfferingCmd state (PR #8821, b8f8321f0f)
 OFFERING_FIELDS = ("id", "name", "state", "displaytext", "cpunumber", "cpuspeed", "memory", "created", "storagetype",
                    "provisioningtype", "offerha", "limitcpuuse", "isvolatile", "domainid", "domain", "zoneid", "zone", "hosttags", "issystem", "defaultuse",
                    "systemvmtype", "networkrate", "iscustomizediops", "serviceofferingdetails", "iscustomized",
@@ -172,12 +173,12 @@ def within(offering, key, bounds, wanted):
     return int(low) <= wanted and high is not None and int(high) >= wanted
 
 
-def offering_state(ctx, values):
+def offering_state(values):
     """ListServiceOfferingsCmd.getState: Active when blank, None for all, else the state (any case) or 431.
 
-    4.18 has no ``state`` parameter (PR #8821 added it in 4.19), so it is ignored, as any a command does not declare,
-    and its service_offering_view holds only Active offerings (schema-41720to41800.sql): always Active."""
-    text = (values.get("state") or "") if ctx.app.version.offering_states else ""
+    4.18 has no ``state`` parameter (PR #8821 added it in 4.19: STATE_SINCE), so it is ignored, and its
+    service_offering_view holds only Active offerings (schema-41720to41800.sql): always Active."""
+    text = values.get("state") or ""
     if not text:
         return "Active"
     if text.lower() == "all":
@@ -269,7 +270,8 @@ def check_domain_admin_update(ctx, offering, domain_ids, zone_ids, values):
 
 @command("listServiceOfferings", params=(
     param("id", "uuid", entity="offering"), param("name"), param("virtualmachineid", "uuid", entity="vm"),
-    param("issystem", "boolean"), param("systemvmtype"), param("state"), param("cpunumber", "integer"),
+    param("issystem", "boolean"), param("systemvmtype"), param("state", since=STATE_SINCE),
+    param("cpunumber", "integer"),
     param("memory", "integer"), param("cpuspeed", "integer"), param("zoneid", "uuid", entity="zone"),
     param("domainid", "uuid", entity="domain"),
     param("account"), param("isrecursive", "boolean"), PROJECT_ID) + LIST_PARAMS,
@@ -281,7 +283,7 @@ def list_service_offerings(ctx, values):
     absent (ListServiceOfferingsCmd.getIsSystem), so system offerings are listed only with issystem=true; systemvmtype
     filters on the offering's type.
     """
-    state = offering_state(ctx, values)
+    state = offering_state(values)
     if values.get("issystem") and not ctx.caller.is_root_admin:
         raise invalid("Only ROOT admins can access system offerings.")
     found = [o for o in ctx.store.all("offering") if not o["removed"] and state in (None, o["state"])
@@ -340,14 +342,15 @@ def create_service_offering(ctx, values):
 
 @command("updateServiceOffering", admin=True, roles=DOMAIN_ADMINS, params=(
     param("id", "uuid", required=True, entity="offering"), param("name"), param("displaytext"),
-    param("sortkey", "integer"), param("hosttags"), param("storagetags"), param("state"), param("domainid"),
+    param("sortkey", "integer"), param("hosttags"), param("storagetags"), param("state", since=STATE_SINCE),
+    param("domainid"),
     param("zoneid")), fields=OFFERING_FIELDS)
 def update_service_offering(ctx, values):
     """Updates a service offering (name, display text, host tags, state, domains, zones; never its size)."""
     offering, store = values["id"], ctx.store
     domain_ids = resolve_ids(store, values.get("domainid"), "domain", "public", offering["domain_ids"])
     zone_ids = resolve_ids(store, values.get("zoneid"), "zone", "all", offering["zone_ids"])
-    given = values.get("state", "") if ctx.app.version.offering_states else ""  # 4.18: no state parameter
+    given = values.get("state", "")
     state = {"active": "Active", "inactive": "Inactive"}.get(given.lower())
     if given and state is None:
         raise invalid(f"Invalid state value: {values['state']}")

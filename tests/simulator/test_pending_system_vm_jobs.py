@@ -105,6 +105,26 @@ def test_list_async_jobs_before_4_22_1_ignores_the_resource_filters(tmp_path, ve
         simulator.stop()
 
 
+def test_query_async_job_result_of_4_22_needs_its_jobid(tmp_path):
+    """[4.22] api/.../user/job/QueryAsyncJobResultCmd.java (3d6cafe193) declares jobid required = true and no
+    resourceid/resourcetype ([main] makes jobid optional and adds both, since="4.22.1"): without a jobid,
+    ParamProcessWorker.processParameters answers 431 for the missing parameter; the resource pair is ignored."""
+    simulator = InProcessSimulator(build_seed(tmp_path, system_vms=True), tmp_path / "old.sqlite",
+                                   version="4.22").start()
+    try:
+        client = simulator.client()
+        vm = proxy_vm(client)
+        jobid = client.ok("stopSystemVm", id=vm["id"])["jobid"]
+        client.wait(jobid)
+        status, body = client.call("queryAsyncJobResult", resourcetype="SystemVm", resourceid=vm["id"])
+        error = next(iter(body.values()))
+        assert (status, error["errortext"]) == (
+            431, "Unable to execute API command queryasyncjobresult due to missing parameter jobid")
+        assert client.ok("queryAsyncJobResult", jobid=jobid, resourcetype="NoSuchType")["jobstatus"] == 1
+    finally:
+        simulator.stop()
+
+
 def test_annotations_on_a_system_vm(slow_sim):
     """server/.../annotation/AnnotationManagerImpl.java addAnnotation/removeAnnotation/getAnnotationsForApiCmd and
     createAnnotationResponse (a system VM's entityname is its instance name); ApiResponseHelper.createSystemVmResponse
